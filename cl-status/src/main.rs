@@ -1,0 +1,3 @@
+//! cl-status: query tool for heartbeatd, compatible with Linux-HA cl_status.
+
+fn main() {}

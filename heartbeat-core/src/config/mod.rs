@@ -1,0 +1,168 @@
+//! Configuration: `ha.cf`, `authkeys` and `haresources` parsed into one
+//! validated [`Config`].
+//!
+//! CONTRACT (the parsers are filled in by the config work). Parsers are
+//! hand-written with Linux-HA syntax and defaults; every error names the file,
+//! the line and what was expected.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use crate::wire::Keyring;
+
+/// The validated configuration of one node.
+#[derive(Clone)]
+pub struct Config {
+    /// This node's name (lower case); always one of [`Config::nodes`].
+    pub local_node: String,
+    /// Cluster name (`cluster`, default `linux-ha`).
+    pub cluster: String,
+    /// Configured cluster nodes (lower case, in file order), the local one included.
+    pub nodes: Vec<String>,
+    /// Liveness timers.
+    pub timing: Timing,
+    /// Default UDP port (`udpport`, default 694); mcast media carry their own.
+    pub udp_port: u16,
+    /// Communication media, in file order.
+    pub media: Vec<Medium>,
+    /// Ping nodes (`ping`, `ping_group`).
+    pub ping_nodes: Vec<PingNode>,
+    /// Failback policy (`auto_failback`, default legacy).
+    pub auto_failback: AutoFailback,
+    /// Upper bound of the random delay before a retransmission request
+    /// (`max_rexmit_delay`, default 250 ms).
+    pub max_rexmit_delay: Duration,
+    /// Logging directives.
+    pub logging: Logging,
+    /// `hopfudge` (default 1).
+    pub hopfudge: u8,
+    /// `realtime` (default true).
+    pub realtime: bool,
+    /// `msgfmt` (default classic); meaningful for the Linux-HA dialect only.
+    pub msgfmt: MsgFormat,
+    /// Keys from `authkeys`.
+    pub keys: Keyring,
+    /// Resource groups from `haresources`, in file order.
+    pub groups: Vec<ResourceGroup>,
+    /// Directives accepted for compatibility that have no effect here, with
+    /// where they were found, for the operator's information.
+    pub warnings: Vec<String>,
+}
+
+/// Liveness timers (`keepalive`, `deadtime`, `warntime`, `initdead`, `deadping`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// Status send period (default 1 s).
+    pub keepalive: Duration,
+    /// Silence after which a node is dead (default 30 s).
+    pub deadtime: Duration,
+    /// Silence after which a late heartbeat is reported (default deadtime / 2).
+    pub warntime: Duration,
+    /// Deadtime applied before communications are up (default per Linux-HA).
+    pub initdead: Duration,
+    /// Deadtime of ping nodes (default deadtime).
+    pub deadping: Duration,
+}
+
+/// One communication medium (`bcast`, `mcast`, `ucast`). Its link name is `dev`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Medium {
+    /// `bcast dev`: UDP broadcast on the interface.
+    Bcast {
+        /// Interface name.
+        dev: String,
+    },
+    /// `mcast dev group port ttl loop`.
+    Mcast {
+        /// Interface name.
+        dev: String,
+        /// Multicast group (224.0.0.0/4).
+        group: Ipv4Addr,
+        /// UDP port.
+        port: u16,
+        /// Multicast TTL (0..=4 as Heartbeat accepts... up to 255 here).
+        ttl: u8,
+        /// Whether our own packets loop back.
+        loopback: bool,
+    },
+    /// `ucast dev peer`: UDP unicast to one peer.
+    Ucast {
+        /// Interface name.
+        dev: String,
+        /// Peer host name or address, as written.
+        peer: String,
+    },
+}
+
+impl Medium {
+    /// The interface name, which is also the link name shown to operators.
+    pub fn dev(&self) -> &str {
+        match self {
+            Medium::Bcast { dev } | Medium::Mcast { dev, .. } | Medium::Ucast { dev, .. } => dev,
+        }
+    }
+}
+
+/// A ping node: one host (`ping`) or a group answered by any member (`ping_group`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PingNode {
+    /// Name shown as the node name (the host, or the group name).
+    pub name: String,
+    /// Hosts pinged.
+    pub hosts: Vec<String>,
+}
+
+/// `auto_failback` policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AutoFailback {
+    /// `on`: the returning preferred node gets its groups back.
+    On,
+    /// `off`: groups stay where they are.
+    Off,
+    /// `legacy` (default): ip-request / ip-request-resp.
+    #[default]
+    Legacy,
+}
+
+/// `msgfmt`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MsgFormat {
+    /// `classic` (default).
+    #[default]
+    Classic,
+    /// `netstring`.
+    Netstring,
+}
+
+/// Logging directives.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Logging {
+    /// `logfacility` (`None` when unset or `none`).
+    pub facility: Option<String>,
+    /// `logfile`.
+    pub logfile: Option<std::path::PathBuf>,
+    /// `debugfile`.
+    pub debugfile: Option<std::path::PathBuf>,
+    /// `debug` level (0..=255).
+    pub debug: u8,
+}
+
+/// One resource group: a logical line of `haresources`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceGroup {
+    /// Group key: the first resource as written; unique.
+    pub key: String,
+    /// Preferred node (lower case, a configured node).
+    pub preferred_node: String,
+    /// Resources, started left to right and stopped right to left.
+    pub resources: Vec<Resource>,
+}
+
+/// One resource: `script::arg1::arg2`, or a bare IPv4 address meaning `IPaddr::addr`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    /// Script name (looked up in `resource.d/`, then `/etc/init.d/`).
+    pub script: String,
+    /// Arguments passed before `start|stop|status`.
+    pub args: Vec<String>,
+}

@@ -1,0 +1,1 @@
+//! The sans-io cluster engine (work in progress).

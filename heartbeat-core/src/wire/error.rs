@@ -1,0 +1,49 @@
+//! Errors of the wire codecs.
+
+/// Why a received datagram was rejected. Every rejection is counted and dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The datagram ends before a field it announces.
+    #[error("truncated datagram")]
+    Truncated,
+    /// The datagram does not start with the protocol magic.
+    #[error("bad magic")]
+    BadMagic,
+    /// A protocol version this node does not speak.
+    #[error("unsupported version {0}")]
+    UnsupportedVersion(u8),
+    /// A message type this node does not know.
+    #[error("unknown message type {0}")]
+    UnknownType(u8),
+    /// The datagram is larger than any codec produces.
+    #[error("oversized datagram ({0} bytes)")]
+    Oversized(usize),
+    /// The packet names a key index that is not in `authkeys`.
+    #[error("unknown key index {0}")]
+    UnknownKeyIndex(u8),
+    /// The authentication tag does not match.
+    #[error("authentication failed")]
+    BadAuth,
+    /// A field holds a value outside its range (enum tag, string, length).
+    #[error("invalid field: {0}")]
+    InvalidField(&'static str),
+    /// Bytes follow the end of the message body.
+    #[error("trailing bytes after message body")]
+    TrailingBytes,
+}
+
+/// Why a packet could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The encoded packet would exceed [`super::MAX_DATAGRAM`].
+    #[error("packet of {0} bytes exceeds the datagram limit")]
+    Oversized(usize),
+    /// A string field is longer than its limit.
+    #[error("field too long: {0}")]
+    FieldTooLong(&'static str),
+    /// The keyring's active index has no key.
+    #[error("no key for active index {0}")]
+    NoActiveKey(u8),
+}

@@ -1,0 +1,24 @@
+//! Wire format: typed messages and the codecs that turn them into datagrams.
+//!
+//! - [`message`]: the message types ([`Packet`], [`Message`], [`Status`], ...),
+//!   independent of any byte layout.
+//! - [`auth`]: authentication methods and keys from `authkeys` ([`Keyring`]).
+//! - [`native`]: the native fixed layout (see `heartbeat-core/WIRE.md`).
+//! - [`error`]: why a datagram was rejected ([`DecodeError`]) or could not be
+//!   built ([`EncodeError`]).
+
+pub mod auth;
+pub mod error;
+pub mod message;
+pub mod native;
+
+pub use auth::{AuthKey, AuthMethod, Keyring};
+pub use error::{DecodeError, EncodeError};
+pub use message::{
+    Holdings, Message, NodeStatus, NodeUuid, Packet, StandbyPhase, Status, MAX_GROUP_KEY,
+    MAX_NODE_NAME,
+};
+
+/// Largest datagram any codec produces or accepts, in bytes: well under a 1500-byte
+/// Ethernet MTU so that no packet ever relies on IP fragmentation.
+pub const MAX_DATAGRAM: usize = 1400;

@@ -1,0 +1,3 @@
+//! heartbeatd: the heartbeat-rs node daemon.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Integration tests for heartbeat-rs live in `tests/`.
