@@ -345,6 +345,7 @@ fn encode_refuses_datagrams_over_the_limit() {
         }),
         METHOD,
     );
+    assert_eq!(MAX_DATAGRAM - overhead, 1322, "documented in WIRE.md");
     let fits = sample_packet(Message::App {
         payload: Bytes::from(vec![0xa5; MAX_DATAGRAM - overhead]),
     });
