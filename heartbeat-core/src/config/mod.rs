@@ -1,14 +1,66 @@
 //! Configuration: `ha.cf`, `authkeys` and `haresources` parsed into one
 //! validated [`Config`].
 //!
-//! CONTRACT (the parsers are filled in by the config work). Parsers are
-//! hand-written with Linux-HA syntax and defaults; every error names the file,
-//! the line and what was expected.
+//! Parsers are hand-written with Linux-HA syntax and defaults; every error
+//! names the file, the line and what was expected, and all errors of all three
+//! files are reported together ([`ConfigErrors`]).
+//!
+//! # Layout
+//!
+//! - this file: the data model every other module builds on ([`Config`] and
+//!   its parts).
+//! - [`load`](Config::load): reading a directory, cross-file checks.
+//! - `lexer`: comments, continuations and token separators of each file.
+//! - `time`: Linux-HA time values ([`parse_time`]).
+//! - `timing`: timer defaults and checks.
+//! - `hacf`: the `ha.cf` directives ([`parse_ha_cf`]); `compat`: directives
+//!   accepted without effect.
+//! - `authkeys`: keys and the permission check ([`parse_authkeys`]).
+//! - `haresources`: resource groups ([`parse_haresources`]).
+//! - `display`: the effective configuration ([`Config::effective`]).
+//! - `error`: [`ConfigError`], [`ConfigErrorKind`], [`ConfigErrors`].
+//!
+//! ```
+//! use heartbeat_core::config::Config;
+//!
+//! let ha_cf = "node node1 node2\nucast eth0 10.0.0.2\n";
+//! let authkeys = "auth 1\n1 sha256 secret\n";
+//! let haresources = "node1 10.0.0.10/24 httpd\n";
+//! let config = Config::from_texts(ha_cf, authkeys, haresources, "NODE1").unwrap();
+//! assert_eq!(config.local_node, "node1");
+//! assert_eq!(config.timing.deadtime.as_secs(), 30);
+//! assert_eq!(config.groups[0].resources[0].script, "IPaddr");
+//! ```
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use crate::wire::Keyring;
+
+mod authkeys;
+mod compat;
+mod display;
+mod error;
+mod hacf;
+mod haresources;
+mod lexer;
+mod load;
+mod time;
+mod timing;
+
+pub use authkeys::{
+    check_authkeys_permissions, method_name, parse_authkeys, parse_method, MAX_KEY_INDEX,
+};
+pub use display::Effective;
+pub use error::{ConfigError, ConfigErrorKind, ConfigErrors};
+pub use hacf::{
+    parse_ha_cf, HaCf, DEFAULT_CLUSTER, DEFAULT_HOPFUDGE, DEFAULT_MAX_REXMIT_DELAY,
+    DEFAULT_UDP_PORT,
+};
+pub use haresources::{parse_haresources, parse_resource, IPADDR_SCRIPT};
+pub use load::{AUTHKEYS, HARESOURCES, HA_CF};
+pub use time::{format_ms, parse_time, TIME_EXPECTED};
+pub use timing::{default_initdead, DEFAULT_DEADTIME, DEFAULT_KEEPALIVE};
 
 /// The validated configuration of one node.
 #[derive(Clone)]
