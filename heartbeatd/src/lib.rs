@@ -1,0 +1,9 @@
+//! heartbeatd's building blocks, kept in a library so that tests and the
+//! binary share them; `main.rs` only parses the command line.
+//!
+//! # Layout
+//!
+//! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
+//!   `hb_generation`, Heartbeat's formats).
+
+pub mod identity;
