@@ -5,8 +5,10 @@
 //!
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
+//! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
 //! - [`scripts`]: resource scripts (`resource.d`, then `/etc/init.d`), run
 //!   without a shell and with a timeout; group start and stop order.
 
 pub mod identity;
+pub mod ipaddr;
 pub mod scripts;

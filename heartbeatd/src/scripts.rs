@@ -8,7 +8,7 @@
 //! counted as failed. A group starts left to right; if one resource fails to
 //! start, those already started are stopped again, right to left, and the
 //! start fails. A group stops right to left, every resource being tried even
-//! after a failure.
+//! after a failure. `IPaddr` and `IPaddr2` are built in (see [`crate::ipaddr`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -17,6 +17,8 @@ use std::time::Duration;
 use heartbeat_core::config::{Resource, ResourceGroup};
 use heartbeat_core::engine::ActionKind;
 use tokio::process::Command;
+
+use crate::ipaddr;
 
 /// What one script call printed and how it ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +90,19 @@ impl ScriptRunner {
     /// Runs `resource` with `verb` (`start`, `stop`, `status`).
     pub async fn run(&self, resource: &Resource, verb: &str) -> ScriptRun {
         let command = describe(resource, verb);
+        if ipaddr::BUILTIN_NAMES.contains(&resource.script.as_str()) {
+            let (ok, output) = ipaddr::run(&resource.args, verb).await;
+            let outcome = if ok {
+                ScriptOutcome::Success
+            } else {
+                ScriptOutcome::Failed(Some(1))
+            };
+            return ScriptRun {
+                command,
+                outcome,
+                output,
+            };
+        }
         let Some(path) = self.find(&resource.script) else {
             return ScriptRun {
                 command,
