@@ -6,10 +6,13 @@
 //!   authentication trailer; `authkeys` methods).
 //! - [`config`]: hand-written parsers for `ha.cf`, `authkeys` and `haresources`
 //!   producing one validated [`config::Config`].
+//! - [`control`]: the control-socket protocol (JSON lines) between
+//!   heartbeatd and `cl-status`, and the status view it serves.
 //! - [`engine`]: the sans-io cluster engine (membership, reliable delivery,
 //!   resource ownership). No sockets, no clock reads: driven with explicit
 //!   instants, polled for outputs.
 
 pub mod config;
+pub mod control;
 pub mod engine;
 pub mod wire;
