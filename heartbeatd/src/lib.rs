@@ -3,12 +3,14 @@
 //!
 //! # Layout
 //!
+//! - [`control_socket`]: the Unix control socket and its credential check.
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
 //! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
 //! - [`scripts`]: resource scripts (`resource.d`, then `/etc/init.d`), run
 //!   without a shell and with a timeout; group start and stop order.
 
+pub mod control_socket;
 pub mod identity;
 pub mod ipaddr;
 pub mod scripts;
