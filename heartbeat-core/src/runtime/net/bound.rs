@@ -3,7 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 
-use super::attribution::Sender;
+use super::attribution::Addressing;
 use super::iface::{lookup, Interface};
 use super::plan::{bind_ip, group_by_socket, label, SocketPlan};
 use super::resolve::resolve_peer;
@@ -80,10 +80,16 @@ impl StdMediaSockets {
         self.table.route(medium).map(|r| r.destination)
     }
 
-    /// The medium a datagram received on socket `socket` from `source`
-    /// belongs to (see [`attribute`](super::attribute)).
-    pub fn attribute(&self, socket: usize, source: SocketAddr) -> Option<MediumId> {
-        self.table.attribute(socket, source)
+    /// The medium a datagram received on socket `socket` from `source`,
+    /// sent to `destination` if known, belongs to (see
+    /// [`attribute`](super::attribute)).
+    pub fn attribute(
+        &self,
+        socket: usize,
+        source: SocketAddr,
+        destination: Option<Ipv4Addr>,
+    ) -> Option<MediumId> {
+        self.table.attribute(socket, source, destination)
     }
 
     /// Register the sockets with the current tokio runtime.
@@ -104,19 +110,25 @@ fn route(
     iface: &Interface,
     udp_port: u16,
 ) -> Result<Route, NetError> {
-    let (destination, sender) = match medium {
+    let (destination, addressing) = match medium {
         Medium::Bcast { .. } => match iface.broadcast {
-            Some(b) => (SocketAddrV4::new(b, udp_port), Sender::Anyone),
+            Some(addr) => (
+                SocketAddrV4::new(addr, udp_port),
+                Addressing::Broadcast { addr },
+            ),
             None => return Err(NetError::NoBroadcastAddress { medium: label }),
         },
-        Medium::Mcast { group, port, .. } => (SocketAddrV4::new(*group, *port), Sender::Anyone),
+        Medium::Mcast { group, port, .. } => (
+            SocketAddrV4::new(*group, *port),
+            Addressing::Multicast { group: *group },
+        ),
         Medium::Ucast { peer, .. } => resolve_peer(peer, udp_port, &label)?,
     };
     Ok(Route {
         label,
         socket,
         destination,
-        sender,
+        addressing,
     })
 }
 

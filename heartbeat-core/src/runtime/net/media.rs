@@ -1,15 +1,15 @@
 //! [`MediaSockets`]: the media's sockets on tokio: best-effort send to the
 //! selected media, receive from any socket with the medium attributed.
 
-use std::future::poll_fn;
-use std::net::{SocketAddr, SocketAddrV4};
+use std::future::{poll_fn, Future};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::task::Poll;
 
-use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 
 use super::bound::{NetOptions, StdMediaSockets};
+use super::recv::poll_recv;
 use super::table::MediaTable;
 use super::NetError;
 use crate::config::Medium;
@@ -51,6 +51,9 @@ pub struct Received {
     pub len: usize,
     /// Its source address.
     pub source: SocketAddr,
+    /// The destination address of its IP header (our address, the
+    /// broadcast address or the group), as `IP_PKTINFO` reported it.
+    pub destination: Option<Ipv4Addr>,
 }
 
 /// The sockets of all media, registered with tokio. See the
@@ -69,19 +72,25 @@ impl MediaSockets {
     /// Build the sockets (see [`StdMediaSockets::bind`]) on tokio's blocking
     /// pool, since host names may be resolved, then register them with the
     /// current runtime.
-    pub async fn bind(
+    ///
+    /// The future borrows nothing (the arguments are copied), so it can be
+    /// spawned.
+    pub fn bind(
         media: &[Medium],
         udp_port: u16,
         options: &NetOptions,
-    ) -> Result<Self, NetError> {
+    ) -> impl Future<Output = Result<Self, NetError>> + Send + 'static {
         let media = media.to_vec();
         let options = *options;
-        let built =
-            tokio::task::spawn_blocking(move || StdMediaSockets::bind(&media, udp_port, &options))
-                .await;
-        match built {
-            Ok(std) => std?.into_tokio(),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        async move {
+            let built = tokio::task::spawn_blocking(move || {
+                StdMediaSockets::bind(&media, udp_port, &options)
+            })
+            .await;
+            match built {
+                Ok(std) => std?.into_tokio(),
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
         }
     }
 
@@ -155,16 +164,13 @@ impl MediaSockets {
     /// no media it never returns. An error is about one socket and is
     /// usually transient: log it and call `recv` again.
     pub async fn recv(&self, buf: &mut [u8]) -> Result<Received, NetError> {
-        let (socket, len, source) = poll_fn(|cx| {
+        let (socket, datagram) = poll_fn(|cx| {
             let n = self.sockets.len();
             let start = self.next.fetch_add(1, Relaxed);
             for k in 0..n {
                 let i = (start + k) % n;
-                let mut rb = ReadBuf::new(&mut *buf);
-                match self.sockets[i].poll_recv_from(cx, &mut rb) {
-                    Poll::Ready(Ok(source)) => {
-                        return Poll::Ready(Ok((i, rb.filled().len(), source)))
-                    }
+                match poll_recv(&self.sockets[i], cx, buf) {
+                    Poll::Ready(Ok(d)) => return Poll::Ready(Ok((i, d))),
                     Poll::Ready(Err(e)) => return Poll::Ready(Err((i, e))),
                     Poll::Pending => {}
                 }
@@ -177,14 +183,18 @@ impl MediaSockets {
             source,
         })?;
         // Every socket has at least one member, so this is always `Some`.
-        let medium = self.table.attribute(socket, source).unwrap_or(MediumId(0));
+        let medium = self
+            .table
+            .attribute(socket, datagram.source, datagram.destination)
+            .unwrap_or(MediumId(0));
         if let Some(c) = self.counters.get(medium.0) {
             c.received.fetch_add(1, Relaxed);
         }
         Ok(Received {
             medium,
-            len,
-            source,
+            len: datagram.len,
+            source: datagram.source,
+            destination: datagram.destination,
         })
     }
 

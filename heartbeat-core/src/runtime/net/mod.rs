@@ -5,7 +5,8 @@
 //!
 //! # Sockets per medium
 //!
-//! Every socket is UDP/IPv4 with `SO_REUSEADDR`, `SO_BINDTODEVICE(dev)` and
+//! Every socket is UDP/IPv4 with `SO_REUSEADDR`, `SO_BINDTODEVICE(dev)`,
+//! `IP_PKTINFO` (to learn each datagram's destination address) and
 //! `IP_MULTICAST_ALL` off (it receives only the groups it joined itself).
 //!
 //! | medium | receives on | extra options | sends to |
@@ -26,9 +27,12 @@
 //! which are per socket). Separate sockets would either each receive every
 //! broadcast or, with `SO_REUSEPORT`, have unicast datagrams spread between
 //! them by the kernel. Each medium still is its own link: a received
-//! datagram is attributed by the pure function [`attribute`] (the `ucast`
-//! medium whose peer sent it, else the first `bcast`/`mcast` medium of the
-//! socket, else its first medium).
+//! datagram is attributed by the pure function [`attribute`]: the
+//! `bcast`/`mcast` medium its destination address names (broadcast address
+//! or group, learnt with `IP_PKTINFO`), else the `ucast` medium whose peer
+//! sent it, else the first `bcast`/`mcast` medium of the socket, else its
+//! first medium. So `bcast eth0` and `ucast eth0 node2` stay two links to
+//! node2 even though both arrive on one socket from the same address.
 //!
 //! Each medium also *sends* from its receive socket, so our datagrams leave
 //! from our `udpport`: that is what a peer using the port override matches.
@@ -60,11 +64,12 @@ mod error;
 mod iface;
 mod media;
 mod plan;
+mod recv;
 mod resolve;
 mod socket;
 mod table;
 
-pub use attribution::{attribute, Sender};
+pub use attribution::{attribute, Addressing};
 pub use bound::{NetOptions, StdMediaSockets};
 pub use error::NetError;
 pub use media::{MediaSockets, MediumStats, Received, SendReport};

@@ -2,11 +2,11 @@
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs};
 
-use super::attribution::Sender;
+use super::attribution::Addressing;
 use super::plan::split_peer;
 use super::NetError;
 
-/// The destination of a `ucast` medium and whom it receives from.
+/// The destination of a `ucast` medium and how it is addressed.
 ///
 /// `peer` is an IPv4 literal or a host name, optionally followed by
 /// `:port`; without a port the destination port is `udp_port`.
@@ -14,7 +14,7 @@ pub(crate) fn resolve_peer(
     peer: &str,
     udp_port: u16,
     medium: &str,
-) -> Result<(SocketAddrV4, Sender), NetError> {
+) -> Result<(SocketAddrV4, Addressing), NetError> {
     let fail = |reason: String| NetError::Resolve {
         medium: medium.to_owned(),
         peer: peer.to_owned(),
@@ -33,7 +33,7 @@ pub(crate) fn resolve_peer(
             .ok_or_else(|| fail("no IPv4 address".into()))?,
     };
     let destination = SocketAddrV4::new(ip, port.unwrap_or(udp_port));
-    Ok((destination, Sender::Peer { ip, port }))
+    Ok((destination, Addressing::Unicast { peer: ip, port }))
 }
 
 #[cfg(test)]
@@ -46,8 +46,8 @@ mod tests {
         assert_eq!(dest, "10.0.0.2:694".parse().unwrap());
         assert_eq!(
             sender,
-            Sender::Peer {
-                ip: Ipv4Addr::new(10, 0, 0, 2),
+            Addressing::Unicast {
+                peer: Ipv4Addr::new(10, 0, 0, 2),
                 port: None
             }
         );
@@ -59,8 +59,8 @@ mod tests {
         assert_eq!(dest, "127.0.0.1:7002".parse().unwrap());
         assert_eq!(
             sender,
-            Sender::Peer {
-                ip: Ipv4Addr::LOCALHOST,
+            Addressing::Unicast {
+                peer: Ipv4Addr::LOCALHOST,
                 port: Some(7002)
             }
         );

@@ -3,6 +3,7 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
+use nix::sys::socket::{setsockopt, sockopt};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
 
 use super::iface::Interface;
@@ -61,6 +62,9 @@ pub(crate) fn build(spec: &SocketSpec<'_>) -> Result<std::net::UdpSocket, NetErr
     socket
         .set_multicast_all_v4(false)
         .map_err(ctx("clear IP_MULTICAST_ALL".into()))?;
+    // The destination address of each datagram, for `attribute`.
+    setsockopt(&socket, sockopt::Ipv4PacketInfo, &true)
+        .map_err(|e| ctx("set IP_PKTINFO".into())(io::Error::from(e)))?;
     if spec.broadcast {
         socket
             .set_broadcast(true)

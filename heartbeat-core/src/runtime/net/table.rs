@@ -1,9 +1,9 @@
 //! The resolved media: per medium its socket and destination, per socket
 //! its members for [`attribute`](super::attribute).
 
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
-use super::attribution::{attribute, Sender};
+use super::attribution::{attribute, Addressing};
 use crate::engine::{MediumId, Via};
 
 /// One medium, resolved.
@@ -15,8 +15,8 @@ pub(crate) struct Route {
     pub(crate) socket: usize,
     /// Where its datagrams go.
     pub(crate) destination: SocketAddrV4,
-    /// Whom it receives from.
-    pub(crate) sender: Sender,
+    /// How its datagrams are addressed.
+    pub(crate) addressing: Addressing,
 }
 
 /// Every medium, resolved, and the members of each socket.
@@ -25,7 +25,7 @@ pub(crate) struct MediaTable {
     /// Indexed by [`MediumId`].
     pub(crate) routes: Vec<Route>,
     /// Indexed by socket; members in configuration order.
-    pub(crate) members: Vec<Vec<(MediumId, Sender)>>,
+    pub(crate) members: Vec<Vec<(MediumId, Addressing)>>,
 }
 
 impl MediaTable {
@@ -33,7 +33,7 @@ impl MediaTable {
     pub(crate) fn new(routes: Vec<Route>, sockets: usize) -> Self {
         let mut members = vec![Vec::new(); sockets];
         for (i, r) in routes.iter().enumerate() {
-            members[r.socket].push((MediumId(i), r.sender));
+            members[r.socket].push((MediumId(i), r.addressing));
         }
         MediaTable { routes, members }
     }
@@ -43,9 +43,15 @@ impl MediaTable {
         self.routes.get(id.0)
     }
 
-    /// The medium a datagram received on `socket` from `source` belongs to.
-    pub(crate) fn attribute(&self, socket: usize, source: SocketAddr) -> Option<MediumId> {
-        attribute(self.members.get(socket)?, source)
+    /// The medium a datagram received on `socket` from `source`, sent to
+    /// `destination`, belongs to.
+    pub(crate) fn attribute(
+        &self,
+        socket: usize,
+        source: SocketAddr,
+        destination: Option<Ipv4Addr>,
+    ) -> Option<MediumId> {
+        attribute(self.members.get(socket)?, source, destination)
     }
 
     /// The media a transmit selects (an unknown index is returned as is, for
