@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::task::Poll;
 
+use socket2::{SockAddr, SockRef};
 use tokio::net::UdpSocket;
 
 use super::bound::{NetOptions, StdMediaSockets};
@@ -122,7 +123,8 @@ impl MediaSockets {
     }
 
     /// Send a datagram to the destination of every medium `transmit`
-    /// selects, without waiting: a medium whose send fails (including a full
+    /// selects, without waiting (a plain non-blocking `sendto`, so it works
+    /// outside the runtime too): a medium whose send fails (including a full
     /// send buffer, `WouldBlock`) drops the datagram, counts the error and is
     /// reported in [`SendReport::failed`]; the other media are still served.
     pub fn send(&self, transmit: &Transmit) -> SendReport {
@@ -134,7 +136,11 @@ impl MediaSockets {
             };
             let socket = &self.sockets[route.socket];
             let counters = &self.counters[id.0];
-            match socket.try_send_to(&transmit.bytes, route.destination.into()) {
+            // Straight to the (non-blocking) socket rather than through
+            // tokio's readiness tracking: a send is attempted every time, and
+            // fails with `WouldBlock` only when the send buffer is really full.
+            let destination = SockAddr::from(route.destination);
+            match SockRef::from(socket).send_to(&transmit.bytes, &destination) {
                 Ok(_) => {
                     counters.sent.fetch_add(1, Relaxed);
                     report.sent += 1;

@@ -47,7 +47,7 @@
 //! created in). [`MediaSockets`] is the tokio side, built with
 //! [`MediaSockets::bind`] or [`StdMediaSockets::into_tokio`]:
 //!
-//! - [`MediaSockets::send`] never waits: it calls `try_send_to` for each
+//! - [`MediaSockets::send`] never waits: it calls a non-blocking `sendto` for each
 //!   selected medium; a failure (a full send buffer included) drops that
 //!   medium's copy, is counted and reported, and the other media are still
 //!   served. This is Heartbeat's rule that a stuck medium loses packets
