@@ -17,7 +17,9 @@
 //!
 //! A `ucast` peer is an IPv4 literal or a host name, resolved once when the
 //! sockets are built. The `addr:port` form (a heartbeat-rs extension) lets
-//! several nodes run on one machine with different ports.
+//! several nodes run on one machine with different ports. [`NetOptions::bind_addr`]
+//! applies only to sockets that carry nothing but `ucast` media: a socket
+//! bound to a unicast address receives no broadcast or multicast.
 //!
 //! # One socket per (device, port), one link per medium
 //!
