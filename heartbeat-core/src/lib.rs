@@ -15,4 +15,5 @@
 pub mod config;
 pub mod control;
 pub mod engine;
+pub mod runtime;
 pub mod wire;

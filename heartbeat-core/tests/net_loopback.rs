@@ -1,0 +1,249 @@
+//! `runtime::net` on the loopback interface: ucast between 127.0.0.x nodes
+//! sharing one port, the `addr:port` override, attribution, errors.
+
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use bytes::Bytes;
+use heartbeat_core::config::Medium;
+use heartbeat_core::engine::{MediumId, Transmit, Via};
+use heartbeat_core::runtime::net::{MediaSockets, NetError, NetOptions, Received};
+
+fn ucast(peer: &str) -> Medium {
+    Medium::Ucast {
+        dev: "lo".into(),
+        peer: peer.into(),
+    }
+}
+
+/// `N` distinct UDP ports that were free on 127.0.0.1 a moment ago (all
+/// probes are held at once, so the kernel cannot hand out one port twice).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let probes: Vec<UdpSocket> = (0..N)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| probes[i].local_addr().unwrap().port())
+}
+
+fn free_port() -> u16 {
+    free_ports::<1>()[0]
+}
+
+fn at(addr: &str) -> NetOptions {
+    NetOptions {
+        bind_addr: Some(addr.parse().unwrap()),
+    }
+}
+
+fn transmit(via: Via, bytes: &'static [u8]) -> Transmit {
+    Transmit {
+        via,
+        bytes: Bytes::from_static(bytes),
+    }
+}
+
+async fn recv(node: &MediaSockets) -> (Received, Vec<u8>) {
+    let mut buf = [0u8; 2048];
+    let got = tokio::time::timeout(Duration::from_secs(5), node.recv(&mut buf))
+        .await
+        .expect("no datagram within 5 s")
+        .expect("receive failed");
+    (got, buf[..got.len].to_vec())
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// Named `net` so that `cargo test net` selects these tests.
+mod net {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn three_nodes_share_one_port_on_loopback() {
+        let port = free_port();
+        // Each node: ucast to the two others, both media on one socket.
+        let a = MediaSockets::bind(
+            &[ucast("127.0.0.2"), ucast("127.0.0.3")],
+            port,
+            &at("127.0.0.1"),
+        );
+        let b = MediaSockets::bind(
+            &[ucast("127.0.0.1"), ucast("127.0.0.3")],
+            port,
+            &at("127.0.0.2"),
+        );
+        let c = MediaSockets::bind(
+            &[ucast("127.0.0.1"), ucast("127.0.0.2")],
+            port,
+            &at("127.0.0.3"),
+        );
+        let (a, b, c) = (a.await.unwrap(), b.await.unwrap(), c.await.unwrap());
+        assert_eq!(a.socket_count(), 1);
+        assert_eq!(
+            a.local_addr(MediumId(1)),
+            Some(addr(&format!("127.0.0.1:{port}")))
+        );
+        assert_eq!(
+            a.destination(MediumId(1)),
+            Some(format!("127.0.0.3:{port}").parse().unwrap())
+        );
+
+        let report = a.send(&transmit(Via::AllMedia, b"from a"));
+        assert_eq!(report.sent, 2);
+        assert!(report.failed.is_empty(), "{:?}", report.failed);
+
+        let (got, bytes) = recv(&b).await;
+        assert_eq!(bytes, b"from a");
+        assert_eq!(got.medium, MediumId(0), "b hears a on its first medium");
+        assert_eq!(got.source, addr(&format!("127.0.0.1:{port}")));
+        assert_eq!(got.destination, Some(Ipv4Addr::new(127, 0, 0, 2)));
+        let (got, _) = recv(&c).await;
+        assert_eq!(got.medium, MediumId(0), "c hears a on its first medium");
+
+        // c sends to b only (its second medium): b attributes it to c's medium.
+        let report = c.send(&transmit(Via::Medium(MediumId(1)), b"from c"));
+        assert_eq!(report.sent, 1);
+        let (got, bytes) = recv(&b).await;
+        assert_eq!(bytes, b"from c");
+        assert_eq!(got.medium, MediumId(1));
+        assert_eq!(got.source, addr(&format!("127.0.0.3:{port}")));
+
+        let stats = b.stats(MediumId(1)).unwrap();
+        assert_eq!((stats.sent, stats.send_errors, stats.received), (0, 0, 1));
+        assert_eq!(a.stats(MediumId(0)).unwrap().sent, 1);
+        assert_eq!(c.stats(MediumId(1)).unwrap().sent, 1);
+        assert_eq!(c.stats(MediumId(0)).unwrap().sent, 0);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn port_override_runs_nodes_on_one_address() {
+        let [pa, pb, pc] = free_ports();
+        let peer = |p: u16| ucast(&format!("127.0.0.1:{p}"));
+        let none = NetOptions::default();
+        let a = MediaSockets::bind(&[peer(pb), peer(pc)], pa, &none)
+            .await
+            .unwrap();
+        let b = MediaSockets::bind(&[peer(pa), peer(pc)], pb, &none)
+            .await
+            .unwrap();
+        let c = MediaSockets::bind(&[peer(pa), peer(pb)], pc, &none)
+            .await
+            .unwrap();
+        assert_eq!(
+            a.destination(MediumId(1)),
+            Some(format!("127.0.0.1:{pc}").parse().unwrap())
+        );
+
+        // b and c both write to a; a tells them apart by source port.
+        assert_eq!(b.send(&transmit(Via::Medium(MediumId(0)), b"b")).sent, 1);
+        let (got, bytes) = recv(&a).await;
+        assert_eq!((got.medium, bytes.as_slice()), (MediumId(0), &b"b"[..]));
+        assert_eq!(got.source, addr(&format!("127.0.0.1:{pb}")));
+
+        assert_eq!(c.send(&transmit(Via::Medium(MediumId(0)), b"c")).sent, 1);
+        let (got, bytes) = recv(&a).await;
+        assert_eq!((got.medium, bytes.as_slice()), (MediumId(1), &b"c"[..]));
+
+        // And back: a to c arrives on c's first medium.
+        assert_eq!(a.send(&transmit(Via::Medium(MediumId(1)), b"a")).sent, 1);
+        let (got, _) = recv(&c).await;
+        assert_eq!(got.medium, MediumId(0));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn unknown_medium_is_reported_not_panicked() {
+        let port = free_port();
+        let a = MediaSockets::bind(&[ucast("127.0.0.1")], port, &NetOptions::default())
+            .await
+            .unwrap();
+        let report = a.send(&transmit(Via::Medium(MediumId(7)), b"x"));
+        assert_eq!(report.sent, 0);
+        assert_eq!(report.failed.len(), 1);
+        assert!(matches!(
+            report.failed[0],
+            (MediumId(7), NetError::UnknownMedium(7))
+        ));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn oversized_datagram_fails_and_is_counted() {
+        let port = free_port();
+        let a = MediaSockets::bind(&[ucast("127.0.0.1")], port, &NetOptions::default())
+            .await
+            .unwrap();
+        let big = Transmit {
+            via: Via::AllMedia,
+            bytes: Bytes::from(vec![0u8; 70_000]),
+        };
+        let report = a.send(&big);
+        assert_eq!(report.sent, 0);
+        let (id, err) = &report.failed[0];
+        assert_eq!(*id, MediumId(0));
+        assert!(
+            err.to_string().starts_with(&format!(
+                "ucast lo 127.0.0.1: cannot send to 127.0.0.1:{port}: "
+            )),
+            "{err}"
+        );
+        assert_eq!(a.stats(MediumId(0)).unwrap().send_errors, 1);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn errors_name_the_medium() {
+        let port = free_port();
+        let none = NetOptions::default();
+        let err = |media: Vec<Medium>| async move {
+            MediaSockets::bind(&media, port, &none)
+                .await
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err(vec![Medium::Bcast { dev: "lo".into() }]).await,
+            "bcast lo: interface has no IPv4 broadcast address"
+        );
+        assert_eq!(
+            err(vec![Medium::Bcast {
+                dev: "nosuchif9".into()
+            }])
+            .await,
+            "bcast nosuchif9: no such interface"
+        );
+        assert_eq!(
+            err(vec![ucast("no-such-host.invalid")])
+                .await
+                .split(": ")
+                .next(),
+            Some("ucast lo no-such-host.invalid")
+        );
+        let mcast = |group: [u8; 4], ttl| Medium::Mcast {
+            dev: "lo".into(),
+            group: group.into(),
+            port,
+            ttl,
+            loopback: true,
+        };
+        assert_eq!(
+            err(vec![mcast([239, 1, 1, 1], 1), mcast([239, 1, 1, 2], 2)]).await,
+            "mcast lo 239.1.1.2: shares its socket with mcast lo 239.1.1.1 \
+             but sets a different multicast ttl"
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn bind_conflict_names_the_medium_and_address() {
+        let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = holder.local_addr().unwrap().port();
+        let err = MediaSockets::bind(&[ucast("127.0.0.2")], port, &at("127.0.0.1"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!(
+                "ucast lo 127.0.0.2: cannot bind 127.0.0.1:{port}: "
+            )),
+            "{err}"
+        );
+    }
+}
