@@ -1,8 +1,57 @@
-//! The tokio runtime around the sans-io [`crate::engine`].
+//! The tokio runtime around the sans-io [`crate::engine`], and the public
+//! embedding API.
 //!
-//! For now this holds only [`net`], the OS socket layer (the equivalent of
-//! `quinn-udp`): sockets per medium, sending and attributed receiving. The
-//! driver task that owns the engine, the status snapshot and the embedding API
-//! come later and build on it.
+//! - [`Cluster`] / [`ClusterBuilder`]: start a node from a [`Config`], read
+//!   its status, subscribe to its events, send application messages, stand by
+//!   or take over, shut down gracefully. heartbeatd uses exactly this API.
+//! - [`net`]: the OS socket layer (the equivalent of `quinn-udp`): sockets per
+//!   medium, sending and attributed receiving.
+//! - [`Transport`]: what the driver needs from the network; real sockets
+//!   implement it, and so do the test transports that inject loss.
+//! - [`ActionRunner`]: who runs the resource actions the engine asks for.
+//!
+//! One task owns the engine (`driver`): it `select!`s over the sockets, the
+//! engine's next deadline and a command channel, and after every input
+//! carries out the engine's outputs. Readers get status snapshots through a
+//! `tokio::sync::watch` and events through a `tokio::sync::broadcast`, so no
+//! one ever locks the engine.
+//!
+//! [`Config`]: crate::config::Config
 
+mod actions;
+mod cluster;
+mod driver;
 pub mod net;
+mod transport;
+
+use std::io;
+
+pub use actions::{ActionRunner, AlwaysSucceed};
+pub use cluster::{Cluster, ClusterBuilder, Stopped, EVENT_BACKLOG};
+pub use transport::{Datagram, Transport};
+
+use crate::engine::Transmit;
+use crate::wire::MAX_DATAGRAM;
+
+/// Real sockets: the media of `ha.cf`.
+impl Transport for net::MediaSockets {
+    fn send(&mut self, transmit: &Transmit) {
+        let report = net::MediaSockets::send(self, transmit);
+        for (medium, error) in report.failed {
+            tracing::debug!(medium = medium.0, "send failed: {error}");
+        }
+    }
+
+    async fn recv(&mut self) -> io::Result<Datagram> {
+        // One byte more than any valid datagram, so oversized ones are seen
+        // as such by the codec instead of being silently cut.
+        let mut buf = [0u8; MAX_DATAGRAM + 1];
+        let received = net::MediaSockets::recv(self, &mut buf)
+            .await
+            .map_err(io::Error::other)?;
+        Ok(Datagram {
+            medium: received.medium,
+            bytes: bytes::Bytes::copy_from_slice(&buf[..received.len]),
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! The task that owns the engine: it feeds it datagrams, commands, action
+//! results and timeouts, and carries out what it asks (transmit, run an
+//! action, tell the world). Nothing else touches the engine, so nothing
+//! locks it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::actions::ActionRunner;
+use super::transport::Transport;
+use crate::engine::{ClusterStatus, Command, Engine, Event};
+
+/// How often the published status is refreshed when nothing else happens.
+pub(crate) const STATUS_REFRESH: Duration = Duration::from_millis(250);
+
+/// Pause after a failed receive, so a broken socket cannot spin the task.
+const RECV_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// Inputs from the [`super::Cluster`] handle and from action tasks.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// An operator or application command.
+    Command(Command),
+}
+
+/// The engine and everything around it.
+pub(crate) struct Driver<T, R> {
+    pub(crate) engine: Engine,
+    pub(crate) transport: T,
+    pub(crate) runner: Arc<R>,
+    pub(crate) inputs: mpsc::UnboundedReceiver<Input>,
+    /// A sender kept for action tasks to report results.
+    pub(crate) results: mpsc::UnboundedSender<Input>,
+    pub(crate) events: broadcast::Sender<Event>,
+    pub(crate) status: watch::Sender<Arc<ClusterStatus>>,
+}
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+impl<T: Transport, R: ActionRunner> Driver<T, R> {
+    /// Runs until the engine reports its shutdown complete, or every handle
+    /// is gone.
+    pub(crate) async fn run(mut self) {
+        let mut last_publish = now();
+        loop {
+            let deadline = self.engine.poll_timeout();
+            tokio::select! {
+                input = self.inputs.recv() => match input {
+                    Some(Input::Command(command)) => self.engine.handle_command(now(), command),
+                    None => return,
+                },
+                received = self.transport.recv() => match received {
+                    Ok(d) => self.engine.handle_datagram(now(), d.medium, &d.bytes),
+                    Err(e) => {
+                        tracing::warn!("receive failed: {e}");
+                        tokio::time::sleep(RECV_ERROR_PAUSE).await;
+                    }
+                },
+                () = sleep_until(deadline), if deadline.is_some() => {
+                    self.engine.handle_timeout(now());
+                }
+                () = tokio::time::sleep_until((last_publish + STATUS_REFRESH).into()) => {}
+            }
+            let (noteworthy, finished) = self.drain();
+            if noteworthy || now() >= last_publish + STATUS_REFRESH {
+                self.status.send_replace(Arc::new(self.engine.status()));
+                last_publish = now();
+            }
+            if finished {
+                return;
+            }
+        }
+    }
+
+    /// Carries out every pending output. Returns whether anything changed
+    /// state (events or actions) and whether the shutdown completed.
+    fn drain(&mut self) -> (bool, bool) {
+        let mut noteworthy = false;
+        let mut finished = false;
+        while let Some(transmit) = self.engine.poll_transmit() {
+            self.transport.send(&transmit);
+        }
+        while let Some(action) = self.engine.poll_action() {
+            noteworthy = true;
+            let runner = Arc::clone(&self.runner);
+            let results = self.results.clone();
+            tokio::spawn(async move {
+                let (group, kind) = (action.group.clone(), action.kind);
+                let ok = runner.run(action).await;
+                let _ = results.send(Input::Command(Command::ActionFinished { group, kind, ok }));
+            });
+        }
+        while let Some(event) = self.engine.poll_event() {
+            noteworthy = true;
+            finished |= event == Event::ShutdownComplete;
+            // No subscriber is not an error.
+            let _ = self.events.send(event);
+        }
+        if finished {
+            // The Shutdone the engine queued with its last event goes out too.
+            while let Some(transmit) = self.engine.poll_transmit() {
+                self.transport.send(&transmit);
+            }
+        }
+        (noteworthy, finished)
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
