@@ -11,20 +11,20 @@
 //! [`Engine::poll_timeout`] (or the next datagram / command) and call
 //! [`Engine::handle_timeout`]. `handle_timeout` must run at (or very soon
 //! after) the instant `poll_timeout` returned: a tick that comes more than one
-//! keepalive late is treated as a stall of this process (see [`lifeguard`]).
+//! keepalive late is treated as a stall of this process (see `lifeguard`).
 //!
 //! # Layout
 //!
 //! - `mod.rs`: the public API and the [`Engine`] struct.
-//! - [`membership`]: node states, generations, deadtime, comm-up.
-//! - [`links`]: link states per (node, medium).
-//! - [`delivery`]: sequence numbers, history ring, gap detection,
+//! - `membership`: node states, generations, deadtime, comm-up.
+//! - `links`: link states per (node, medium).
+//! - `delivery`: sequence numbers, history ring, gap detection,
 //!   retransmission requests, acks (module doc says what is sequenced).
-//! - [`lifeguard`]: local stall detection.
+//! - `lifeguard`: local stall detection.
 //! - `inbound.rs` / `outbound.rs` / `reactions.rs`: the glue that turns
 //!   packets and state changes into the outputs and calls the resource layer.
 //! - [`snapshot`]: [`ClusterStatus`], the operator's view with statistics.
-//! - [`rng`]: the seeded generator behind every random choice.
+//! - `rng`: the seeded generator behind every random choice.
 
 mod delivery;
 mod inbound;
@@ -438,3 +438,6 @@ impl Engine {
         .min()
     }
 }
+
+#[cfg(test)]
+mod tests;
