@@ -172,6 +172,16 @@ pub enum Event {
     },
     /// Shutdown finished: every group stopped and `Shutdone` sent.
     ShutdownComplete,
+    /// A start or stop action of this node failed. After a failed start the
+    /// group is given up (so a peer may take it); after a failed stop it is
+    /// left unmanaged on this node and is not started anywhere else while this
+    /// node is alive.
+    GroupFailed {
+        /// Group key.
+        group: String,
+        /// Which action failed.
+        kind: ActionKind,
+    },
 }
 
 /// The sans-io engine of one node.
