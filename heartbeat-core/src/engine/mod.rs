@@ -11,6 +11,8 @@
 //! [`Engine::poll_timeout`] (or the next datagram / command) and call
 //! [`Engine::handle_timeout`].
 
+pub(crate) mod resources;
+
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
