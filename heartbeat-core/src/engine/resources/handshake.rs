@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::{LocalState, Resources, RETRY};
+use crate::config::AutoFailback;
 use crate::engine::ActionKind;
 use crate::wire::Message;
 
@@ -135,7 +136,6 @@ pub(super) fn on_response(
     // Unsolicited go-ahead: a hand-off after the sender's failed start.
     let handoff = !we_own
         && ok
-        && r.comm_up
         && !r.shutting_down
         && g.state == LocalState::Stopped
         && g.request.is_none()
@@ -144,7 +144,12 @@ pub(super) fn on_response(
     if handoff {
         g.failed_on.insert(from.to_owned());
         g.owner = None;
-        acquire(r, now, i);
+        // Before comm-up (or before nice_failback settled) `reconcile` takes it
+        // later; the sender picked us as the rightful node.
+        let ready = r.comm_up && (r.policy == AutoFailback::Legacy || r.nice.is_stable());
+        if ready {
+            acquire(r, now, i);
+        }
     }
 }
 
