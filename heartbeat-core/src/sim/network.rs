@@ -398,6 +398,6 @@ mod tests {
         assert_eq!(d.medium.0, 0);
         assert!(net.pop_due(Duration::from_secs(1)).is_none());
         assert_eq!(net.stats().filtered, 1);
-        assert_eq!(net.stats().partitioned, 4);
+        assert_eq!(net.stats().partitioned, 2);
     }
 }
