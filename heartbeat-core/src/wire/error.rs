@@ -43,6 +43,9 @@ pub enum EncodeError {
     /// A string field is longer than its limit.
     #[error("field too long: {0}")]
     FieldTooLong(&'static str),
+    /// A name or group key is empty (the layout has no empty names).
+    #[error("empty field: {0}")]
+    EmptyField(&'static str),
     /// The keyring's active index has no key.
     #[error("no key for active index {0}")]
     NoActiveKey(u8),

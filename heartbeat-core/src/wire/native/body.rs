@@ -1,0 +1,165 @@
+//! Envelope and message bodies of the native layout: sizes, writing, reading.
+//!
+//! Writers assume the packet was validated (`super::check_fields`); readers
+//! run only on authenticated bytes and check every field anyway.
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::layout::{self, kind};
+use super::reader::Reader;
+use crate::wire::{DecodeError, Message, NodeUuid, Packet, Status, MAX_GROUP_KEY, MAX_NODE_NAME};
+
+/// Size of a status body: status, deadtime, holdings, timestamp.
+const STATUS_BODY_LEN: usize = 1 + 4 + 1 + 8;
+
+/// Encoded size of the envelope of `packet`.
+pub(super) fn envelope_len(packet: &Packet) -> usize {
+    let dest = packet.dest.as_ref().map_or(0, |d| 1 + d.len());
+    1 + packet.from.len() + 16 + 8 + 8 + dest
+}
+
+/// Encoded size of the body of `message`.
+pub(super) fn body_len(message: &Message) -> usize {
+    match message {
+        Message::Status(_) => STATUS_BODY_LEN,
+        Message::IpRequest { group } => 1 + group.len(),
+        Message::IpRequestResp { group, .. } => 1 + group.len() + 2,
+        Message::RexmitRequest { .. } => 16,
+        Message::NakRexmit { .. } | Message::Ack { .. } => 8,
+        Message::Starting | Message::Shutdone => 0,
+        Message::ResourceReport { .. } => 3,
+        Message::AskResources { .. } => 2,
+        Message::App { payload } => payload.len(),
+    }
+}
+
+/// Write a string whose length (checked by the caller) fits one byte.
+fn put_str_u8(buf: &mut BytesMut, s: &str) {
+    debug_assert!(s.len() <= usize::from(u8::MAX));
+    buf.put_u8(s.len() as u8);
+    buf.put_slice(s.as_bytes());
+}
+
+/// Write the envelope of `packet`.
+pub(super) fn put_envelope(buf: &mut BytesMut, packet: &Packet) {
+    put_str_u8(buf, &packet.from);
+    buf.put_slice(&packet.from_uuid.0);
+    buf.put_u64(packet.generation);
+    buf.put_u64(packet.seq);
+    if let Some(dest) = &packet.dest {
+        put_str_u8(buf, dest);
+    }
+}
+
+/// Write the body of `message`.
+pub(super) fn put_body(buf: &mut BytesMut, message: &Message) {
+    match message {
+        Message::Status(s) => {
+            buf.put_u8(layout::status_to_u8(s.status));
+            buf.put_u32(s.deadtime_ms);
+            buf.put_u8(layout::holdings_to_u8(s.holdings));
+            buf.put_u64(s.timestamp_ms);
+        }
+        Message::IpRequest { group } => put_str_u8(buf, group),
+        Message::IpRequestResp { group, we_own, ok } => {
+            put_str_u8(buf, group);
+            buf.put_u8(u8::from(*we_own));
+            buf.put_u8(u8::from(*ok));
+        }
+        Message::RexmitRequest {
+            first_seq,
+            last_seq,
+        } => {
+            buf.put_u64(*first_seq);
+            buf.put_u64(*last_seq);
+        }
+        Message::NakRexmit { seq } => buf.put_u64(*seq),
+        Message::Ack { ack_seq } => buf.put_u64(*ack_seq),
+        Message::Starting | Message::Shutdone => {}
+        Message::ResourceReport {
+            holdings,
+            full,
+            stable,
+        } => {
+            buf.put_u8(layout::holdings_to_u8(*holdings));
+            buf.put_u8(u8::from(*full));
+            buf.put_u8(u8::from(*stable));
+        }
+        Message::AskResources { holdings, phase } => {
+            buf.put_u8(layout::holdings_to_u8(*holdings));
+            buf.put_u8(layout::phase_to_u8(*phase));
+        }
+        Message::App { payload } => buf.put_slice(payload),
+    }
+}
+
+/// Read the envelope and the body of type `code` from the whole payload.
+///
+/// Every byte of the payload must be consumed ([`DecodeError::TrailingBytes`]).
+pub(super) fn read_packet(payload: &[u8], code: u8, has_dest: bool) -> Result<Packet, DecodeError> {
+    let mut r = Reader::new(payload);
+    let from = r.str_u8(MAX_NODE_NAME, "from")?.to_owned();
+    let from_uuid = NodeUuid(r.array()?);
+    let generation = r.u64()?;
+    let seq = r.u64()?;
+    let dest = if has_dest {
+        Some(r.str_u8(MAX_NODE_NAME, "dest")?.to_owned())
+    } else {
+        None
+    };
+    let message = read_body(&mut r, code)?;
+    if r.remaining() != 0 {
+        return Err(DecodeError::TrailingBytes);
+    }
+    Ok(Packet {
+        from,
+        from_uuid,
+        generation,
+        seq,
+        dest,
+        message,
+    })
+}
+
+/// Read the body of a message of type `code`.
+fn read_body(r: &mut Reader<'_>, code: u8) -> Result<Message, DecodeError> {
+    let message = match code {
+        kind::STATUS => Message::Status(Status {
+            status: layout::status_from_u8(r.u8()?)?,
+            deadtime_ms: r.u32()?,
+            holdings: layout::holdings_from_u8(r.u8()?)?,
+            timestamp_ms: r.u64()?,
+        }),
+        kind::IP_REQUEST => Message::IpRequest {
+            group: r.str_u8(MAX_GROUP_KEY, "group")?.to_owned(),
+        },
+        kind::IP_REQUEST_RESP => Message::IpRequestResp {
+            group: r.str_u8(MAX_GROUP_KEY, "group")?.to_owned(),
+            we_own: r.bool("we_own")?,
+            ok: r.bool("ok")?,
+        },
+        kind::REXMIT_REQUEST => Message::RexmitRequest {
+            first_seq: r.u64()?,
+            last_seq: r.u64()?,
+        },
+        kind::NAK_REXMIT => Message::NakRexmit { seq: r.u64()? },
+        kind::ACK => Message::Ack { ack_seq: r.u64()? },
+        kind::STARTING => Message::Starting,
+        kind::RESOURCE_REPORT => Message::ResourceReport {
+            holdings: layout::holdings_from_u8(r.u8()?)?,
+            full: r.bool("full")?,
+            stable: r.bool("stable")?,
+        },
+        kind::ASK_RESOURCES => Message::AskResources {
+            holdings: layout::holdings_from_u8(r.u8()?)?,
+            phase: layout::phase_from_u8(r.u8()?)?,
+        },
+        kind::SHUTDONE => Message::Shutdone,
+        kind::APP => Message::App {
+            // Bounded by the datagram, which is at most MAX_DATAGRAM bytes.
+            payload: Bytes::copy_from_slice(r.rest()),
+        },
+        other => return Err(DecodeError::UnknownType(other)),
+    };
+    Ok(message)
+}

@@ -1,0 +1,374 @@
+//! Every rejection of the native codec, and the size budget of a heartbeat.
+
+mod wire_common;
+
+use bytes::Bytes;
+use heartbeat_core::wire::{
+    native, AuthKey, AuthMethod, DecodeError, EncodeError, Holdings, Keyring, Message, NodeStatus,
+    NodeUuid, Packet, Status, MAX_DATAGRAM, MAX_GROUP_KEY, MAX_NODE_NAME,
+};
+use wire_common::*;
+
+const METHOD: AuthMethod = AuthMethod::Sha256;
+
+fn keys() -> Keyring {
+    fixed_ring(METHOD)
+}
+
+fn key() -> AuthKey {
+    keys().keys[&1].clone()
+}
+
+fn encoded(packet: &Packet) -> Vec<u8> {
+    native::encode(packet, &keys()).unwrap().to_vec()
+}
+
+fn heartbeat() -> Vec<u8> {
+    encoded(&sample_packet(sample_status()))
+}
+
+fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
+    native::decode(bytes, &keys())
+}
+
+/// Rewrite the payload (envelope + body) of a valid datagram with `edit`, fix
+/// the payload length and sign again: a well-authenticated malformed packet.
+fn forge(datagram: Vec<u8>, edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let trailer_at = datagram.len() - 1 - METHOD.tag_len();
+    let mut payload = datagram[native::HEADER_LEN..trailer_at].to_vec();
+    edit(&mut payload);
+    let mut out = datagram[..native::HEADER_LEN].to_vec();
+    out[5..7].copy_from_slice(&u16::try_from(payload.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(&payload);
+    out.extend_from_slice(&datagram[trailer_at..]);
+    resign(out, &key())
+}
+
+/// Offset in the payload of the body of `sample_packet` (name "node1", no dest).
+const BODY_AT: usize = 1 + 5 + 16 + 8 + 8;
+
+// ---- the size budget ----------------------------------------------------
+
+/// The largest realistic heartbeat: a 16-character node name, no destination,
+/// every number at its maximum.
+fn largest_realistic_status() -> Packet {
+    Packet {
+        from: "node-name-16-chr".into(),
+        from_uuid: NodeUuid([0xff; 16]),
+        generation: u64::MAX,
+        seq: u64::MAX,
+        dest: None,
+        message: Message::Status(Status {
+            status: NodeStatus::Active,
+            deadtime_ms: u32::MAX,
+            holdings: Holdings::All,
+            timestamp_ms: u64::MAX,
+        }),
+    }
+}
+
+#[test]
+fn status_with_16_char_name_and_sha256_is_103_bytes() {
+    let packet = largest_realistic_status();
+    assert_eq!(packet.from.len(), 16);
+    let bytes = native::encode(&packet, &keys()).unwrap();
+    assert_eq!(bytes.len(), 103, "documented in WIRE.md");
+    assert!(bytes.len() <= 150);
+    assert_eq!(decode(&bytes), Ok(packet));
+}
+
+#[test]
+fn status_sizes_per_method() {
+    let packet = largest_realistic_status();
+    for (method, size) in [
+        (AuthMethod::Crc, 75),
+        (AuthMethod::Md5, 87),
+        (AuthMethod::Sha1, 91),
+        (AuthMethod::Sha256, 103),
+    ] {
+        let bytes = native::encode(&packet, &fixed_ring(method)).unwrap();
+        assert_eq!((method, bytes.len()), (method, size));
+    }
+    // The worst case the layout allows: 64-byte sender and destination names.
+    let widest = Packet {
+        from: "a".repeat(MAX_NODE_NAME),
+        dest: Some("b".repeat(MAX_NODE_NAME)),
+        ..packet
+    };
+    assert_eq!(native::encode(&widest, &keys()).unwrap().len(), 216);
+}
+
+// ---- decode: one test per rejection --------------------------------------
+
+#[test]
+fn oversized_is_refused_before_anything_else() {
+    let mut bytes = heartbeat();
+    bytes.resize(MAX_DATAGRAM + 1, 0);
+    assert_eq!(
+        decode(&bytes),
+        Err(DecodeError::Oversized(MAX_DATAGRAM + 1))
+    );
+    // Even garbage is refused for its size first.
+    let garbage = vec![0u8; 65_000];
+    assert_eq!(decode(&garbage), Err(DecodeError::Oversized(65_000)));
+}
+
+#[test]
+fn truncated() {
+    let bytes = heartbeat();
+    assert_eq!(decode(&[]), Err(DecodeError::Truncated));
+    assert_eq!(decode(b"H"), Err(DecodeError::Truncated));
+    // Header cut short, payload cut short, key index missing.
+    for len in [3, 4, 5, 6, native::HEADER_LEN, 20, bytes.len() - 1 - 32] {
+        assert_eq!(
+            decode(&bytes[..len]),
+            Err(DecodeError::Truncated),
+            "len {len}"
+        );
+    }
+    // A signed payload whose envelope ends early.
+    let short = forge(bytes, |p| p.truncate(10));
+    assert_eq!(decode(&short), Err(DecodeError::Truncated));
+}
+
+#[test]
+fn bad_magic() {
+    let mut bytes = heartbeat();
+    bytes[0] = b'#';
+    assert_eq!(decode(&bytes), Err(DecodeError::BadMagic));
+    // Linux-HA netstring and classic packets are not native packets.
+    assert_eq!(decode(b"###\n11:(0)t=status,"), Err(DecodeError::BadMagic));
+    assert_eq!(decode(b">>>\nt=status\n"), Err(DecodeError::BadMagic));
+}
+
+#[test]
+fn unsupported_version() {
+    let mut bytes = heartbeat();
+    bytes[2] = 2;
+    assert_eq!(decode(&bytes), Err(DecodeError::UnsupportedVersion(2)));
+    bytes[2] = 0;
+    assert_eq!(decode(&bytes), Err(DecodeError::UnsupportedVersion(0)));
+}
+
+#[test]
+fn unknown_type() {
+    let mut bytes = heartbeat();
+    for code in [0, 12, 0x80, 0xff] {
+        bytes[3] = code;
+        assert_eq!(decode(&bytes), Err(DecodeError::UnknownType(code)));
+    }
+}
+
+#[test]
+fn unknown_key_index() {
+    let mut bytes = heartbeat();
+    let at = bytes.len() - 1 - METHOD.tag_len();
+    bytes[at] = 9;
+    assert_eq!(decode(&bytes), Err(DecodeError::UnknownKeyIndex(9)));
+}
+
+#[test]
+fn bad_auth() {
+    let bytes = heartbeat();
+    // A flipped bit in the tag, in the body, in the header's type byte.
+    for at in [bytes.len() - 1, native::HEADER_LEN + BODY_AT] {
+        let mut damaged = bytes.clone();
+        damaged[at] ^= 0x01;
+        assert_eq!(decode(&damaged), Err(DecodeError::BadAuth), "byte {at}");
+    }
+    let mut other_type = bytes.clone();
+    other_type[3] = 10; // Shutdone
+    assert_eq!(decode(&other_type), Err(DecodeError::BadAuth));
+    // A tag that is too short or too long is a tag that does not match.
+    assert_eq!(decode(&bytes[..bytes.len() - 1]), Err(DecodeError::BadAuth));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(decode(&longer), Err(DecodeError::BadAuth));
+    // Another secret.
+    let other = Keyring::single(METHOD, "another secret");
+    assert_eq!(native::decode(&bytes, &other), Err(DecodeError::BadAuth));
+}
+
+#[test]
+fn invalid_flags_are_refused_before_authentication() {
+    let mut bytes = heartbeat();
+    bytes[4] = 0x02;
+    assert_eq!(decode(&bytes), Err(DecodeError::InvalidField("flags")));
+}
+
+#[test]
+fn invalid_fields_in_signed_payloads() {
+    let status = heartbeat();
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("from", forge(status.clone(), |p| p[0] = 0)),
+        (
+            "from",
+            forge(status.clone(), |p| p[0] = (MAX_NODE_NAME + 1) as u8),
+        ),
+        ("from", forge(status.clone(), |p| p[1] = 0xff)),
+        ("status", forge(status.clone(), |p| p[BODY_AT] = 3)),
+        ("holdings", forge(status.clone(), |p| p[BODY_AT + 5] = 4)),
+        (
+            "dest",
+            forge(with_dest_flag(status.clone()), |p| p.insert(BODY_AT, 0)),
+        ),
+        (
+            "dest",
+            forge(with_dest_flag(status.clone()), |p| {
+                p.splice(BODY_AT..BODY_AT, [2, 0xc3, 0x28]);
+            }),
+        ),
+    ];
+    for (field, bytes) in cases {
+        assert_eq!(decode(&bytes), Err(DecodeError::InvalidField(field)));
+    }
+
+    let resp = encoded(&sample_packet(Message::IpRequestResp {
+        group: "g".into(),
+        we_own: true,
+        ok: true,
+    }));
+    let bad_bool = forge(resp.clone(), |p| p[BODY_AT + 2] = 2);
+    assert_eq!(decode(&bad_bool), Err(DecodeError::InvalidField("we_own")));
+    let bad_ok = forge(resp.clone(), |p| p[BODY_AT + 3] = 0xff);
+    assert_eq!(decode(&bad_ok), Err(DecodeError::InvalidField("ok")));
+    let empty_group = forge(resp, |p| {
+        p.splice(BODY_AT..BODY_AT + 2, [0]);
+    });
+    assert_eq!(
+        decode(&empty_group),
+        Err(DecodeError::InvalidField("group"))
+    );
+
+    let report = encoded(&sample_packet(Message::ResourceReport {
+        holdings: Holdings::None,
+        full: false,
+        stable: false,
+    }));
+    let bad_full = forge(report.clone(), |p| p[BODY_AT + 1] = 7);
+    assert_eq!(decode(&bad_full), Err(DecodeError::InvalidField("full")));
+    let bad_stable = forge(report, |p| p[BODY_AT + 2] = 7);
+    assert_eq!(
+        decode(&bad_stable),
+        Err(DecodeError::InvalidField("stable"))
+    );
+
+    let ask = encoded(&sample_packet(Message::AskResources {
+        holdings: Holdings::Local,
+        phase: heartbeat_core::wire::StandbyPhase::Done,
+    }));
+    let bad_phase = forge(ask, |p| p[BODY_AT + 1] = 3);
+    assert_eq!(decode(&bad_phase), Err(DecodeError::InvalidField("phase")));
+}
+
+/// Set the destination flag of a datagram (the caller then inserts a dest).
+fn with_dest_flag(mut datagram: Vec<u8>) -> Vec<u8> {
+    datagram[4] = 0x01;
+    datagram
+}
+
+#[test]
+fn trailing_bytes_in_a_signed_payload() {
+    let bytes = forge(heartbeat(), |p| p.push(0));
+    assert_eq!(decode(&bytes), Err(DecodeError::TrailingBytes));
+    let empty_body = encoded(&sample_packet(Message::Shutdone));
+    let bytes = forge(empty_body, |p| p.push(0));
+    assert_eq!(decode(&bytes), Err(DecodeError::TrailingBytes));
+}
+
+#[test]
+fn forge_without_edit_is_the_identity() {
+    // Guards the helper the tests above rely on.
+    let bytes = heartbeat();
+    assert_eq!(forge(bytes.clone(), |_| {}), bytes);
+}
+
+// ---- encode ---------------------------------------------------------------
+
+#[test]
+fn encode_refuses_fields_the_layout_cannot_carry() {
+    let long_name = "n".repeat(MAX_NODE_NAME + 1);
+    let mut packet = sample_packet(sample_status());
+    packet.from = long_name.clone();
+    assert_eq!(
+        native::encode(&packet, &keys()),
+        Err(EncodeError::FieldTooLong("from"))
+    );
+    packet.from = String::new();
+    assert_eq!(
+        native::encode(&packet, &keys()),
+        Err(EncodeError::EmptyField("from"))
+    );
+    packet.from = "n".repeat(MAX_NODE_NAME);
+    packet.dest = Some(long_name);
+    assert_eq!(
+        native::encode(&packet, &keys()),
+        Err(EncodeError::FieldTooLong("dest"))
+    );
+    packet.dest = Some(String::new());
+    assert_eq!(
+        native::encode(&packet, &keys()),
+        Err(EncodeError::EmptyField("dest"))
+    );
+    for group in ["g".repeat(MAX_GROUP_KEY + 1), String::new()] {
+        let expected = if group.is_empty() {
+            EncodeError::EmptyField("group")
+        } else {
+            EncodeError::FieldTooLong("group")
+        };
+        for message in [
+            Message::IpRequest {
+                group: group.clone(),
+            },
+            Message::IpRequestResp {
+                group: group.clone(),
+                we_own: false,
+                ok: true,
+            },
+        ] {
+            let packet = sample_packet(message);
+            assert_eq!(native::encode(&packet, &keys()), Err(expected.clone()));
+        }
+    }
+    let longest_group = sample_packet(Message::IpRequest {
+        group: "g".repeat(MAX_GROUP_KEY),
+    });
+    let bytes = native::encode(&longest_group, &keys()).unwrap();
+    assert_eq!(decode(&bytes), Ok(longest_group));
+}
+
+#[test]
+fn encode_refuses_datagrams_over_the_limit() {
+    let overhead = native::encoded_len(
+        &sample_packet(Message::App {
+            payload: Bytes::new(),
+        }),
+        METHOD,
+    );
+    assert_eq!(MAX_DATAGRAM - overhead, 1322, "documented in WIRE.md");
+    let fits = sample_packet(Message::App {
+        payload: Bytes::from(vec![0xa5; MAX_DATAGRAM - overhead]),
+    });
+    let bytes = native::encode(&fits, &keys()).unwrap();
+    assert_eq!(bytes.len(), MAX_DATAGRAM);
+    assert_eq!(decode(&bytes), Ok(fits));
+    let too_big = sample_packet(Message::App {
+        payload: Bytes::from(vec![0xa5; MAX_DATAGRAM - overhead + 1]),
+    });
+    assert_eq!(
+        native::encode(&too_big, &keys()),
+        Err(EncodeError::Oversized(MAX_DATAGRAM + 1))
+    );
+}
+
+#[test]
+fn encode_needs_an_active_key() {
+    let keys = Keyring {
+        active: 2,
+        ..keys()
+    };
+    assert_eq!(
+        native::encode(&sample_packet(sample_status()), &keys),
+        Err(EncodeError::NoActiveKey(2))
+    );
+}
