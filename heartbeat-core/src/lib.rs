@@ -9,7 +9,11 @@
 //! - [`engine`]: the sans-io cluster engine (membership, reliable delivery,
 //!   resource ownership). No sockets, no clock reads: driven with explicit
 //!   instants, polled for outputs.
+//! - `sim` (cargo feature `sim`): the deterministic simulation harness, N
+//!   engines on a virtual network in virtual time with invariant checks.
 
 pub mod config;
 pub mod engine;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod wire;
