@@ -313,6 +313,9 @@ pub struct Engine {
     links: LinkTable,
     history: SenderHistory,
     trackers: Vec<ReceiverTracker>,
+    /// Per peer: new messages that arrived while it was considered dead,
+    /// delivered when it is alive again (dropped if it restarts instead).
+    held: Vec<Vec<crate::wire::Message>>,
     lifeguard: Lifeguard,
     resources: Resources,
     transmits: VecDeque<Transmit>,
@@ -358,6 +361,7 @@ impl Engine {
             links: LinkTable::new(peers.len() + 1, config.media.len()),
             history: SenderHistory::new(peers.len(), config.max_rexmit_delay),
             trackers: peers.iter().map(|_| ReceiverTracker::new()).collect(),
+            held: vec![Vec::new(); peers.len()],
             lifeguard: Lifeguard::new(config.timing.keepalive, config.timing.deadtime),
             resources,
             transmits: VecDeque::new(),

@@ -78,6 +78,9 @@ impl Engine {
                 if comm_up {
                     self.resources.peer_joined(now, &node);
                 }
+                for message in std::mem::take(&mut self.held[peer]) {
+                    self.deliver(now, peer, message);
+                }
             }
             Change::Died { peer, departed } => {
                 let lost = self.trackers[peer].peer_died();

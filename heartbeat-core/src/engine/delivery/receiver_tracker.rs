@@ -4,7 +4,9 @@
 //! Every generation of a sender numbers its sequenced packets from 1, so a
 //! fresh tracker expects seq 1 and requests anything it missed before the
 //! first packet it hears (a gap larger than [`FLOW_LIMIT`] is instead
-//! accepted as a new starting point, as in Heartbeat). Packets are delivered
+//! accepted as a new starting point, as in Heartbeat). Numbers below that
+//! first contact that turn out to be gone (naked, or never answered) were
+//! sent before we listened: they are counted as skipped, not lost. Packets are delivered
 //! as they arrive, not held back for ordering; only a packet that is new or
 //! fills a recorded gap is delivered, so a duplicate (the same packet on
 //! several links) or an old replay never is.
@@ -82,6 +84,8 @@ pub(crate) struct ReceiverStats {
     pub(crate) stale: u64,
     /// Packets given up: naked, too many requests, or beyond a flow-limit jump.
     pub(crate) lost: u64,
+    /// Packets from before our first contact that could not be had.
+    pub(crate) skipped: u64,
     /// Retransmission requests sent.
     pub(crate) requests: u64,
 }
@@ -95,6 +99,8 @@ pub(crate) struct ReceiverTracker {
     /// the new base without requesting what was sent meanwhile.
     resync: bool,
     missing: BTreeMap<u64, Missing>,
+    /// Numbers up to this one were sent before our first contact.
+    pre_contact: Option<u64>,
     last_acked: u64,
     stats: ReceiverStats,
 }
@@ -130,6 +136,7 @@ impl ReceiverTracker {
             highest: 0,
             resync: false,
             missing: BTreeMap::new(),
+            pre_contact: None,
             last_acked: 0,
             stats: ReceiverStats::default(),
         }
@@ -190,6 +197,7 @@ impl ReceiverTracker {
         timing: RequestTiming,
         rng: &mut Rng,
     ) -> (SeqVerdict, u64) {
+        self.pre_contact.get_or_insert(seq.saturating_sub(1));
         if seq > self.highest {
             let lost = self.advance_to(now, seq - 1, timing, rng);
             self.highest = seq;
@@ -219,6 +227,7 @@ impl ReceiverTracker {
         timing: RequestTiming,
         rng: &mut Rng,
     ) -> u64 {
+        self.pre_contact.get_or_insert(high_water);
         if high_water <= self.highest {
             self.resync = false;
             return 0;
@@ -269,13 +278,23 @@ impl ReceiverTracker {
         lost
     }
 
-    /// The peer said `seq` is gone. Returns whether it was still missing.
-    pub(crate) fn on_nak(&mut self, seq: u64) -> bool {
-        let was_missing = self.missing.remove(&seq).is_some();
-        if was_missing {
-            self.stats.lost += 1;
+    /// The peer said `seq` is gone. Returns how many packets count as lost
+    /// (0 or 1; a pre-contact number is only skipped).
+    pub(crate) fn on_nak(&mut self, seq: u64) -> u64 {
+        if self.missing.remove(&seq).is_none() {
+            return 0;
         }
-        was_missing
+        self.give_up(seq)
+    }
+
+    fn give_up(&mut self, seq: u64) -> u64 {
+        if self.pre_contact.is_some_and(|base| seq <= base) {
+            self.stats.skipped += 1;
+            0
+        } else {
+            self.stats.lost += 1;
+            1
+        }
     }
 
     /// When the next request is due.
@@ -309,11 +328,11 @@ impl ReceiverTracker {
                 _ => ranges.push((seq, seq)),
             }
         }
-        for seq in &given_up {
-            self.missing.remove(seq);
+        let mut lost = 0;
+        for seq in given_up {
+            self.missing.remove(&seq);
+            lost += self.give_up(seq);
         }
-        let lost = given_up.len() as u64;
-        self.stats.lost += lost;
         self.stats.requests += ranges.len() as u64;
         (ranges, lost)
     }
@@ -373,8 +392,8 @@ mod tests {
         assert_eq!(r.on_packet(due, 3, T, &mut rng).0, SeqVerdict::Recovered);
         assert_eq!(r.on_packet(due, 3, T, &mut rng).0, SeqVerdict::Duplicate);
         assert_eq!(r.contiguous(), 1);
-        assert!(r.on_nak(2));
-        assert!(!r.on_nak(2));
+        assert_eq!(r.on_nak(2), 1);
+        assert_eq!(r.on_nak(2), 0);
         assert_eq!(r.contiguous(), 3);
         assert_eq!(r.stats().lost, 1);
         assert_eq!(r.stats().recovered, 1);
@@ -383,7 +402,8 @@ mod tests {
     #[test]
     fn requests_are_bounded_then_given_up() {
         let (mut r, mut rng, t0) = setup();
-        r.on_packet(t0, 2, T, &mut rng);
+        r.on_packet(t0, 1, T, &mut rng);
+        r.on_packet(t0, 3, T, &mut rng);
         let mut now = t0;
         let mut requests = 0;
         while let Some(due) = r.next_timeout() {
@@ -410,8 +430,16 @@ mod tests {
         // Nothing before the first packet of a generation is lost: seq 1 is
         // requested when the first thing heard is seq 2.
         let mut fresh = ReceiverTracker::new();
-        fresh.on_packet(t0, 2, T, &mut rng);
-        assert_eq!(fresh.missing_count(), 1);
+        fresh.on_packet(t0, 3, T, &mut rng);
+        assert_eq!(fresh.missing_count(), 2);
+        // If they are gone, they were sent before we listened: skipped.
+        assert_eq!(fresh.on_nak(1), 0);
+        let due = fresh.next_timeout().unwrap() + T.max_delay * 10;
+        for k in 0..=MAX_REQUEST_ATTEMPTS {
+            assert_eq!(fresh.due_requests(due + T.max_delay * k, T).1, 0);
+        }
+        assert_eq!(fresh.missing_count(), 0);
+        assert_eq!((fresh.stats().lost, fresh.stats().skipped), (0, 2));
     }
 
     #[test]

@@ -166,15 +166,15 @@ impl SenderHistory {
     }
 
     /// Drop ring entries acknowledged by every peer in `live` (peer indices).
-    /// With no live peer nothing is dropped: a joining node may still ask.
+    /// With no live peer everything is dropped (as Heartbeat advances the ack
+    /// level of a lonely node): a node that starts later must not receive
+    /// messages sent before anyone could hear them.
     pub(crate) fn trim(&mut self, live: impl IntoIterator<Item = usize>) {
-        let Some(level) = live
+        let level = live
             .into_iter()
             .filter_map(|p| self.acked.get(p).copied())
             .min()
-        else {
-            return;
-        };
+            .unwrap_or(u64::MAX);
         while self.ring.front().is_some_and(|s| s.seq <= level) {
             self.ring.pop_front();
         }
@@ -365,9 +365,9 @@ mod tests {
         let later = now + Duration::from_secs(1);
         assert_eq!(h.answer(later, 1, 7, 7).resend.len(), 1);
         assert_eq!(h.on_ack(later, 1, 7), None);
-        h.trim(std::iter::empty());
-        assert_eq!(h.len(), 6);
         h.forget_peer(0);
         assert_eq!(h.on_ack(later, 0, 8), Some(later - t0));
+        h.trim(std::iter::empty());
+        assert_eq!(h.len(), 0, "alone: nobody can ask");
     }
 }
