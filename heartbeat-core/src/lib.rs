@@ -11,9 +11,15 @@
 //! - [`engine`]: the sans-io cluster engine (membership, reliable delivery,
 //!   resource ownership). No sockets, no clock reads: driven with explicit
 //!   instants, polled for outputs.
+//! - [`runtime`]: the tokio driver, the OS sockets of each medium and the
+//!   embedding API ([`runtime::Cluster`]).
+//! - `sim` (cargo feature `sim`): the deterministic simulation harness, N
+//!   engines on a virtual network in virtual time with invariant checks.
 
 pub mod config;
 pub mod control;
 pub mod engine;
 pub mod runtime;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod wire;

@@ -1,22 +1,61 @@
 //! The sans-io cluster engine: membership, reliable delivery and resource
 //! ownership.
 //!
-//! CONTRACT (the behaviour is filled in by the engine work). The engine opens no
-//! socket, reads no clock and spawns nothing: it is fed datagrams, timeouts and
-//! commands with an explicit `now`, and polled for what to transmit, what
-//! happened and which resource actions to run. Same inputs, same outputs.
+//! The engine opens no socket, reads no clock and spawns nothing: it is fed
+//! datagrams, timeouts and commands with an explicit `now`, and polled for
+//! what to transmit, what happened and which resource actions to run. Same
+//! inputs (and seed), same outputs.
 //!
 //! Driver loop: after every `handle_*` call, drain [`Engine::poll_transmit`],
 //! [`Engine::poll_event`] and [`Engine::poll_action`], then sleep until
 //! [`Engine::poll_timeout`] (or the next datagram / command) and call
-//! [`Engine::handle_timeout`].
+//! [`Engine::handle_timeout`]. `handle_timeout` must run at (or very soon
+//! after) the instant `poll_timeout` returned: a tick that comes more than one
+//! keepalive late is treated as a stall of this process (see `lifeguard`).
+//!
+//! # Layout
+//!
+//! - `mod.rs`: the public API and the [`Engine`] struct.
+//! - `membership`: node states, generations, deadtime, comm-up.
+//! - `links`: link states per (node, medium).
+//! - `delivery`: sequence numbers, history ring, gap detection,
+//!   retransmission requests, acks (module doc says what is sequenced).
+//! - `lifeguard`: local stall detection.
+//! - `inbound.rs` / `outbound.rs` / `reactions.rs`: the glue that turns
+//!   packets and state changes into the outputs and calls the resource layer.
+//! - [`snapshot`]: [`ClusterStatus`], the operator's view with statistics.
+//! - `rng`: the seeded generator behind every random choice.
 
+mod delivery;
+mod inbound;
+mod lifeguard;
+mod links;
+mod membership;
+mod outbound;
+mod reactions;
+pub(crate) mod resources;
+mod rng;
+pub mod snapshot;
+
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use crate::config::Config;
-use crate::wire::{DecodeError, Holdings, NodeUuid};
+use crate::wire::{DecodeError, EncodeError, Holdings, NodeUuid};
+
+use delivery::receiver_tracker::ReceiverTracker;
+use delivery::sender_history::SenderHistory;
+use lifeguard::Lifeguard;
+use links::LinkTable;
+use membership::Membership;
+use resources::Resources;
+use rng::Rng;
+
+pub use snapshot::{
+    ClusterStatus, DeliveryInfo, GroupActivity, GroupInfo, LinkInfo, MediumInfo, NodeInfo,
+};
 
 /// The persisted identity of the local node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,56 +211,249 @@ pub enum Event {
     },
     /// Shutdown finished: every group stopped and `Shutdone` sent.
     ShutdownComplete,
+    /// A start or stop action of this node failed. After a failed start the
+    /// group is given up (so a peer may take it); after a failed stop it is
+    /// left unmanaged on this node and is not started anywhere else while this
+    /// node is alive.
+    GroupFailed {
+        /// Group key.
+        group: String,
+        /// Which action failed.
+        kind: ActionKind,
+    },
+    /// Communications are up: every configured peer was heard or declared
+    /// dead; the local node is now `active`.
+    CommUp,
+    /// A peer restarted: a packet of a higher generation arrived.
+    NodeRestarted {
+        /// Node name.
+        node: String,
+        /// Its new generation.
+        generation: u64,
+    },
+    /// A peer declared dead came back in the same generation (a healed
+    /// partition, or deadtime too short). Nobody restarts; the resource
+    /// layer resolves double ownership.
+    NodeReturned {
+        /// Node name.
+        node: String,
+    },
+    /// Sequenced packets of a peer were given up (naked by the sender, or
+    /// still missing after the bounded number of requests).
+    LostPackets {
+        /// Sender node.
+        node: String,
+        /// How many.
+        count: u64,
+    },
+    /// Our own timers fired late: this process stalled. Nobody was judged
+    /// dead on that tick; deadlines were pushed back.
+    LocalStall {
+        /// How late the earliest timer fired.
+        late_by: Duration,
+    },
+    /// An authenticated packet was dropped for a reason worth an operator's
+    /// attention.
+    Dropped {
+        /// Medium it came in on.
+        medium: MediumId,
+        /// The sender it claims.
+        node: String,
+        /// Why.
+        reason: DropReason,
+    },
+    /// A command or protocol message could not be sent.
+    SendFailed {
+        /// Why.
+        error: SendError,
+    },
+}
+
+/// Why an authenticated packet was dropped (see [`Event::Dropped`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// The sender is not a configured node.
+    UnknownNode,
+    /// The packet carries our own name but another uuid or generation.
+    Impostor,
+    /// An older generation of the sender: a replay.
+    OldGeneration,
+    /// A sequenced message without a sequence number.
+    MissingSequence,
+    /// It arrived on a medium index this node does not have.
+    UnknownMedium,
+}
+
+/// Why something could not be sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The destination is not a configured node.
+    #[error("unknown destination node {0}")]
+    UnknownNode(String),
+    /// The codec refused the packet (too large, bad key).
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// This node has left the cluster (`Shutdone` sent).
+    #[error("node has left the cluster")]
+    Departed,
 }
 
 /// The sans-io engine of one node.
 pub struct Engine {
-    _config: Config,
+    config: Config,
+    identity: Identity,
+    started: Instant,
+    rng: Rng,
+    /// Peers (configured nodes but the local one), in configuration order;
+    /// their index is the row of [`Engine::links`] and of
+    /// [`Engine::trackers`]. The local node's links are the last row.
+    membership: Membership,
+    links: LinkTable,
+    history: SenderHistory,
+    trackers: Vec<ReceiverTracker>,
+    /// Per peer: new messages that arrived while it was considered dead,
+    /// delivered when it is alive again (dropped if it restarts instead).
+    held: Vec<Vec<crate::wire::Message>>,
+    lifeguard: Lifeguard,
+    resources: Resources,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    actions: VecDeque<ResourceAction>,
+    next_keepalive: Instant,
+    last_status_ts: Option<u64>,
+    shutting_down: bool,
+    departed: bool,
+    media: Vec<snapshot::MediumInfo>,
+    counters: snapshot::Counters,
 }
 
 impl Engine {
     /// Create the engine of `config.local_node` at instant `now`; `seed` drives
     /// every random choice (rexmit delays), so runs are reproducible.
+    ///
+    /// The first status is queued at once.
     pub fn new(config: Config, identity: Identity, now: Instant, seed: u64) -> Self {
-        let _ = (identity, now, seed);
-        Engine { _config: config }
+        let peers: Vec<String> = config
+            .nodes
+            .iter()
+            .filter(|n| **n != config.local_node)
+            .cloned()
+            .collect();
+        let membership = Membership::new(&peers, config.timing, now);
+        let resources = Resources::new(
+            &config.local_node,
+            &config.nodes,
+            &config.groups,
+            config.auto_failback,
+        );
+        let media = config
+            .media
+            .iter()
+            .map(|m| snapshot::MediumInfo {
+                name: m.dev().to_owned(),
+                received: 0,
+                rejected: 0,
+            })
+            .collect();
+        let mut engine = Engine {
+            links: LinkTable::new(peers.len() + 1, config.media.len()),
+            history: SenderHistory::new(peers.len(), config.max_rexmit_delay),
+            trackers: peers.iter().map(|_| ReceiverTracker::new()).collect(),
+            held: vec![Vec::new(); peers.len()],
+            lifeguard: Lifeguard::new(config.timing.keepalive, config.timing.deadtime),
+            resources,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            actions: VecDeque::new(),
+            next_keepalive: now + config.timing.keepalive,
+            last_status_ts: None,
+            shutting_down: false,
+            departed: false,
+            media,
+            counters: snapshot::Counters::default(),
+            membership,
+            rng: Rng::new(seed),
+            started: now,
+            identity,
+            config,
+        };
+        engine.send_status(now);
+        engine.react(now);
+        engine
     }
 
-    /// Feed a datagram received on `medium`.
+    /// Feed a datagram received on `medium`. Anything that does not decode
+    /// and authenticate is reported as [`Event::Rejected`] and counted.
     pub fn handle_datagram(&mut self, now: Instant, medium: MediumId, datagram: &[u8]) {
-        let _ = (now, medium, datagram);
-        unimplemented!("engine work in progress")
+        self.on_datagram(now, medium, datagram);
+        self.react(now);
     }
 
     /// Let timers that are due at `now` fire.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let _ = now;
-        unimplemented!("engine work in progress")
+        self.on_timeout(now);
+        self.react(now);
     }
 
     /// Apply an operator or application command.
     pub fn handle_command(&mut self, now: Instant, command: Command) {
-        let _ = (now, command);
-        unimplemented!("engine work in progress")
+        self.on_command(now, command);
+        self.react(now);
     }
 
     /// Next datagram to send, if any.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        unimplemented!("engine work in progress")
+        self.transmits.pop_front()
     }
 
     /// Next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        unimplemented!("engine work in progress")
+        self.events.pop_front()
     }
 
     /// Next resource action to run, if any.
     pub fn poll_action(&mut self) -> Option<ResourceAction> {
-        unimplemented!("engine work in progress")
+        self.actions.pop_front()
     }
 
     /// The next instant at which [`Engine::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        unimplemented!("engine work in progress")
+        self.next_timer()
+    }
+
+    /// The local node's name.
+    pub fn local_node(&self) -> &str {
+        &self.config.local_node
+    }
+
+    /// The local node's identity.
+    pub fn identity(&self) -> Identity {
+        self.identity
+    }
+
+    /// Whether this node has left the cluster (`Shutdone` sent). It then
+    /// sends no more heartbeats but still answers retransmission requests.
+    pub fn has_departed(&self) -> bool {
+        self.departed
+    }
+
+    /// The earliest pending timer of any part of the engine.
+    fn next_timer(&self) -> Option<Instant> {
+        let keepalive = (!self.departed).then_some(self.next_keepalive);
+        [
+            keepalive,
+            self.membership.next_timeout(),
+            self.links.next_timeout(),
+            self.trackers.iter().filter_map(|t| t.next_timeout()).min(),
+            self.resources.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,373 @@
+//! The sending side of reliable delivery: the sequence counter, the bounded
+//! history ring of sent packets, acknowledgements, and the answers to
+//! retransmission requests.
+//!
+//! Every sequenced packet this node sends is kept here, encoded, until every
+//! live peer has acknowledged it or the ring overflows (the oldest entry is
+//! then overwritten, acknowledged or not, as in Heartbeat). A retransmission
+//! resends the very same bytes (same seq, generation and tag).
+//!
+//! Answering a [`crate::wire::Message::RexmitRequest`] is bounded three ways
+//! (a request is an amplification vector, see DESIGN.md lesson 7):
+//! - only packets still in the ring are resent; a packet that is gone gets a
+//!   `NakRexmit`;
+//! - one request covers at most [`MAX_REXMIT_BATCH`] sequence numbers, and a
+//!   packet is not resent (nor naked to the same requester) again within
+//!   `max_rexmit_delay - 10 ms` of its last transmission (per-packet limit;
+//!   this also absorbs the copies of one request arriving on every medium);
+//! - each requester may cause at most [`REXMIT_BUDGET`] resends and naks per
+//!   `max_rexmit_delay` window (per-requester limit).
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+/// Sequenced packets kept for retransmission (Heartbeat's `MAXMSGHIST`).
+pub(crate) const HISTORY_CAPACITY: usize = 500;
+
+/// Most sequence numbers answered for one request (Heartbeat's `MAX_REXMIT_BATCH`).
+pub(crate) const MAX_REXMIT_BATCH: u64 = 50;
+
+/// Most resends plus naks one requester can cause per `max_rexmit_delay` window.
+pub(crate) const REXMIT_BUDGET: u32 = 100;
+
+/// One sent sequenced packet.
+#[derive(Debug)]
+struct Sent {
+    seq: u64,
+    bytes: Bytes,
+    first_sent: Instant,
+    last_sent: Instant,
+    resent: u32,
+}
+
+/// Per-requester rate-limit window.
+#[derive(Clone, Copy, Debug, Default)]
+struct Budget {
+    window_start: Option<Instant>,
+    used: u32,
+}
+
+/// What to send in answer to one retransmission request.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct RexmitAnswer {
+    /// Packets to send again, unchanged.
+    pub(crate) resend: Vec<Bytes>,
+    /// Sequence numbers that are gone: answer each with a `NakRexmit`.
+    pub(crate) nak: Vec<u64>,
+    /// Sequence numbers skipped by a rate limit.
+    pub(crate) limited: u64,
+}
+
+/// Counters of the sending side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SenderStats {
+    /// Sequenced packets sent.
+    pub(crate) sent: u64,
+    /// Packets sent again on request.
+    pub(crate) resent: u64,
+    /// Naks sent.
+    pub(crate) naks: u64,
+    /// Requested packets skipped by a rate limit.
+    pub(crate) rate_limited: u64,
+    /// Ring entries overwritten before every live peer acknowledged them.
+    pub(crate) overwritten: u64,
+}
+
+/// Sequence counter, history ring and per-peer acknowledgement levels.
+#[derive(Debug)]
+pub(crate) struct SenderHistory {
+    next_seq: u64,
+    ring: VecDeque<Sent>,
+    /// Highest sequence number acknowledged, per peer index.
+    acked: Vec<u64>,
+    budgets: Vec<Budget>,
+    /// Per peer: sequence numbers recently naked to it, and when.
+    recent_naks: Vec<BTreeMap<u64, Instant>>,
+    max_rexmit_delay: Duration,
+    stats: SenderStats,
+}
+
+impl SenderHistory {
+    /// An empty history for `peers` peers; sequence numbers start at 1.
+    pub(crate) fn new(peers: usize, max_rexmit_delay: Duration) -> Self {
+        SenderHistory {
+            next_seq: 1,
+            ring: VecDeque::with_capacity(HISTORY_CAPACITY),
+            acked: vec![0; peers],
+            budgets: vec![Budget::default(); peers],
+            recent_naks: vec![BTreeMap::new(); peers],
+            max_rexmit_delay,
+            stats: SenderStats::default(),
+        }
+    }
+
+    /// The number the next sequenced packet must carry.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// The highest sequence number sent so far (0 before the first).
+    pub(crate) fn highest_sent(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Packets currently retained.
+    pub(crate) fn len(&self) -> usize {
+        self.ring.len()
+    }
+
+    /// Counters.
+    pub(crate) fn stats(&self) -> SenderStats {
+        self.stats
+    }
+
+    /// Record the packet just sent with [`Self::next_seq`] and advance the counter.
+    pub(crate) fn record(&mut self, now: Instant, bytes: Bytes) {
+        if self.ring.len() == HISTORY_CAPACITY {
+            if let Some(old) = self.ring.pop_front() {
+                let all_acked = self.acked.iter().all(|&a| a >= old.seq);
+                if !all_acked {
+                    self.stats.overwritten += 1;
+                }
+            }
+        }
+        self.ring.push_back(Sent {
+            seq: self.next_seq,
+            bytes,
+            first_sent: now,
+            last_sent: now,
+            resent: 0,
+        });
+        self.next_seq += 1;
+        self.stats.sent += 1;
+    }
+
+    /// Peer `peer` acknowledged everything up to `ack_seq`. Returns a
+    /// round-trip sample when the acknowledged packet was sent exactly once
+    /// (Karn's rule); the sample includes the peer's ack delay.
+    pub(crate) fn on_ack(&mut self, now: Instant, peer: usize, ack_seq: u64) -> Option<Duration> {
+        let level = self.acked.get_mut(peer)?;
+        if ack_seq <= *level || ack_seq > self.next_seq - 1 {
+            return None;
+        }
+        *level = ack_seq;
+        let sent = self.find(ack_seq)?;
+        (sent.resent == 0).then(|| now.saturating_duration_since(sent.first_sent))
+    }
+
+    /// Forget what `peer` acknowledged (it restarted or came back).
+    pub(crate) fn forget_peer(&mut self, peer: usize) {
+        if let Some(level) = self.acked.get_mut(peer) {
+            *level = 0;
+        }
+    }
+
+    /// Drop ring entries acknowledged by every peer in `live` (peer indices).
+    /// With no live peer everything is dropped (as Heartbeat advances the ack
+    /// level of a lonely node): a node that starts later must not receive
+    /// messages sent before anyone could hear them.
+    pub(crate) fn trim(&mut self, live: impl IntoIterator<Item = usize>) {
+        let level = live
+            .into_iter()
+            .filter_map(|p| self.acked.get(p).copied())
+            .min()
+            .unwrap_or(u64::MAX);
+        while self.ring.front().is_some_and(|s| s.seq <= level) {
+            self.ring.pop_front();
+        }
+    }
+
+    /// Answer `peer`'s request for `first..=last`.
+    pub(crate) fn answer(
+        &mut self,
+        now: Instant,
+        peer: usize,
+        first: u64,
+        last: u64,
+    ) -> RexmitAnswer {
+        let mut answer = RexmitAnswer::default();
+        let Some(&acked) = self.acked.get(peer) else {
+            return answer;
+        };
+        // Above the highest sent: ignored (Heartbeat warns, no nak).
+        let last = last.min(self.next_seq - 1);
+        // Already acknowledged by the requester: nothing to do.
+        let first = first.max(acked + 1).max(1);
+        if first > last {
+            return answer;
+        }
+        let last = last.min(first.saturating_add(MAX_REXMIT_BATCH - 1));
+        let min_interval = self.per_packet_interval();
+        let window = self.max_rexmit_delay;
+        let budget = &mut self.budgets[peer];
+        if budget
+            .window_start
+            .map_or(true, |start| now.saturating_duration_since(start) >= window)
+        {
+            *budget = Budget {
+                window_start: Some(now),
+                used: 0,
+            };
+        }
+        let naked = &mut self.recent_naks[peer];
+        naked.retain(|_, at| now.saturating_duration_since(*at) < min_interval);
+        let oldest = self.ring.front().map_or(self.next_seq, |s| s.seq);
+        for seq in first..=last {
+            if budget.used >= REXMIT_BUDGET {
+                answer.limited += last - seq + 1;
+                break;
+            }
+            let index = seq.checked_sub(oldest).map(|i| i as usize);
+            let Some(sent) = index.and_then(|i| self.ring.get_mut(i)) else {
+                match naked.entry(seq) {
+                    Entry::Occupied(_) => answer.limited += 1,
+                    Entry::Vacant(slot) => {
+                        slot.insert(now);
+                        budget.used += 1;
+                        answer.nak.push(seq);
+                    }
+                }
+                continue;
+            };
+            if now.saturating_duration_since(sent.last_sent) < min_interval {
+                answer.limited += 1;
+                continue;
+            }
+            budget.used += 1;
+            sent.last_sent = now;
+            sent.resent += 1;
+            answer.resend.push(sent.bytes.clone());
+        }
+        self.stats.resent += answer.resend.len() as u64;
+        self.stats.naks += answer.nak.len() as u64;
+        self.stats.rate_limited += answer.limited;
+        answer
+    }
+
+    /// A packet is not resent again within `max_rexmit_delay - 10 ms` of its
+    /// last transmission (never less than half of `max_rexmit_delay`, so that
+    /// small delays in simulations still limit).
+    fn per_packet_interval(&self) -> Duration {
+        self.max_rexmit_delay
+            .saturating_sub(Duration::from_millis(10))
+            .max(self.max_rexmit_delay / 2)
+    }
+
+    fn find(&self, seq: u64) -> Option<&Sent> {
+        let oldest = self.ring.front()?.seq;
+        self.ring
+            .get(usize::try_from(seq.checked_sub(oldest)?).ok()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DELAY: Duration = Duration::from_millis(250);
+
+    fn filled(n: u64, t0: Instant) -> SenderHistory {
+        let mut h = SenderHistory::new(2, DELAY);
+        for i in 0..n {
+            assert_eq!(h.next_seq(), i + 1);
+            h.record(t0, Bytes::from(format!("p{}", i + 1)));
+        }
+        h
+    }
+
+    #[test]
+    fn sequence_numbers_start_at_one_and_ring_is_bounded() {
+        let t0 = Instant::now();
+        let h = filled(HISTORY_CAPACITY as u64 + 20, t0);
+        assert_eq!(h.highest_sent(), 520);
+        assert_eq!(h.len(), HISTORY_CAPACITY);
+        assert_eq!(h.stats().overwritten, 20);
+    }
+
+    #[test]
+    fn resends_from_ring_and_naks_what_is_gone() {
+        let t0 = Instant::now();
+        let mut h = filled(HISTORY_CAPACITY as u64 + 10, t0);
+        let now = t0 + Duration::from_secs(1);
+        // 1..=10 were overwritten.
+        let a = h.answer(now, 0, 9, 12);
+        assert_eq!(a.nak, vec![9, 10]);
+        assert_eq!(a.resend, vec![Bytes::from("p11"), Bytes::from("p12")]);
+        // The same request again (another medium): no second nak or resend.
+        let a = h.answer(now, 0, 9, 12);
+        assert_eq!((a.nak.len(), a.resend.len(), a.limited), (0, 0, 4));
+        assert_eq!(h.answer(now + DELAY, 0, 9, 9).nak, vec![9]);
+        // Above the highest sent: ignored.
+        let a = h.answer(now + DELAY, 1, 600, 700);
+        assert_eq!(a, RexmitAnswer::default());
+    }
+
+    #[test]
+    fn per_packet_rate_limit() {
+        let t0 = Instant::now();
+        let mut h = filled(5, t0);
+        // Just sent: too early to resend.
+        let a = h.answer(t0 + Duration::from_millis(100), 0, 3, 3);
+        assert!(a.resend.is_empty());
+        assert_eq!(a.limited, 1);
+        let t1 = t0 + Duration::from_millis(300);
+        assert_eq!(h.answer(t1, 0, 3, 3).resend.len(), 1);
+        // The second requester within 240 ms gets nothing more: the resend
+        // reached everyone.
+        assert_eq!(
+            h.answer(t1 + Duration::from_millis(200), 1, 3, 3).limited,
+            1
+        );
+        assert_eq!(
+            h.answer(t1 + Duration::from_millis(240), 1, 3, 3)
+                .resend
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn batch_and_budget_caps() {
+        let t0 = Instant::now();
+        let mut h = filled(400, t0);
+        let now = t0 + Duration::from_secs(1);
+        let a = h.answer(now, 0, 1, 400);
+        assert_eq!(a.resend.len() as u64, MAX_REXMIT_BATCH);
+        let a = h.answer(now, 0, 51, 400);
+        assert_eq!(a.resend.len() as u64, MAX_REXMIT_BATCH);
+        // Budget (100 per window) spent.
+        let a = h.answer(now, 0, 101, 400);
+        assert!(a.resend.is_empty());
+        assert_eq!(a.limited, MAX_REXMIT_BATCH);
+        // The other requester has its own budget; a new window refills.
+        assert_eq!(h.answer(now, 1, 101, 150).resend.len(), 50);
+        assert_eq!(h.answer(now + DELAY, 0, 151, 160).resend.len(), 10);
+    }
+
+    #[test]
+    fn acks_trim_and_give_rtt_samples() {
+        let t0 = Instant::now();
+        let mut h = filled(10, t0);
+        let now = t0 + Duration::from_millis(3);
+        assert_eq!(h.on_ack(now, 0, 4), Some(Duration::from_millis(3)));
+        assert_eq!(h.on_ack(now, 0, 3), None, "acks only go up");
+        assert_eq!(h.on_ack(now, 0, 99), None, "bogus ack ignored");
+        h.trim([0, 1]);
+        assert_eq!(h.len(), 10, "peer 1 acked nothing");
+        h.trim([0]);
+        assert_eq!(h.len(), 6);
+        // A request for something the requester acked is ignored.
+        assert_eq!(h.answer(now + DELAY, 0, 1, 4), RexmitAnswer::default());
+        // Resent packets give no sample.
+        let later = now + Duration::from_secs(1);
+        assert_eq!(h.answer(later, 1, 7, 7).resend.len(), 1);
+        assert_eq!(h.on_ack(later, 1, 7), None);
+        h.forget_peer(0);
+        assert_eq!(h.on_ack(later, 0, 8), Some(later - t0));
+        h.trim(std::iter::empty());
+        assert_eq!(h.len(), 0, "alone: nobody can ask");
+    }
+}

@@ -1,0 +1,83 @@
+//! Local health first (Lifeguard, DESIGN.md lesson 4).
+//!
+//! If [`super::Engine::handle_timeout`] runs much later than the earliest
+//! timer that was due, our own process (or machine) stalled: peers' packets
+//! may be waiting unread in socket buffers, so judging them on this tick
+//! would be unfair. The engine then pushes every death deadline back by the
+//! lateness (and at least a grace period past now), reports
+//! [`super::Event::LocalStall`], and judges nobody on that tick.
+//!
+//! A timer counts as late when it fires more than one keepalive after it was
+//! due. Drivers must therefore call `handle_timeout` at (or very soon after)
+//! [`super::Engine::poll_timeout`]; simulations must not jump over due timers.
+
+use std::time::{Duration, Instant};
+
+/// Stall detector.
+#[derive(Clone, Debug)]
+pub(crate) struct Lifeguard {
+    threshold: Duration,
+    grace: Duration,
+    stalls: u64,
+    worst: Duration,
+}
+
+impl Lifeguard {
+    /// A stall is a timer firing more than `keepalive` late; judged peers
+    /// then get at least `min(2 × keepalive, deadtime)` more.
+    pub(crate) fn new(keepalive: Duration, deadtime: Duration) -> Self {
+        Lifeguard {
+            threshold: keepalive,
+            grace: (keepalive * 2).min(deadtime),
+            stalls: 0,
+            worst: Duration::ZERO,
+        }
+    }
+
+    /// Check a tick at `now` whose earliest due timer was `due`. Returns the
+    /// lateness when it reveals a stall.
+    pub(crate) fn check(&mut self, now: Instant, due: Option<Instant>) -> Option<Duration> {
+        let lateness = now.saturating_duration_since(due?);
+        if lateness <= self.threshold {
+            return None;
+        }
+        self.stalls += 1;
+        self.worst = self.worst.max(lateness);
+        Some(lateness)
+    }
+
+    /// Grace period granted past `now` after a stall.
+    pub(crate) fn grace(&self) -> Duration {
+        self.grace
+    }
+
+    /// Stalls seen so far.
+    pub(crate) fn stalls(&self) -> u64 {
+        self.stalls
+    }
+
+    /// Largest lateness seen.
+    pub(crate) fn worst(&self) -> Duration {
+        self.worst
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_lateness_is_no_stall() {
+        let t0 = Instant::now();
+        let ka = Duration::from_millis(100);
+        let mut l = Lifeguard::new(ka, Duration::from_secs(1));
+        assert_eq!(l.check(t0 + ka, Some(t0)), None);
+        assert_eq!(l.check(t0, None), None);
+        assert_eq!(l.check(t0, Some(t0 + ka)), None, "early tick");
+        let late = ka + Duration::from_millis(1);
+        assert_eq!(l.check(t0 + late, Some(t0)), Some(late));
+        assert_eq!(l.stalls(), 1);
+        assert_eq!(l.worst(), late);
+        assert_eq!(l.grace(), ka * 2);
+    }
+}

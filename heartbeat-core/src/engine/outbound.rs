@@ -1,0 +1,198 @@
+//! What this node sends: heartbeats, sequenced messages (recorded in the
+//! history ring), control messages; and the timer and command entry points
+//! that cause sending.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::{Command, Engine, Event, SendError, Transmit, Via};
+use crate::wire::{native, Message, Packet, Status};
+
+impl Engine {
+    /// Queue `bytes` on every medium.
+    pub(super) fn transmit(&mut self, bytes: Bytes) {
+        self.transmits.push_back(Transmit {
+            via: Via::AllMedia,
+            bytes,
+        });
+    }
+
+    fn packet(&self, seq: u64, dest: Option<String>, message: Message) -> Packet {
+        Packet {
+            from: self.config.local_node.clone(),
+            from_uuid: self.identity.uuid,
+            generation: self.identity.generation,
+            seq,
+            dest,
+            message,
+        }
+    }
+
+    /// Send our status now. Its `seq` is our highest sequenced number (see
+    /// the delivery module doc); its timestamp grows strictly.
+    pub(super) fn send_status(&mut self, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.started).as_millis();
+        let mut timestamp_ms = u64::try_from(elapsed).unwrap_or(u64::MAX);
+        if let Some(last) = self.last_status_ts {
+            timestamp_ms = timestamp_ms.max(last + 1);
+        }
+        let deadtime_ms =
+            u32::try_from(self.config.timing.deadtime.as_millis()).unwrap_or(u32::MAX);
+        let status = Status {
+            status: self.membership.local_status(),
+            deadtime_ms,
+            holdings: self.resources.holdings(),
+            timestamp_ms,
+        };
+        let packet = self.packet(self.history.highest_sent(), None, Message::Status(status));
+        match native::encode(&packet, &self.config.keys) {
+            Ok(bytes) => {
+                self.last_status_ts = Some(timestamp_ms);
+                self.transmit(bytes);
+            }
+            Err(e) => self.send_failed(e.into()),
+        }
+    }
+
+    /// Send a sequenced message to `dest` (or everyone), keeping it for
+    /// retransmission. A message that cannot be encoded uses no number.
+    pub(super) fn send_sequenced(
+        &mut self,
+        now: Instant,
+        dest: Option<String>,
+        message: Message,
+    ) -> Result<(), SendError> {
+        if self.departed {
+            return Err(SendError::Departed);
+        }
+        let packet = self.packet(self.history.next_seq(), dest, message);
+        let bytes = native::encode(&packet, &self.config.keys)?;
+        self.history.record(now, bytes.clone());
+        self.transmit(bytes);
+        self.trim_history();
+        Ok(())
+    }
+
+    /// Send an unsequenced control message to peer `to`.
+    pub(super) fn send_control(&mut self, to: &str, message: Message) {
+        let packet = self.packet(0, Some(to.to_owned()), message);
+        match native::encode(&packet, &self.config.keys) {
+            Ok(bytes) => self.transmit(bytes),
+            Err(e) => self.send_failed(e.into()),
+        }
+    }
+
+    pub(super) fn send_failed(&mut self, error: SendError) {
+        self.counters.send_failures += 1;
+        self.events.push_back(Event::SendFailed { error });
+    }
+
+    /// Acknowledge `peer`'s packets if due (`tick`: keepalive time).
+    pub(super) fn maybe_ack(&mut self, peer: usize, tick: bool) {
+        if let Some(ack_seq) = self.trackers[peer].ack_due(tick) {
+            let to = self.membership.peer(peer).name.clone();
+            self.send_control(&to, Message::Ack { ack_seq });
+        }
+    }
+
+    /// Drop history entries every live peer acknowledged.
+    pub(super) fn trim_history(&mut self) {
+        let live: Vec<usize> = (0..self.membership.peers().len())
+            .filter(|&p| {
+                let peer = self.membership.peer(p);
+                peer.is_alive() && !peer.departed
+            })
+            .collect();
+        self.history.trim(live);
+    }
+
+    /// The deadtime applied to our own links.
+    pub(super) fn local_deadtime(&self) -> Duration {
+        if self.membership.comm_up() {
+            self.config.timing.deadtime
+        } else {
+            self.config.timing.initdead
+        }
+    }
+
+    pub(super) fn on_timeout(&mut self, now: Instant) {
+        let due = self.next_timer().filter(|&t| t <= now);
+        if let Some(late_by) = self.lifeguard.check(now, due) {
+            let grace = self.lifeguard.grace();
+            self.membership.extend_deadlines(now, late_by, grace);
+            self.links.extend_deadlines(now, late_by, grace);
+            self.events.push_back(Event::LocalStall { late_by });
+        }
+        if !self.departed && self.next_keepalive <= now {
+            self.send_status(now);
+            self.next_keepalive += self.config.timing.keepalive;
+            if self.next_keepalive <= now {
+                self.next_keepalive = now + self.config.timing.keepalive;
+            }
+            for peer in 0..self.trackers.len() {
+                self.maybe_ack(peer, true);
+            }
+        }
+        self.membership.handle_timeout(now);
+        for change in self.links.handle_timeout(now) {
+            self.link_event(change);
+        }
+        let timing = self.request_timing();
+        for peer in 0..self.trackers.len() {
+            if self.trackers[peer].next_timeout().is_some_and(|t| t <= now) {
+                let (ranges, lost) = self.trackers[peer].due_requests(now, timing);
+                self.report_lost(peer, lost);
+                let to = self.membership.peer(peer).name.clone();
+                for (first_seq, last_seq) in ranges {
+                    self.send_control(
+                        &to,
+                        Message::RexmitRequest {
+                            first_seq,
+                            last_seq,
+                        },
+                    );
+                }
+                if lost > 0 {
+                    self.maybe_ack(peer, false);
+                }
+            }
+        }
+        self.resources.handle_timeout(now);
+    }
+
+    pub(super) fn on_command(&mut self, now: Instant, command: Command) {
+        match command {
+            Command::Standby(which) => self.resources.standby(now, which),
+            Command::Takeover(which) => self.resources.takeover(now, which),
+            Command::Send { to, payload } => self.send_app(now, to, payload),
+            Command::Shutdown => {
+                if !self.shutting_down {
+                    self.shutting_down = true;
+                    self.resources.shutdown(now);
+                }
+            }
+            Command::ActionFinished { group, kind, ok } => {
+                self.resources.on_action_finished(now, &group, kind, ok)
+            }
+        }
+    }
+
+    fn send_app(&mut self, now: Instant, to: Option<String>, payload: Bytes) {
+        if let Some(dest) = &to {
+            if *dest == self.config.local_node {
+                self.events.push_back(Event::AppMessage {
+                    from: dest.clone(),
+                    payload,
+                });
+                return;
+            }
+            if self.membership.index_of(dest).is_none() {
+                return self.send_failed(SendError::UnknownNode(dest.clone()));
+            }
+        }
+        if let Err(e) = self.send_sequenced(now, to, Message::App { payload }) {
+            self.send_failed(e);
+        }
+    }
+}

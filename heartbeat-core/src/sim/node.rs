@@ -1,0 +1,175 @@
+//! One simulated node: its engine (absent while crashed), what it told us through
+//! its events, and the harness-side state of its resource groups.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::engine::{ActionKind, Engine, Event, Identity, NodeState};
+use crate::wire::NodeStatus;
+
+/// What a node currently believes about one peer, and since when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerView {
+    /// The last state the node reported for the peer.
+    pub state: NodeState,
+    /// When it reported it (virtual time).
+    pub since: Duration,
+}
+
+impl PeerView {
+    /// Whether the view says the peer is alive (`Up` or `Active`).
+    pub fn alive(&self) -> bool {
+        matches!(self.state, NodeState::Up | NodeState::Active)
+    }
+}
+
+/// The harness-side state of one resource group on one node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupRun {
+    /// Not running.
+    Stopped,
+    /// A start is in progress.
+    Starting,
+    /// Running since the instant its start succeeded.
+    Running {
+        /// When the start succeeded.
+        since: Duration,
+    },
+    /// A stop is in progress (no longer counted as running).
+    Stopping,
+}
+
+/// An event as observed by the harness.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    /// When it was polled (virtual time).
+    pub at: Duration,
+    /// Which incarnation of the node emitted it (0 = first start).
+    pub incarnation: u32,
+    /// The event.
+    pub event: Event,
+}
+
+/// The last status a node sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatusSent {
+    /// When it was handed to the network.
+    pub at: Duration,
+    /// Its sequence number.
+    pub seq: u64,
+    /// The deadtime it advertised.
+    pub deadtime: Duration,
+    /// The status it advertised about itself.
+    pub status: NodeStatus,
+}
+
+/// A simulated node.
+pub struct SimNode {
+    /// Node name (`node1`, `node2`, ...).
+    pub name: String,
+    /// Its configuration.
+    pub config: Config,
+    /// Its current identity (generation grows at every restart).
+    pub identity: Identity,
+    pub(crate) engine: Option<Engine>,
+    /// Number of restarts so far; tags events and pending actions.
+    pub incarnation: u32,
+    /// When the current incarnation started (or crashed, while down).
+    pub started_at: Duration,
+    /// Whether a graceful shutdown was requested and not yet complete.
+    pub shutting_down: bool,
+    /// Every event ever polled from this node.
+    pub events: Vec<Observed>,
+    /// The current incarnation's view of each node, by index (`Init` until told).
+    pub views: Vec<PeerView>,
+    /// Harness-side state of each group.
+    pub groups: BTreeMap<String, GroupRun>,
+    /// Actions waiting because another action of the same group is running.
+    pub(crate) queued: BTreeMap<String, VecDeque<ActionKind>>,
+    /// The last status this incarnation sent.
+    pub last_status: Option<StatusSent>,
+}
+
+impl SimNode {
+    pub(crate) fn new(config: Config, identity: Identity, nodes: usize) -> Self {
+        let groups = config
+            .groups
+            .iter()
+            .map(|g| (g.key.clone(), GroupRun::Stopped))
+            .collect();
+        SimNode {
+            name: config.local_node.clone(),
+            config,
+            identity,
+            engine: None,
+            incarnation: 0,
+            started_at: Duration::ZERO,
+            shutting_down: false,
+            events: Vec::new(),
+            views: fresh_views(nodes, Duration::ZERO),
+            groups,
+            queued: BTreeMap::new(),
+            last_status: None,
+        }
+    }
+
+    /// Whether the process is running.
+    pub fn is_up(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    /// Whether the group currently runs here (its start succeeded and no stop began).
+    pub fn runs(&self, group: &str) -> bool {
+        matches!(self.groups.get(group), Some(GroupRun::Running { .. }))
+    }
+
+    /// Whether an action is in progress for some group.
+    pub fn busy(&self) -> bool {
+        self.groups
+            .values()
+            .any(|g| matches!(g, GroupRun::Starting | GroupRun::Stopping))
+    }
+
+    /// Groups running here.
+    pub fn running_groups(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|(_, r)| matches!(r, GroupRun::Running { .. }))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Events of the current incarnation.
+    pub fn current_events(&self) -> impl Iterator<Item = &Observed> {
+        let inc = self.incarnation;
+        self.events.iter().filter(move |o| o.incarnation == inc)
+    }
+
+    /// Read access to the engine (while up).
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    pub(crate) fn reset_local_state(&mut self, now: Duration) {
+        let n = self.views.len();
+        self.views = fresh_views(n, now);
+        self.groups
+            .values_mut()
+            .for_each(|g| *g = GroupRun::Stopped);
+        self.queued.clear();
+        self.last_status = None;
+        self.shutting_down = false;
+        self.started_at = now;
+    }
+}
+
+fn fresh_views(nodes: usize, now: Duration) -> Vec<PeerView> {
+    vec![
+        PeerView {
+            state: NodeState::Init,
+            since: now,
+        };
+        nodes
+    ]
+}

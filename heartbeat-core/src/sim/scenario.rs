@@ -1,0 +1,256 @@
+//! Seeded random scenarios: a cluster, a fault phase of random operations, then a
+//! quiet phase (partitions healed, losses removed, every node started) at the end
+//! of which every group must run on exactly one node.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::cluster::{Cluster, ClusterSpec, Op};
+use super::faults::{ActionFaults, Direction, LinkFaults};
+use super::forge::ForgeKind;
+use super::invariants::Violation;
+use super::rng::SimRng;
+use super::timing;
+use crate::config::AutoFailback;
+use crate::engine::Command;
+use crate::wire::Holdings;
+
+/// A generated scenario: what to build and what to do when.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The cluster.
+    pub spec: ClusterSpec,
+    /// Operations of the fault phase, by time.
+    pub ops: Vec<(Duration, Op)>,
+    /// Start of the quiet phase.
+    pub quiet_at: Duration,
+    /// End of the run (when convergence is checked).
+    pub end: Duration,
+}
+
+/// What a passing scenario did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioReport {
+    /// The seed.
+    pub seed: u64,
+    /// Steps taken.
+    pub steps: u64,
+    /// Number of nodes.
+    pub nodes: usize,
+    /// Detections measured (crash → dead at a peer).
+    pub detections: usize,
+}
+
+impl Scenario {
+    /// The scenario of `seed`.
+    pub fn generate(seed: u64) -> Self {
+        let mut rng = SimRng::new(seed ^ 0xC0FF_EE00_D15E_A5E5);
+        let nodes = rng.range(2, 5) as usize;
+        let mut spec = ClusterSpec::new(nodes, seed);
+        spec.media = if rng.chance(0.75) { 2 } else { 1 };
+        let ka = Duration::from_millis(if rng.chance(0.5) { 50 } else { 100 });
+        spec.timing = timing(ka, ka * rng.range(4, 8) as u32);
+        spec.policy = match rng.index(3) {
+            0 => AutoFailback::Legacy,
+            1 => AutoFailback::On,
+            _ => AutoFailback::Off,
+        };
+        let groups = rng.range(1, nodes as u64) as usize;
+        spec.groups = (0..groups).map(|_| rng.index(nodes)).collect();
+        spec.link = random_link(&mut rng, 0.05);
+        spec.loopback = rng.chance(0.25);
+        spec.actions = ActionFaults {
+            min_delay: Duration::from_millis(1),
+            max_delay: ka / 2,
+            start_failure: if rng.chance(0.1) { 0.1 } else { 0.0 },
+            stop_failure: 0.0,
+        };
+        let initdead = spec.timing.initdead;
+        spec.start_at = (0..nodes)
+            .map(|_| {
+                Some(if rng.chance(0.3) {
+                    rng.duration(Duration::ZERO, initdead)
+                } else {
+                    Duration::ZERO
+                })
+            })
+            .collect();
+
+        let fault_start = initdead + spec.timing.deadtime;
+        let fault_len = ka * 30;
+        let quiet_at = fault_start + fault_len;
+        let mut ops = Vec::new();
+        let count = rng.range(1, 8);
+        for _ in 0..count {
+            let at = fault_start + rng.duration(Duration::ZERO, fault_len);
+            let later = (at + rng.duration(ka * 2, ka * 20)).min(quiet_at);
+            random_op(&mut rng, &spec, at, later, &mut ops);
+        }
+        for _ in 0..rng.range(0, 6) {
+            let at = fault_start + rng.duration(Duration::ZERO, fault_len);
+            let kind = ForgeKind::ALL[rng.index(ForgeKind::ALL.len())];
+            ops.push((at, Op::Forge(kind)));
+        }
+        for _ in 0..rng.range(0, 4) {
+            let at = rng.duration(Duration::ZERO, quiet_at);
+            let from = rng.index(nodes);
+            let to = if rng.chance(0.5) {
+                None
+            } else {
+                Some(rng.index(nodes))
+            };
+            ops.push((at, Op::SendApp { from, to }));
+        }
+        let t = spec.timing;
+        let end = quiet_at + t.initdead + t.deadtime * 3 + ka * 30;
+        Scenario {
+            spec,
+            ops,
+            quiet_at,
+            end,
+        }
+    }
+
+    /// A one-paragraph description, printed when the scenario fails.
+    pub fn describe(&self) -> String {
+        let s = &self.spec;
+        let mut out = format!(
+            "{} nodes, {} media, keepalive {:?}, deadtime {:?}, {:?}, groups preferred by {:?}, link {:?}, loopback {}, actions {:?}, start {:?}\n",
+            s.nodes, s.media, s.timing.keepalive, s.timing.deadtime, s.policy, s.groups,
+            s.link, s.loopback, s.actions, s.start_at
+        );
+        for (at, op) in &self.ops {
+            let _ = writeln!(out, "  {at:?}: {op:?}");
+        }
+        let _ = write!(
+            out,
+            "  quiet from {:?}, check at {:?}",
+            self.quiet_at, self.end
+        );
+        out
+    }
+
+    /// Run it: the fault phase, the quiet phase, then the convergence check.
+    pub fn run(&self) -> Result<ScenarioReport, Violation> {
+        let mut c = Cluster::new(self.spec.clone());
+        for (at, op) in &self.ops {
+            c.schedule(*at, op.clone());
+        }
+        c.run_until(self.quiet_at)?;
+        c.apply(Op::HealAll)?;
+        c.apply(Op::SetAll(LinkFaults {
+            loss: 0.0,
+            duplicate: 0.0,
+            ..self.spec.link
+        }))?;
+        c.apply(Op::SetActions(ActionFaults {
+            start_failure: 0.0,
+            stop_failure: 0.0,
+            ..self.spec.actions
+        }))?;
+        for i in 0..self.spec.nodes {
+            if !c.node(i).is_up() && !c.node(i).shutting_down {
+                c.start(i)?;
+            }
+        }
+        // A node still finishing a shutdown is started once it is down.
+        let ka = self.spec.timing.keepalive;
+        for k in 1..=10u32 {
+            for i in 0..self.spec.nodes {
+                c.schedule(self.quiet_at + ka * k, Op::Start(i));
+            }
+        }
+        c.run_until(self.end)?;
+        c.check_converged()?;
+        Ok(ScenarioReport {
+            seed: self.spec.seed,
+            steps: c.steps(),
+            nodes: self.spec.nodes,
+            detections: c.detections().len(),
+        })
+    }
+}
+
+fn random_link(rng: &mut SimRng, max_loss: f64) -> LinkFaults {
+    LinkFaults {
+        loss: if rng.chance(0.5) {
+            rng.next_f64() * max_loss
+        } else {
+            0.0
+        },
+        delay: rng.duration(Duration::from_micros(50), Duration::from_millis(2)),
+        jitter: rng.duration(Duration::ZERO, Duration::from_millis(2)),
+        duplicate: if rng.chance(0.3) {
+            rng.next_f64() * 0.05
+        } else {
+            0.0
+        },
+        reorder: if rng.chance(0.3) {
+            rng.next_f64() * 0.05
+        } else {
+            0.0
+        },
+        reorder_hold: Duration::from_millis(5),
+    }
+}
+
+fn random_op(
+    rng: &mut SimRng,
+    spec: &ClusterSpec,
+    at: Duration,
+    later: Duration,
+    ops: &mut Vec<(Duration, Op)>,
+) {
+    let n = spec.nodes;
+    let a = rng.index(n);
+    let b = (a + 1 + rng.index(n - 1)) % n;
+    match rng.index(9) {
+        0 | 1 => {
+            ops.push((at, Op::Crash(a)));
+            if rng.chance(0.7) {
+                ops.push((later, Op::Start(a)));
+            }
+        }
+        2 => {
+            ops.push((at, Op::Shutdown(a)));
+            ops.push((later, Op::Start(a)));
+        }
+        3 | 4 => {
+            let medium = if rng.chance(0.5) {
+                None
+            } else {
+                Some(rng.index(spec.media))
+            };
+            let dir = if rng.chance(0.7) {
+                Direction::TwoWay
+            } else {
+                Direction::OneWay
+            };
+            ops.push((at, Op::Partition { a, b, medium, dir }));
+            ops.push((later, Op::Heal { a, b, medium, dir }));
+        }
+        5 => {
+            let side: Vec<usize> = (0..n).filter(|_| rng.chance(0.5)).collect();
+            ops.push((at, Op::Split(side)));
+            ops.push((later, Op::HealAll));
+        }
+        6 => {
+            let m = rng.index(spec.media);
+            ops.push((at, Op::SetMedium(m, random_link(rng, 0.3))));
+            ops.push((later, Op::SetMedium(m, spec.link)));
+        }
+        7 => {
+            let set = [Holdings::All, Holdings::Local, Holdings::Foreign][rng.index(3)];
+            let cmd = if rng.chance(0.5) {
+                Command::Standby(set)
+            } else {
+                Command::Takeover(set)
+            };
+            ops.push((at, Op::Command(a, cmd)));
+        }
+        _ => {
+            let to = if rng.chance(0.5) { None } else { Some(b) };
+            ops.push((at, Op::SendApp { from: a, to }));
+        }
+    }
+}
