@@ -34,7 +34,8 @@ impl ClusterBuilder<AlwaysSucceed> {
     /// succeed at once until [`ClusterBuilder::action_runner`] says otherwise.
     pub fn new(config: Config, identity: Identity) -> Self {
         ClusterBuilder {
-            seed: identity.generation ^ u64::from_le_bytes(identity.uuid.0[..8].try_into().unwrap_or_default()),
+            seed: identity.generation
+                ^ u64::from_le_bytes(identity.uuid.0[..8].try_into().unwrap_or_default()),
             config,
             identity,
             runner: Arc::new(AlwaysSucceed),

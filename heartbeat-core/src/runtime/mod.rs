@@ -8,6 +8,7 @@
 //!   medium, sending and attributed receiving.
 //! - [`Transport`]: what the driver needs from the network; real sockets
 //!   implement it, and so do the test transports that inject loss.
+//! - [`memory`]: an in-process network for tests and examples.
 //! - [`ActionRunner`]: who runs the resource actions the engine asks for.
 //!
 //! One task owns the engine (`driver`): it `select!`s over the sockets, the
@@ -21,6 +22,7 @@
 mod actions;
 mod cluster;
 mod driver;
+pub mod memory;
 pub mod net;
 mod transport;
 
