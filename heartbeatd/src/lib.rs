@@ -4,6 +4,8 @@
 //! # Layout
 //!
 //! - [`control_socket`]: the Unix control socket and its credential check.
+//! - [`daemon`]: the running node: sockets, scripts, control socket, log,
+//!   signals.
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
 //! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
@@ -11,6 +13,7 @@
 //!   without a shell and with a timeout; group start and stop order.
 
 pub mod control_socket;
+pub mod daemon;
 pub mod identity;
 pub mod ipaddr;
 pub mod scripts;

@@ -1,16 +1,19 @@
 //! heartbeatd: the heartbeat-rs node daemon.
 //!
-//! Today it validates a configuration directory: `heartbeatd --config-dir DIR
-//! [--node-name NAME] --check` prints the effective configuration and exits 0,
-//! or prints every error and exits 1. Parsing lives in `heartbeat_core::config`.
+//! `heartbeatd --config-dir DIR [--node-name NAME]` runs the node;
+//! `--check` prints the effective configuration and exits 0, or prints every
+//! error and exits 1. The daemon itself lives in the library
+//! ([`heartbeatd::daemon`]); this file only reads the command line.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
 use heartbeat_core::config::Config;
+use heartbeatd::daemon::{self, DaemonPaths};
 
 /// Command line of heartbeatd.
 #[derive(Debug, Parser)]
@@ -27,6 +30,27 @@ struct Args {
     /// Validate the configuration, print it with every default, and exit.
     #[arg(long)]
     check: bool,
+
+    /// Directory of the persisted uuid and generation.
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/heartbeat")]
+    state_dir: PathBuf,
+
+    /// Path of the control socket.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/var/run/heartbeat/control"
+    )]
+    control_socket: PathBuf,
+
+    /// Group (name or number) whose members may change state through the
+    /// control socket, besides root; it also owns the socket.
+    #[arg(long, value_name = "GROUP")]
+    control_group: Option<String>,
+
+    /// Longest time a resource script may run, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    script_timeout: u64,
 }
 
 fn main() -> ExitCode {
@@ -70,7 +94,61 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", config.effective());
         return Ok(ExitCode::SUCCESS);
     }
-    bail!("the daemon itself is not implemented yet; use --check to validate a configuration")
+    init_logging(&config)?;
+    let paths = DaemonPaths {
+        config_dir: args.config_dir,
+        state_dir: args.state_dir,
+        control_socket: args.control_socket,
+        control_gid: args.control_group.as_deref().map(group_id).transpose()?,
+        script_timeout: Duration::from_secs(args.script_timeout),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(daemon::run(config, paths))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs to stderr, and also to `logfile` when ha.cf names one; `debug` above
+/// 0 (or `RUST_LOG`) adds debug lines.
+fn init_logging(config: &Config) -> anyhow::Result<()> {
+    use tracing_subscriber::fmt::writer::MakeWriterExt;
+    let default = if config.logging.debug > 0 {
+        "debug"
+    } else {
+        "info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(false);
+    match &config.logging.logfile {
+        Some(path) if path != std::path::Path::new("/dev/null") => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open logfile {}", path.display()))?;
+            builder
+                .with_writer(std::io::stderr.and(std::sync::Mutex::new(file)))
+                .init();
+        }
+        _ => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
+/// A group given by name or number.
+fn group_id(group: &str) -> anyhow::Result<u32> {
+    if let Ok(gid) = group.parse() {
+        return Ok(gid);
+    }
+    nix::unistd::Group::from_name(group)?
+        .map(|g| g.gid.as_raw())
+        .with_context(|| format!("no group named {group}"))
 }
 
 /// The kernel's host name (`uname -n`), lower-cased.

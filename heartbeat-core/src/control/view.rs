@@ -119,3 +119,193 @@ pub struct GroupView {
     /// `stopping`, `failed`.
     pub activity: String,
 }
+
+mod from_engine {
+    //! Building the view from the engine's snapshot.
+
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant};
+
+    use super::{GroupView, LinkView, NodeView, StatusView};
+    use crate::config::Config;
+    use crate::engine::{ClusterStatus, GroupActivity, LinkInfo, LinkState, NodeInfo, NodeState};
+    use crate::wire::Holdings;
+
+    impl StatusView {
+        /// The view of `status` at instant `now`, with the parameters of
+        /// `config`.
+        pub fn from_status(status: &ClusterStatus, config: &Config, now: Instant) -> StatusView {
+            let mut nodes = Vec::with_capacity(status.nodes.len() + 1);
+            // Configuration order, the local node in its place.
+            for name in &config.nodes {
+                if *name == status.local_node {
+                    nodes.push(local_node(status, config, now));
+                } else if let Some(peer) = status.node(name) {
+                    nodes.push(peer_node(peer, now));
+                }
+            }
+            let busy = status.groups.iter().any(|g| {
+                matches!(
+                    g.activity,
+                    GroupActivity::Starting | GroupActivity::Stopping
+                )
+            });
+            StatusView {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                local_node: status.local_node.clone(),
+                generation: status.generation,
+                comm_up: status.comm_up,
+                resources: if busy {
+                    "transition".to_owned()
+                } else {
+                    holdings_word(status.holdings).to_owned()
+                },
+                nodes,
+                groups: status
+                    .groups
+                    .iter()
+                    .map(|g| GroupView {
+                        key: g.key.clone(),
+                        preferred_node: g.preferred_node.clone(),
+                        owner: g.owner.clone(),
+                        activity: activity_word(g.activity).to_owned(),
+                    })
+                    .collect(),
+                parameters: parameters(config),
+            }
+        }
+    }
+
+    fn local_node(status: &ClusterStatus, config: &Config, now: Instant) -> NodeView {
+        NodeView {
+            name: status.local_node.clone(),
+            node_type: "normal".to_owned(),
+            status: state_word(status.local_state).to_owned(),
+            local: true,
+            weight: 100,
+            site: String::new(),
+            generation: Some(status.generation),
+            deadtime_ms: millis(config.timing.deadtime),
+            last_heard_ms_ago: None,
+            dead_in_ms: None,
+            max_gap_ms: 0,
+            late_heartbeats: 0,
+            lost_packets: 0,
+            recovered_packets: 0,
+            rtt_us: None,
+            deaths: 0,
+            restarts: 0,
+            links: status.local_links.iter().map(|l| link(l, now)).collect(),
+        }
+    }
+
+    fn peer_node(peer: &NodeInfo, now: Instant) -> NodeView {
+        NodeView {
+            name: peer.name.clone(),
+            node_type: if peer.state == NodeState::Ping {
+                "ping"
+            } else {
+                "normal"
+            }
+            .to_owned(),
+            status: state_word(peer.state).to_owned(),
+            local: false,
+            weight: 100,
+            site: String::new(),
+            generation: peer.generation,
+            deadtime_ms: millis(peer.deadtime),
+            last_heard_ms_ago: peer
+                .last_heard
+                .map(|t| millis(now.saturating_duration_since(t))),
+            dead_in_ms: peer
+                .dead_at
+                .map(|t| millis(t.saturating_duration_since(now))),
+            max_gap_ms: millis(peer.max_gap),
+            late_heartbeats: peer.late_heartbeats,
+            lost_packets: peer.lost_packets,
+            recovered_packets: peer.recovered,
+            rtt_us: peer
+                .rtt
+                .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+            deaths: peer.deaths,
+            restarts: peer.restarts,
+            links: peer.links.iter().map(|l| link(l, now)).collect(),
+        }
+    }
+
+    fn link(l: &LinkInfo, now: Instant) -> LinkView {
+        LinkView {
+            name: l.name.clone(),
+            status: match l.state {
+                LinkState::Up => "up",
+                LinkState::Dead => "dead",
+            }
+            .to_owned(),
+            last_heard_ms_ago: l
+                .last_heard
+                .map(|t| millis(now.saturating_duration_since(t))),
+            max_gap_ms: millis(l.max_gap),
+            packets: l.packets,
+            deaths: l.deaths,
+        }
+    }
+
+    fn parameters(config: &Config) -> BTreeMap<String, String> {
+        let ms = |d: Duration| format!("{}ms", d.as_millis());
+        let t = &config.timing;
+        [
+            ("keepalive", ms(t.keepalive)),
+            ("deadtime", ms(t.deadtime)),
+            ("warntime", ms(t.warntime)),
+            ("initdead", ms(t.initdead)),
+            ("deadping", ms(t.deadping)),
+            ("udpport", config.udp_port.to_string()),
+            ("auto_failback", config.auto_failback.as_str().to_owned()),
+            ("hopfudge", config.hopfudge.to_string()),
+            ("debug", config.logging.debug.to_string()),
+            ("msgfmt", config.msgfmt.as_str().to_owned()),
+            ("cluster", config.cluster.clone()),
+            (
+                "hbversion",
+                format!("heartbeat-rs {}", env!("CARGO_PKG_VERSION")),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    fn millis(d: Duration) -> u64 {
+        u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Linux-HA's word for a node state.
+    pub(crate) fn state_word(state: NodeState) -> &'static str {
+        match state {
+            NodeState::Init => "init",
+            NodeState::Up => "up",
+            NodeState::Active => "active",
+            NodeState::Dead => "dead",
+            NodeState::Ping => "ping",
+        }
+    }
+
+    fn holdings_word(h: Holdings) -> &'static str {
+        match h {
+            Holdings::None => "none",
+            Holdings::Local => "local",
+            Holdings::Foreign => "foreign",
+            Holdings::All => "all",
+        }
+    }
+
+    fn activity_word(a: GroupActivity) -> &'static str {
+        match a {
+            GroupActivity::Stopped => "stopped",
+            GroupActivity::Starting => "starting",
+            GroupActivity::Running => "running",
+            GroupActivity::Stopping => "stopping",
+            GroupActivity::Failed => "failed",
+        }
+    }
+}

@@ -76,11 +76,16 @@ impl<R: ActionRunner> ClusterBuilder<R> {
             events: events.clone(),
             status: status_tx,
         };
-        let task = tokio::spawn(driver.run());
+        let (running_tx, running_rx) = watch::channel(true);
+        let task = tokio::spawn(async move {
+            driver.run().await;
+            running_tx.send_replace(false);
+        });
         Cluster {
             inputs: input_tx,
             status: status_rx,
             events,
+            running: running_rx,
             task,
         }
     }
@@ -94,6 +99,7 @@ pub struct Cluster {
     inputs: mpsc::UnboundedSender<Input>,
     status: watch::Receiver<Arc<ClusterStatus>>,
     events: broadcast::Sender<Event>,
+    running: watch::Receiver<bool>,
     task: JoinHandle<()>,
 }
 
@@ -146,16 +152,16 @@ impl Cluster {
 
     /// Stops every group, announces the departure so peers take over at
     /// once, and waits until the node has stopped.
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(&self) {
         let _ = self.command(Command::Shutdown);
         self.stopped().await;
     }
 
     /// Waits until the node has stopped (after a shutdown).
-    pub async fn stopped(&mut self) {
-        if !self.task.is_finished() {
-            let _ = (&mut self.task).await;
-        }
+    pub async fn stopped(&self) {
+        let mut running = self.running.clone();
+        // An error means the driver is gone: stopped as well.
+        let _ = running.wait_for(|running| !running).await;
     }
 
     fn command(&self, command: Command) -> Result<(), Stopped> {

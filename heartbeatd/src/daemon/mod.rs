@@ -1,0 +1,111 @@
+//! The daemon proper: from a validated configuration to a running node with
+//! its sockets, resource scripts, control socket, log and signals.
+
+mod actions;
+mod events_log;
+mod handler;
+mod notify;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use heartbeat_core::config::Config;
+use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
+use heartbeat_core::runtime::Cluster;
+use tokio::signal::unix::{signal, SignalKind};
+
+pub use actions::ScriptActions;
+pub use events_log::{log_event, log_events};
+pub use handler::ClusterHandler;
+pub use notify::sd_notify;
+
+use crate::control_socket::{AdminPolicy, ControlSocket};
+use crate::identity;
+use crate::scripts::ScriptRunner;
+
+/// Where the daemon keeps and finds things.
+#[derive(Clone, Debug)]
+pub struct DaemonPaths {
+    /// The configuration directory (`ha.cf`, `authkeys`, `haresources`,
+    /// `resource.d/`).
+    pub config_dir: PathBuf,
+    /// The state directory (`hb_uuid`, `hb_generation`).
+    pub state_dir: PathBuf,
+    /// The control socket.
+    pub control_socket: PathBuf,
+    /// Group allowed to change state through the control socket (and owner
+    /// group of the socket), besides root.
+    pub control_gid: Option<u32>,
+    /// Longest time one resource script may run.
+    pub script_timeout: Duration,
+}
+
+/// Runs the node until SIGTERM/SIGINT (graceful: groups released, peers told)
+/// or a shutdown request on the control socket.
+pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
+    let identity =
+        identity::load_and_advance(&paths.state_dir).context("cannot load the node identity")?;
+    tracing::info!(
+        "Starting heartbeat-rs {} on node {} (generation {})",
+        env!("CARGO_PKG_VERSION"),
+        config.local_node,
+        identity.generation
+    );
+    let options = NetOptions::default();
+    let sockets = MediaSockets::bind(&config.media, config.udp_port, &options)
+        .await
+        .context("cannot open the communication media")?;
+    for medium in &config.media {
+        tracing::info!("medium {medium} ready");
+    }
+    let scripts = ScriptRunner::new(
+        vec![
+            paths.config_dir.join("resource.d"),
+            PathBuf::from("/etc/init.d"),
+        ],
+        paths.script_timeout,
+    );
+    let config = Arc::new(config);
+    let cluster = Arc::new(
+        Cluster::builder((*config).clone(), identity)
+            .action_runner(ScriptActions::new(&config.groups, scripts))
+            .start_with_transport(sockets),
+    );
+    tokio::spawn(log_events(cluster.subscribe()));
+
+    let control = ControlSocket::bind(&paths.control_socket, 0o660, paths.control_gid)
+        .with_context(|| format!("cannot bind {}", paths.control_socket.display()))?;
+    let handler = Arc::new(ClusterHandler {
+        cluster: Arc::clone(&cluster),
+        config: Arc::clone(&config),
+    });
+    let policy = AdminPolicy {
+        admin_gid: paths.control_gid,
+    };
+    let serving = tokio::spawn(control.serve(handler, policy));
+    sd_notify("READY=1");
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => tracing::warn!(
+                "SIGHUP: configuration reload is not supported yet; restart to apply changes"
+            ),
+            () = cluster.stopped() => {
+                serving.abort();
+                return Ok(());
+            }
+        }
+    }
+    tracing::info!("Received shutdown signal: giving up resources.");
+    sd_notify("STOPPING=1");
+    cluster.shutdown().await;
+    serving.abort();
+    Ok(())
+}
