@@ -9,6 +9,8 @@
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
 //! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
+//! - [`lab`]: a cluster of real heartbeatd processes on loopback (demo,
+//!   integration tests).
 //! - [`scripts`]: resource scripts (`resource.d`, then `/etc/init.d`), run
 //!   without a shell and with a timeout; group start and stop order.
 
@@ -16,4 +18,5 @@ pub mod control_socket;
 pub mod daemon;
 pub mod identity;
 pub mod ipaddr;
+pub mod lab;
 pub mod scripts;

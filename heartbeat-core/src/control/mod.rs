@@ -11,11 +11,12 @@
 //! that change something ([`Request::changes_state`]) are refused unless the
 //! peer's credentials (SO_PEERCRED) are root's or the configured group's.
 
+pub mod client;
 mod view;
 
 use serde::{Deserialize, Serialize};
 
-pub use view::{GroupView, LinkView, NodeView, StatusView};
+pub use view::{GroupView, LinkView, MediumView, NodeView, StatusView};
 
 /// The protocol version this crate speaks.
 pub const VERSION: u32 = 1;

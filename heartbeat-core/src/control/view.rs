@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 /// Everything `cl-status` can ask about, at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatusView {
-    /// heartbeat-rs version of the daemon.
-    pub version: String,
+    /// heartbeat-rs version of the daemon (the protocol version is the
+    /// envelope's `version`).
+    pub daemon_version: String,
     /// Local node name.
     pub local_node: String,
     /// Local generation.
@@ -28,6 +29,19 @@ pub struct StatusView {
     pub groups: Vec<GroupView>,
     /// Parameters by `hbparameter` name (`keepalive` → `1000ms`, ...).
     pub parameters: BTreeMap<String, String>,
+    /// Receive counters per local medium.
+    pub media: Vec<MediumView>,
+}
+
+/// Receive counters of one local medium.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MediumView {
+    /// Medium (device) name.
+    pub name: String,
+    /// Datagrams received.
+    pub received: u64,
+    /// Datagrams dropped as malformed or unauthenticated.
+    pub rejected: u64,
 }
 
 impl StatusView {
@@ -126,7 +140,7 @@ mod from_engine {
     use std::collections::BTreeMap;
     use std::time::{Duration, Instant};
 
-    use super::{GroupView, LinkView, NodeView, StatusView};
+    use super::{GroupView, LinkView, MediumView, NodeView, StatusView};
     use crate::config::Config;
     use crate::engine::{ClusterStatus, GroupActivity, LinkInfo, LinkState, NodeInfo, NodeState};
     use crate::wire::Holdings;
@@ -151,7 +165,7 @@ mod from_engine {
                 )
             });
             StatusView {
-                version: env!("CARGO_PKG_VERSION").to_owned(),
+                daemon_version: env!("CARGO_PKG_VERSION").to_owned(),
                 local_node: status.local_node.clone(),
                 generation: status.generation,
                 comm_up: status.comm_up,
@@ -172,6 +186,15 @@ mod from_engine {
                     })
                     .collect(),
                 parameters: parameters(config),
+                media: status
+                    .media
+                    .iter()
+                    .map(|m| MediumView {
+                        name: m.name.clone(),
+                        received: m.received,
+                        rejected: m.rejected,
+                    })
+                    .collect(),
             }
         }
     }

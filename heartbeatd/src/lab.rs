@@ -1,0 +1,366 @@
+//! A cluster of real heartbeatd processes on loopback, for the demo and the
+//! integration tests: each node gets its own configuration directory, state
+//! directory, control socket and UDP port under one temporary directory, and
+//! `ucast lo 127.0.0.1:PORT` media to every peer. The resource script
+//! `lab-logger` appends `<unix time in ns> <node> <group> <start|stop>` to
+//! `actions.log`, which is how tests and the demo time failovers.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use heartbeat_core::control::client::{call, ClientError};
+use heartbeat_core::control::{Request, Response, StatusView};
+
+/// The shape of a lab cluster.
+#[derive(Clone, Debug)]
+pub struct LabSpec {
+    /// Number of nodes (`node1` … `nodeN`).
+    pub nodes: usize,
+    /// `keepalive`, in ms.
+    pub keepalive_ms: u64,
+    /// `deadtime`, in ms.
+    pub deadtime_ms: u64,
+    /// `initdead`, in ms.
+    pub initdead_ms: u64,
+    /// `auto_failback` (`on`, `off`, `legacy`).
+    pub auto_failback: String,
+    /// Resource groups: (preferred node index from 0, group name).
+    pub groups: Vec<(usize, String)>,
+    /// The authkeys secret of each node (all equal unless a test wants a
+    /// node with a wrong key).
+    pub secrets: Vec<String>,
+}
+
+impl LabSpec {
+    /// `nodes` nodes, keepalive/deadtime as given, one group `web`
+    /// preferring node1, `auto_failback on`, one shared key.
+    pub fn new(nodes: usize, keepalive_ms: u64, deadtime_ms: u64) -> Self {
+        LabSpec {
+            nodes,
+            keepalive_ms,
+            deadtime_ms,
+            initdead_ms: deadtime_ms.max(2 * keepalive_ms + 1),
+            auto_failback: "on".into(),
+            groups: vec![(0, "web".into())],
+            secrets: vec!["lab-secret".into(); nodes],
+        }
+    }
+}
+
+/// One line of `actions.log`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionRecord {
+    /// Wall-clock time of the script call, ns since the Unix epoch.
+    pub unix_ns: u128,
+    /// Node that ran it.
+    pub node: String,
+    /// Group (the script argument).
+    pub group: String,
+    /// `start` or `stop`.
+    pub verb: String,
+}
+
+/// A running lab cluster; every process is killed and the directory removed
+/// on drop (set `HB_LAB_KEEP=1` to keep the directory for inspection).
+pub struct Lab {
+    spec: LabSpec,
+    binary: PathBuf,
+    root: PathBuf,
+    ports: Vec<u16>,
+    children: Vec<Option<Child>>,
+}
+
+/// Name of node `i` (0-based): `node1`, `node2`, …
+pub fn node_name(i: usize) -> String {
+    format!("node{}", i + 1)
+}
+
+impl Lab {
+    /// Writes the configuration of every node under a new temporary
+    /// directory; starts nothing yet.
+    pub fn create(spec: LabSpec, binary: &Path) -> io::Result<Lab> {
+        let root = std::env::temp_dir().join(format!(
+            "hb-lab-{}-{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        fs::create_dir_all(&root)?;
+        let ports = free_ports(spec.nodes)?;
+        let lab = Lab {
+            children: (0..spec.nodes).map(|_| None).collect(),
+            spec,
+            binary: binary.to_path_buf(),
+            root,
+            ports,
+        };
+        for i in 0..lab.spec.nodes {
+            lab.write_node(i)?;
+        }
+        Ok(lab)
+    }
+
+    /// The lab's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Directory of node `i`.
+    pub fn node_dir(&self, i: usize) -> PathBuf {
+        self.root.join(node_name(i))
+    }
+
+    /// Control socket of node `i`.
+    pub fn control_socket(&self, i: usize) -> PathBuf {
+        self.node_dir(i).join("control")
+    }
+
+    /// Log file of node `i` (stdout and stderr of every start, appended).
+    pub fn log_path(&self, i: usize) -> PathBuf {
+        self.node_dir(i).join("heartbeatd.log")
+    }
+
+    fn write_node(&self, i: usize) -> io::Result<()> {
+        let dir = self.node_dir(i);
+        let ha_d = dir.join("ha.d");
+        fs::create_dir_all(ha_d.join("resource.d"))?;
+        fs::create_dir_all(dir.join("state"))?;
+        let s = &self.spec;
+        let mut ha_cf = format!(
+            "# lab node {name}\nkeepalive {}ms\ndeadtime {}ms\nwarntime {}ms\ninitdead {}ms\n\
+             udpport {}\nauto_failback {}\n",
+            s.keepalive_ms,
+            s.deadtime_ms,
+            (s.deadtime_ms / 2).max(s.keepalive_ms + 1),
+            s.initdead_ms,
+            self.ports[i],
+            s.auto_failback,
+            name = node_name(i),
+        );
+        for j in (0..s.nodes).filter(|&j| j != i) {
+            ha_cf.push_str(&format!("ucast lo 127.0.0.1:{}\n", self.ports[j]));
+        }
+        let names: Vec<String> = (0..s.nodes).map(node_name).collect();
+        ha_cf.push_str(&format!("node {}\n", names.join(" ")));
+        fs::write(ha_d.join("ha.cf"), ha_cf)?;
+        let authkeys = ha_d.join("authkeys");
+        fs::write(&authkeys, format!("auth 1\n1 sha256 {}\n", s.secrets[i]))?;
+        fs::set_permissions(&authkeys, fs::Permissions::from_mode(0o600))?;
+        let haresources: String = s
+            .groups
+            .iter()
+            .map(|(pref, g)| format!("{} lab-logger::{g}\n", node_name(*pref)))
+            .collect();
+        fs::write(ha_d.join("haresources"), haresources)?;
+        let script = ha_d.join("resource.d/lab-logger");
+        fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n# lab-logger GROUP start|stop|status\n\
+                 state='{dir}/running-'\"$1\"\n\
+                 case \"$2\" in\n\
+                 start) touch \"$state\";;\n\
+                 stop) rm -f \"$state\";;\n\
+                 status) [ -e \"$state\" ] && echo running || echo stopped; exit 0;;\n\
+                 esac\n\
+                 echo \"$(date +%s%N) {node} $1 $2\" >> '{log}'\n",
+                dir = dir.display(),
+                node = node_name(i),
+                log = self.actions_log().display()
+            ),
+        )?;
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755))
+    }
+
+    /// The shared log of resource script calls.
+    pub fn actions_log(&self) -> PathBuf {
+        self.root.join("actions.log")
+    }
+
+    /// Starts (or restarts) node `i`.
+    pub fn start(&mut self, i: usize) -> io::Result<()> {
+        let dir = self.node_dir(i);
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path(i))?;
+        let child = Command::new(&self.binary)
+            .arg("--config-dir")
+            .arg(dir.join("ha.d"))
+            .args(["--node-name", &node_name(i)])
+            .arg("--state-dir")
+            .arg(dir.join("state"))
+            .arg("--control-socket")
+            .arg(self.control_socket(i))
+            .args(["--script-timeout", "20"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        self.children[i] = Some(child);
+        Ok(())
+    }
+
+    /// Starts every node.
+    pub fn start_all(&mut self) -> io::Result<()> {
+        (0..self.spec.nodes).try_for_each(|i| self.start(i))
+    }
+
+    /// Whether node `i`'s process is running.
+    pub fn is_running(&mut self, i: usize) -> bool {
+        matches!(
+            self.children[i].as_mut().map(|c| c.try_wait()),
+            Some(Ok(None))
+        )
+    }
+
+    /// Kills node `i` with SIGKILL (a crash) and reaps it. Its resources
+    /// die with it: `actions.log` gets a `<time> nodeN * killed` line.
+    pub fn kill9(&mut self, i: usize) {
+        if let Some(mut child) = self.children[i].take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            let line = format!("{} {} * killed\n", unix_now_ns(), node_name(i));
+            let appended = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.actions_log())
+                .and_then(|mut f| io::Write::write_all(&mut f, line.as_bytes()));
+            if let Err(e) = appended {
+                eprintln!("lab: cannot record the kill of {}: {e}", node_name(i));
+            }
+        }
+    }
+
+    /// Sends SIGTERM to node `i` (graceful shutdown) without waiting.
+    pub fn terminate(&mut self, i: usize) {
+        if let Some(child) = &self.children[i] {
+            if let Ok(pid) = i32::try_from(child.id()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for node `i` to exit; its exit code if it did.
+    pub fn wait_exit(&mut self, i: usize, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(child) = self.children[i].as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    self.children[i] = None;
+                    return Some(status.code().unwrap_or(-1));
+                }
+            } else {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// Asks node `i` for its status.
+    pub fn status(&self, i: usize) -> Result<StatusView, ClientError> {
+        match call(
+            &self.control_socket(i),
+            &Request::Status,
+            Duration::from_secs(2),
+        )? {
+            Response::Status(view) => Ok(*view),
+            other => Err(ClientError::BadResponse(format!("{other:?}"))),
+        }
+    }
+
+    /// Sends `request` to node `i`.
+    pub fn request(&self, i: usize, request: &Request) -> Result<Response, ClientError> {
+        call(&self.control_socket(i), request, Duration::from_secs(2))
+    }
+
+    /// Every resource script call so far, in file order.
+    pub fn actions(&self) -> Vec<ActionRecord> {
+        fs::read_to_string(self.actions_log())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| {
+                let mut words = line.split_whitespace();
+                Some(ActionRecord {
+                    unix_ns: words.next()?.parse().ok()?,
+                    node: words.next()?.to_owned(),
+                    group: words.next()?.to_owned(),
+                    verb: words.next()?.to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Polls `check` every 10 ms until it returns `Some` or `timeout` passes.
+    pub fn wait_for<T>(
+        &mut self,
+        timeout: Duration,
+        mut check: impl FnMut(&mut Lab) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(found) = check(self) {
+                return Some(found);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Nodes that currently run `group`, from the scripts' log.
+    pub fn running(&self, group: &str) -> Vec<String> {
+        let mut running: Vec<String> = Vec::new();
+        for a in self.actions() {
+            match a.verb.as_str() {
+                "killed" => running.retain(|n| *n != a.node),
+                _ if a.group != group => {}
+                "start" if !running.contains(&a.node) => running.push(a.node),
+                "stop" => running.retain(|n| *n != a.node),
+                _ => {}
+            }
+        }
+        running
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for i in 0..self.children.len() {
+            self.kill9(i);
+        }
+        if std::env::var_os("HB_LAB_KEEP").is_none() {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+/// Wall-clock now in ns since the Unix epoch (the scale of `actions.log`).
+pub fn unix_now_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// `n` UDP ports free on 127.0.0.1 right now.
+fn free_ports(n: usize) -> io::Result<Vec<u16>> {
+    let sockets: Vec<std::net::UdpSocket> = (0..n)
+        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0"))
+        .collect::<io::Result<_>>()?;
+    sockets
+        .iter()
+        .map(|s| s.local_addr().map(|a| a.port()))
+        .collect()
+}
