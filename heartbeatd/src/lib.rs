@@ -6,6 +6,7 @@
 //! - [`control_socket`]: the Unix control socket and its credential check.
 //! - [`daemon`]: the running node: sockets, scripts, control socket, log,
 //!   signals.
+//! - [`demo`]: `heartbeatd demo`, a three-node failover on loopback.
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
 //! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
@@ -16,6 +17,7 @@
 
 pub mod control_socket;
 pub mod daemon;
+pub mod demo;
 pub mod identity;
 pub mod ipaddr;
 pub mod lab;

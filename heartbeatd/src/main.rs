@@ -19,6 +19,10 @@ use heartbeatd::daemon::{self, DaemonPaths};
 #[derive(Debug, Parser)]
 #[command(name = "heartbeatd", version, about = "The heartbeat-rs node daemon")]
 struct Args {
+    /// What to do instead of running a node.
+    #[command(subcommand)]
+    command: Option<Subcommand>,
+
     /// Directory holding ha.cf, authkeys and haresources.
     #[arg(long, value_name = "DIR", default_value = "/etc/ha.d")]
     config_dir: PathBuf,
@@ -53,6 +57,14 @@ struct Args {
     script_timeout: u64,
 }
 
+/// Other things heartbeatd can do.
+#[derive(Debug, clap::Subcommand)]
+enum Subcommand {
+    /// Start three nodes on loopback, kill -9 the owner of a group, restart
+    /// it, and show the failover and failback times.
+    Demo,
+}
+
 fn main() -> ExitCode {
     match run(Args::parse()) {
         Ok(code) => code,
@@ -64,6 +76,10 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(Subcommand::Demo) = args.command {
+        heartbeatd::demo::run_here()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let node = match args.node_name {
         Some(name) => name.to_ascii_lowercase(),
         None => local_node_name()?,

@@ -1,0 +1,180 @@
+//! `heartbeatd demo`: three real heartbeatd processes on loopback, a group
+//! that fails over after a kill -9 and fails back after the restart, with a
+//! live table and the measured times. Everything lives in a temporary
+//! directory that is removed at the end.
+
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::lab::{node_name, unix_now_ns, Lab, LabSpec};
+
+/// How long any phase may take before the demo gives up.
+const PHASE_LIMIT: Duration = Duration::from_secs(40);
+
+/// Runs the demo; `binary` is the heartbeatd executable to start as nodes.
+pub fn run(binary: &std::path::Path, out: &mut impl Write) -> anyhow::Result<()> {
+    let spec = LabSpec::new(3, 100, 1000);
+    writeln!(
+        out,
+        "heartbeat-rs demo: 3 nodes on loopback (ucast lo), keepalive {} ms, deadtime {} ms,\n\
+         group `web` preferred by node1, auto_failback on.",
+        spec.keepalive_ms, spec.deadtime_ms
+    )?;
+    let mut lab = Lab::create(spec, binary).context("cannot prepare the demo directory")?;
+    writeln!(out, "Configuration and logs: {}\n", lab.root().display())?;
+    lab.start_all().context("cannot start heartbeatd")?;
+
+    phase(out, &mut lab, "Starting the cluster", |l| {
+        running_on(l, "node1")
+    })?;
+
+    writeln!(out, "\n>>> kill -9 node1 (the owner of web)")?;
+    let killed_at = unix_now_ns();
+    lab.kill9(0);
+    let taker = phase(
+        out,
+        &mut lab,
+        "Waiting for a survivor to take web over",
+        |l| {
+            let running = l.running("web");
+            (running.len() == 1).then(|| running[0].clone())
+        },
+    )?;
+    let takeover = start_after(&lab, &taker, killed_at);
+    writeln!(
+        out,
+        ">>> {taker} started web {} ms after the kill (deadtime {} ms)",
+        takeover.as_millis(),
+        1000
+    )?;
+
+    writeln!(out, "\n>>> restarting node1")?;
+    let restarted_at = unix_now_ns();
+    lab.start(0).context("cannot restart node1")?;
+    phase(out, &mut lab, "Waiting for the failback to node1", |l| {
+        running_on(l, "node1")
+    })?;
+    let failback = start_after(&lab, "node1", restarted_at);
+    writeln!(
+        out,
+        ">>> node1 runs web again, {} ms after its restart",
+        failback.as_millis()
+    )?;
+
+    writeln!(out, "\n>>> stopping every node gracefully (SIGTERM)")?;
+    for i in 0..3 {
+        lab.terminate(i);
+    }
+    for i in 0..3 {
+        match lab.wait_exit(i, PHASE_LIMIT) {
+            Some(0) | None if !lab.is_running(i) => {}
+            other => bail!("{} did not exit cleanly: {other:?}", node_name(i)),
+        }
+    }
+    writeln!(
+        out,
+        "\nSummary: takeover after kill -9: {} ms; failback after restart: {} ms.\n\
+         Every node stopped; the demo directory is removed.",
+        takeover.as_millis(),
+        failback.as_millis()
+    )?;
+    Ok(())
+}
+
+fn running_on(lab: &mut Lab, node: &str) -> Option<()> {
+    (lab.running("web") == [node]).then_some(())
+}
+
+/// Time from `since` (ns) to `node`'s first start of web after it.
+fn start_after(lab: &Lab, node: &str, since: u128) -> Duration {
+    lab.actions()
+        .into_iter()
+        .find(|a| a.node == node && a.verb == "start" && a.unix_ns >= since)
+        .map(|a| Duration::from_nanos(u64::try_from(a.unix_ns - since).unwrap_or(u64::MAX)))
+        .unwrap_or_default()
+}
+
+/// Prints the table every half second until `done` returns a value.
+fn phase<T>(
+    out: &mut impl Write,
+    lab: &mut Lab,
+    title: &str,
+    mut done: impl FnMut(&mut Lab) -> Option<T>,
+) -> anyhow::Result<T> {
+    writeln!(out, "--- {title}")?;
+    let started = Instant::now();
+    let mut last_table = String::new();
+    loop {
+        let found = done(lab);
+        let table = table(lab);
+        if table != last_table || found.is_some() {
+            writeln!(out, "[{:>5.1}s]\n{table}", started.elapsed().as_secs_f64())?;
+            out.flush()?;
+            last_table = table;
+        }
+        if let Some(found) = found {
+            return Ok(found);
+        }
+        if started.elapsed() > PHASE_LIMIT {
+            bail!(
+                "`{title}` did not finish within {PHASE_LIMIT:?}; logs in {}",
+                lab.root().display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// One line per node as that node sees the cluster.
+fn table(lab: &mut Lab) -> String {
+    let mut lines = Vec::new();
+    for i in 0..3 {
+        let line = match lab.status(i) {
+            Err(_) => format!("  {:<6} (not running)", node_name(i)),
+            Ok(status) => {
+                let peers: Vec<String> = status
+                    .nodes
+                    .iter()
+                    .filter(|n| !n.local)
+                    .map(|n| {
+                        let links: Vec<&str> = n.links.iter().map(|l| l.status.as_str()).collect();
+                        format!("{}={} (link {})", n.name, n.status, links.join(","))
+                    })
+                    .collect();
+                let web = status
+                    .groups
+                    .iter()
+                    .find(|g| g.key.ends_with("web"))
+                    .map(|g| {
+                        format!(
+                            "web: {} ({})",
+                            g.owner.as_deref().unwrap_or("-"),
+                            g.activity
+                        )
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "  {:<6} {:<7} sees {}  {web}",
+                    status.local_node,
+                    status
+                        .nodes
+                        .iter()
+                        .find(|n| n.local)
+                        .map(|n| n.status.as_str())
+                        .unwrap_or("?"),
+                    peers.join("  ")
+                )
+            }
+        };
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+/// Runs the demo on this very executable, printing to stdout.
+pub fn run_here() -> anyhow::Result<()> {
+    let binary = std::env::current_exe().context("cannot find the heartbeatd executable")?;
+    run(&binary, &mut io::stdout().lock())
+}
