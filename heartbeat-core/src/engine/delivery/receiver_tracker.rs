@@ -172,7 +172,7 @@ impl ReceiverTracker {
     /// Returns how many missing packets were abandoned.
     pub(crate) fn restart(&mut self) -> u64 {
         let lost = self.missing.len() as u64;
-        self.stats.lost += lost;
+        self.stats.lost = self.stats.lost.saturating_add(lost);
         *self = ReceiverTracker {
             stats: self.stats,
             ..ReceiverTracker::new()
@@ -185,7 +185,7 @@ impl ReceiverTracker {
     /// numbers stay refused. Returns how many missing packets were abandoned.
     pub(crate) fn peer_died(&mut self) -> u64 {
         let lost = self.missing.len() as u64;
-        self.stats.lost += lost;
+        self.stats.lost = self.stats.lost.saturating_add(lost);
         self.missing.clear();
         self.contact_base = None;
         lost
@@ -204,19 +204,19 @@ impl ReceiverTracker {
         if seq > self.highest {
             let lost = self.advance_to(now, seq - 1, timing, rng);
             self.highest = seq;
-            self.stats.delivered += 1;
+            self.stats.delivered = self.stats.delivered.saturating_add(1);
             return (SeqVerdict::New, lost);
         }
         if self.missing.remove(&seq).is_some() {
-            self.stats.recovered += 1;
-            self.stats.delivered += 1;
+            self.stats.recovered = self.stats.recovered.saturating_add(1);
+            self.stats.delivered = self.stats.delivered.saturating_add(1);
             return (SeqVerdict::Recovered, 0);
         }
-        if seq + DUPLICATE_WINDOW > self.highest {
-            self.stats.duplicates += 1;
+        if seq.saturating_add(DUPLICATE_WINDOW) > self.highest {
+            self.stats.duplicates = self.stats.duplicates.saturating_add(1);
             (SeqVerdict::Duplicate, 0)
         } else {
-            self.stats.stale += 1;
+            self.stats.stale = self.stats.stale.saturating_add(1);
             (SeqVerdict::Stale, 0)
         }
     }
@@ -252,8 +252,8 @@ impl ReceiverTracker {
             let base = self.contact_base.unwrap_or(0);
             let skipped = base.min(first_kept - 1).saturating_sub(from - 1);
             let given_up = first_kept - from;
-            self.stats.skipped += skipped;
-            self.stats.lost += given_up - skipped;
+            self.stats.skipped = self.stats.skipped.saturating_add(skipped);
+            self.stats.lost = self.stats.lost.saturating_add(given_up - skipped);
             lost += given_up - skipped;
             from = first_kept;
         }
@@ -286,10 +286,10 @@ impl ReceiverTracker {
 
     fn give_up(&mut self, seq: u64) -> u64 {
         if self.contact_base.is_some_and(|base| seq <= base) {
-            self.stats.skipped += 1;
+            self.stats.skipped = self.stats.skipped.saturating_add(1);
             0
         } else {
-            self.stats.lost += 1;
+            self.stats.lost = self.stats.lost.saturating_add(1);
             1
         }
     }
@@ -330,7 +330,7 @@ impl ReceiverTracker {
             self.missing.remove(&seq);
             lost += self.give_up(seq);
         }
-        self.stats.requests += ranges.len() as u64;
+        self.stats.requests = self.stats.requests.saturating_add(ranges.len() as u64);
         (ranges, lost)
     }
 
