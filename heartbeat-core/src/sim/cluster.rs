@@ -629,7 +629,7 @@ impl Cluster {
         if let Some(p) = &packet {
             let node = &mut self.nodes[i];
             if let Message::Status(s) = &p.message {
-                let newer = node.last_status.map_or(true, |l| p.seq > l.seq);
+                let newer = node.last_status.map_or(true, |l| p.seq >= l.seq);
                 if newer {
                     node.last_status = Some(StatusSent {
                         at: now,
