@@ -337,6 +337,11 @@ impl Cluster {
         self.checker.samples()
     }
 
+    /// The last packet node `i` sent (as decoded by the harness), if any.
+    pub fn last_sent(&self, i: usize) -> Option<Arc<Packet>> {
+        self.sent[i].back().map(|s| s.packet.clone())
+    }
+
     /// What node `i` currently believes about node `j`.
     pub fn view(&self, i: usize, j: usize) -> NodeState {
         self.nodes[i].views[j].state
