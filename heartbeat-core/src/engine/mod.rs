@@ -11,20 +11,20 @@
 //! [`Engine::poll_timeout`] (or the next datagram / command) and call
 //! [`Engine::handle_timeout`]. `handle_timeout` must run at (or very soon
 //! after) the instant `poll_timeout` returned: a tick that comes more than one
-//! keepalive late is treated as a stall of this process (see [`lifeguard`]).
+//! keepalive late is treated as a stall of this process (see `lifeguard`).
 //!
 //! # Layout
 //!
 //! - `mod.rs`: the public API and the [`Engine`] struct.
-//! - [`membership`]: node states, generations, deadtime, comm-up.
-//! - [`links`]: link states per (node, medium).
-//! - [`delivery`]: sequence numbers, history ring, gap detection,
+//! - `membership`: node states, generations, deadtime, comm-up.
+//! - `links`: link states per (node, medium).
+//! - `delivery`: sequence numbers, history ring, gap detection,
 //!   retransmission requests, acks (module doc says what is sequenced).
-//! - [`lifeguard`]: local stall detection.
+//! - `lifeguard`: local stall detection.
 //! - `inbound.rs` / `outbound.rs` / `reactions.rs`: the glue that turns
 //!   packets and state changes into the outputs and calls the resource layer.
 //! - [`snapshot`]: [`ClusterStatus`], the operator's view with statistics.
-//! - [`rng`]: the seeded generator behind every random choice.
+//! - `rng`: the seeded generator behind every random choice.
 
 mod delivery;
 mod inbound;
@@ -33,7 +33,7 @@ mod links;
 mod membership;
 mod outbound;
 mod reactions;
-mod resources_stub;
+pub(crate) mod resources;
 mod rng;
 pub mod snapshot;
 
@@ -50,10 +50,12 @@ use delivery::sender_history::SenderHistory;
 use lifeguard::Lifeguard;
 use links::LinkTable;
 use membership::Membership;
-use resources_stub::Resources;
+use resources::Resources;
 use rng::Rng;
 
-pub use snapshot::{ClusterStatus, DeliveryInfo, LinkInfo, MediumInfo, NodeInfo};
+pub use snapshot::{
+    ClusterStatus, DeliveryInfo, GroupActivity, GroupInfo, LinkInfo, MediumInfo, NodeInfo,
+};
 
 /// The persisted identity of the local node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +211,16 @@ pub enum Event {
     },
     /// Shutdown finished: every group stopped and `Shutdone` sent.
     ShutdownComplete,
+    /// A start or stop action of this node failed. After a failed start the
+    /// group is given up (so a peer may take it); after a failed stop it is
+    /// left unmanaged on this node and is not started anywhere else while this
+    /// node is alive.
+    GroupFailed {
+        /// Group key.
+        group: String,
+        /// Which action failed.
+        kind: ActionKind,
+    },
     /// Communications are up: every configured peer was heard or declared
     /// dead; the local node is now `active`.
     CommUp,
@@ -438,3 +450,6 @@ impl Engine {
         .min()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -61,9 +61,11 @@ impl Engine {
                     node: node.clone(),
                     generation,
                 });
-                // A restarted process holds nothing: let resources know.
-                // (A dead peer that restarts joins through its status.)
+                // A restarted process holds nothing: to resources it died and
+                // joined again. (A dead peer that restarts joins through its
+                // status.)
                 if was_alive && comm_up {
+                    self.resources.peer_dead(now, &node);
                     self.resources.peer_joined(now, &node);
                 }
             }
@@ -77,11 +79,12 @@ impl Engine {
                     self.resources.peer_joined(now, &node);
                 }
             }
-            Change::Died { peer, departed: _ } => {
+            Change::Died { peer, departed } => {
                 let lost = self.trackers[peer].peer_died();
                 self.report_lost(peer, lost);
                 self.trim_history();
-                if comm_up {
+                // A departure reached resources as the `Shutdone` message.
+                if comm_up && !departed {
                     let node = self.membership.peer(peer).name.clone();
                     self.resources.peer_dead(now, &node);
                 }

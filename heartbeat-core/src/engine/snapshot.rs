@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::resources::LocalState;
 use super::{Engine, LinkState, NodeState};
 use crate::wire::{Holdings, NodeStatus};
 
@@ -33,12 +34,54 @@ pub struct ClusterStatus {
     pub media: Vec<MediumInfo>,
     /// Sending side and drop counters.
     pub delivery: DeliveryInfo,
+    /// Resource groups, in haresources order.
+    pub groups: Vec<GroupInfo>,
 }
 
 impl ClusterStatus {
     /// The peer called `name`.
     pub fn node(&self, name: &str) -> Option<&NodeInfo> {
         self.nodes.iter().find(|n| n.name == name)
+    }
+}
+
+/// One resource group as this node sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupInfo {
+    /// Group key (first resource of the haresources line).
+    pub key: String,
+    /// Preferred node.
+    pub preferred_node: String,
+    /// The node believed to hold it (this one included), if known.
+    pub owner: Option<String>,
+    /// What this node is doing with it.
+    pub activity: GroupActivity,
+}
+
+/// What this node is doing with a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GroupActivity {
+    /// Not running here.
+    Stopped,
+    /// A start action is running.
+    Starting,
+    /// Running here.
+    Running,
+    /// A stop action is running.
+    Stopping,
+    /// A stop failed: state unknown, unmanaged here.
+    Failed,
+}
+
+impl From<LocalState> for GroupActivity {
+    fn from(s: LocalState) -> Self {
+        match s {
+            LocalState::Stopped => GroupActivity::Stopped,
+            LocalState::Starting => GroupActivity::Starting,
+            LocalState::Running => GroupActivity::Running,
+            LocalState::Stopping => GroupActivity::Stopping,
+            LocalState::Failed => GroupActivity::Failed,
+        }
     }
 }
 
@@ -247,6 +290,16 @@ impl Engine {
                 worst_stall: self.lifeguard.worst(),
                 send_failures: self.counters.send_failures,
             },
+            groups: self
+                .resources
+                .groups()
+                .map(|g| GroupInfo {
+                    key: g.key.to_owned(),
+                    preferred_node: g.preferred.to_owned(),
+                    owner: g.owner.map(str::to_owned),
+                    activity: g.state.into(),
+                })
+                .collect(),
         }
     }
 

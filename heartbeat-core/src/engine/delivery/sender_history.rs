@@ -12,12 +12,14 @@
 //! - only packets still in the ring are resent; a packet that is gone gets a
 //!   `NakRexmit`;
 //! - one request covers at most [`MAX_REXMIT_BATCH`] sequence numbers, and a
-//!   packet is not resent again within `max_rexmit_delay - 10 ms` of its last
-//!   transmission (per-packet limit);
+//!   packet is not resent (nor naked to the same requester) again within
+//!   `max_rexmit_delay - 10 ms` of its last transmission (per-packet limit;
+//!   this also absorbs the copies of one request arriving on every medium);
 //! - each requester may cause at most [`REXMIT_BUDGET`] resends and naks per
 //!   `max_rexmit_delay` window (per-requester limit).
 
-use std::collections::VecDeque;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -82,6 +84,8 @@ pub(crate) struct SenderHistory {
     /// Highest sequence number acknowledged, per peer index.
     acked: Vec<u64>,
     budgets: Vec<Budget>,
+    /// Per peer: sequence numbers recently naked to it, and when.
+    recent_naks: Vec<BTreeMap<u64, Instant>>,
     max_rexmit_delay: Duration,
     stats: SenderStats,
 }
@@ -94,6 +98,7 @@ impl SenderHistory {
             ring: VecDeque::with_capacity(HISTORY_CAPACITY),
             acked: vec![0; peers],
             budgets: vec![Budget::default(); peers],
+            recent_naks: vec![BTreeMap::new(); peers],
             max_rexmit_delay,
             stats: SenderStats::default(),
         }
@@ -207,21 +212,24 @@ impl SenderHistory {
                 used: 0,
             };
         }
+        let naked = &mut self.recent_naks[peer];
+        naked.retain(|_, at| now.saturating_duration_since(*at) < min_interval);
         let oldest = self.ring.front().map_or(self.next_seq, |s| s.seq);
         for seq in first..=last {
             if budget.used >= REXMIT_BUDGET {
                 answer.limited += last - seq + 1;
                 break;
             }
-            if seq < oldest {
-                budget.used += 1;
-                answer.nak.push(seq);
-                continue;
-            }
-            let index = (seq - oldest) as usize;
-            let Some(sent) = self.ring.get_mut(index) else {
-                budget.used += 1;
-                answer.nak.push(seq);
+            let index = seq.checked_sub(oldest).map(|i| i as usize);
+            let Some(sent) = index.and_then(|i| self.ring.get_mut(i)) else {
+                match naked.entry(seq) {
+                    Entry::Occupied(_) => answer.limited += 1,
+                    Entry::Vacant(slot) => {
+                        slot.insert(now);
+                        budget.used += 1;
+                        answer.nak.push(seq);
+                    }
+                }
                 continue;
             };
             if now.saturating_duration_since(sent.last_sent) < min_interval {
@@ -288,6 +296,10 @@ mod tests {
         let a = h.answer(now, 0, 9, 12);
         assert_eq!(a.nak, vec![9, 10]);
         assert_eq!(a.resend, vec![Bytes::from("p11"), Bytes::from("p12")]);
+        // The same request again (another medium): no second nak or resend.
+        let a = h.answer(now, 0, 9, 12);
+        assert_eq!((a.nak.len(), a.resend.len(), a.limited), (0, 0, 4));
+        assert_eq!(h.answer(now + DELAY, 0, 9, 9).nak, vec![9]);
         // Above the highest sent: ignored.
         let a = h.answer(now + DELAY, 1, 600, 700);
         assert_eq!(a, RexmitAnswer::default());

@@ -1,0 +1,159 @@
+//! One resource group: the local action state machine (one action at a time,
+//! follow-ups queued) and what this node believes about the group's owner.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use crate::engine::ActionKind;
+use crate::wire::Holdings;
+
+/// What this node is doing with a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum LocalState {
+    /// Not running here.
+    Stopped,
+    /// A start action is running.
+    Starting,
+    /// Started successfully; held by this node.
+    Running,
+    /// A stop action is running.
+    Stopping,
+    /// A stop failed: the group is in an unknown state here and unmanaged.
+    Failed,
+}
+
+/// A read-only view of one group for the status snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct GroupView<'a> {
+    /// Group key (first resource of the haresources line).
+    pub(crate) key: &'a str,
+    /// Preferred node (first token of the haresources line).
+    pub(crate) preferred: &'a str,
+    /// The node believed to hold the group (this node included), if known.
+    pub(crate) owner: Option<&'a str>,
+    /// What this node is doing with the group.
+    pub(crate) state: LocalState,
+}
+
+/// An outstanding `IpRequest` of ours for one group.
+#[derive(Clone, Debug)]
+pub(super) struct Request {
+    /// Live peers that have not answered yet.
+    pub(super) awaiting: BTreeSet<String>,
+    /// Start the group once everyone answered `ok`; `false` for a claim on a
+    /// group we already run (partition heal).
+    pub(super) acquire: bool,
+    /// When to resend to the peers in `awaiting`.
+    pub(super) retry_at: Instant,
+}
+
+/// One haresources group as seen by this node.
+#[derive(Clone, Debug)]
+pub(super) struct Group {
+    pub(super) key: String,
+    pub(super) preferred: String,
+    pub(super) state: LocalState,
+    /// Follow-up action to issue when the one in flight finishes.
+    pub(super) next: Option<ActionKind>,
+    /// Believed holder (this node included); `None` when nobody / unknown.
+    pub(super) owner: Option<String>,
+    /// Our own outstanding `IpRequest`.
+    pub(super) request: Option<Request>,
+    /// Peers whose `IpRequest` we answer once our stop finished.
+    pub(super) release_to: BTreeSet<String>,
+    /// Nodes on which a start of this group failed (they do not take it again).
+    pub(super) failed_on: BTreeSet<String>,
+    /// The stop in flight cleans up after a failed start: hand the group on.
+    pub(super) handoff_after_stop: bool,
+}
+
+impl Group {
+    pub(super) fn new(key: &str, preferred: &str) -> Self {
+        Group {
+            key: key.to_owned(),
+            preferred: preferred.to_owned(),
+            state: LocalState::Stopped,
+            next: None,
+            owner: None,
+            request: None,
+            release_to: BTreeSet::new(),
+            failed_on: BTreeSet::new(),
+            handoff_after_stop: false,
+        }
+    }
+
+    /// Whether this node runs (or is starting) the group, or may still have it
+    /// running after a failed stop.
+    pub(super) fn held_here(&self) -> bool {
+        matches!(
+            self.state,
+            LocalState::Starting | LocalState::Running | LocalState::Failed
+        )
+    }
+
+    /// Whether an action is in flight.
+    pub(super) fn busy(&self) -> bool {
+        matches!(self.state, LocalState::Starting | LocalState::Stopping)
+    }
+
+    /// Ask for `kind`. Returns the action to issue now; while another action is
+    /// in flight the wish is queued (a later wish replaces an earlier one).
+    pub(super) fn want(&mut self, kind: ActionKind) -> Option<ActionKind> {
+        use ActionKind::{Start, Stop};
+        use LocalState::*;
+        match (self.state, kind) {
+            (Starting, Start) | (Stopping, Stop) => {
+                self.next = None;
+                None
+            }
+            (Starting, Stop) | (Stopping, Start) => {
+                self.next = Some(kind);
+                None
+            }
+            (Stopped, Start) => {
+                self.state = Starting;
+                Some(Start)
+            }
+            (Running, Stop) => {
+                self.state = Stopping;
+                Some(Stop)
+            }
+            (Running, Start) | (Stopped, Stop) | (Failed, _) => None,
+        }
+    }
+
+    /// This group's class relative to `node`: its local groups or foreign ones.
+    pub(super) fn class_for(&self, node: &str) -> Holdings {
+        if self.preferred == node {
+            Holdings::Local
+        } else {
+            Holdings::Foreign
+        }
+    }
+}
+
+/// Whether the set `set` includes the class `class` (`Local` or `Foreign`).
+pub(super) fn includes(set: Holdings, class: Holdings) -> bool {
+    matches!(
+        (set, class),
+        (Holdings::All, _)
+            | (Holdings::Local, Holdings::Local)
+            | (Holdings::Foreign, Holdings::Foreign)
+    )
+}
+
+/// The union of two holdings.
+pub(super) fn union(a: Holdings, b: Holdings) -> Holdings {
+    let bits = |h| match h {
+        Holdings::None => 0u8,
+        Holdings::Local => 1,
+        Holdings::Foreign => 2,
+        Holdings::All => 3,
+    };
+    match bits(a) | bits(b) {
+        0 => Holdings::None,
+        1 => Holdings::Local,
+        2 => Holdings::Foreign,
+        _ => Holdings::All,
+    }
+}

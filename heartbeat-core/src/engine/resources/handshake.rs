@@ -1,0 +1,194 @@
+//! The `IpRequest` / `IpRequestResp` handshake (Linux-HA `ip-request`), used
+//! by every mode before a start, for partition-heal claims and for hand-offs.
+//!
+//! Answers to an `IpRequest{g}` from `x`:
+//! - we run, start or stop `g`: stop it (after the start in flight), then
+//!   `we_own: true, ok: true`; if the stop fails, `we_own: true, ok: false`;
+//! - our stop of `g` failed earlier: `we_own: true, ok: false`;
+//! - we are requesting `g` ourselves and rank better than `x`:
+//!   `we_own: false, ok: false` (`x` gives up);
+//! - otherwise (we give up our own request, if any): `we_own: false, ok: true`.
+//!
+//! An unsolicited `we_own: false, ok: true` is a hand-off after a failed start.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use super::{LocalState, Resources, RETRY};
+use crate::config::AutoFailback;
+use crate::engine::ActionKind;
+use crate::wire::Message;
+
+/// Acquire group `i`: start it at once when no peer is alive, otherwise ask
+/// every live peer first.
+pub(super) fn acquire(r: &mut Resources, now: Instant, i: usize) {
+    if r.peers.is_empty() {
+        r.groups[i].owner = Some(r.me.clone());
+        r.want(i, ActionKind::Start);
+        return;
+    }
+    let g = &mut r.groups[i];
+    g.request = Some(super::group::Request {
+        awaiting: r.peers.clone(),
+        acquire: true,
+        retry_at: now + RETRY,
+    });
+    let group = g.key.clone();
+    r.send(None, Message::IpRequest { group });
+}
+
+/// Partition heal: claim from `peer` every group we hold and rank better for.
+pub(super) fn claim_against(r: &mut Resources, now: Instant, peer: &str) {
+    for i in 0..r.groups.len() {
+        let g = &r.groups[i];
+        let holding = matches!(g.state, LocalState::Running | LocalState::Starting);
+        if !holding || r.rank(i, &r.me) >= r.rank(i, peer) {
+            continue;
+        }
+        let g = &mut r.groups[i];
+        match g.request.as_mut() {
+            Some(req) => {
+                req.awaiting.insert(peer.to_owned());
+            }
+            None => {
+                g.request = Some(super::group::Request {
+                    awaiting: BTreeSet::from([peer.to_owned()]),
+                    acquire: false,
+                    retry_at: now + RETRY,
+                });
+            }
+        }
+        let group = g.key.clone();
+        r.send(Some(peer), Message::IpRequest { group });
+    }
+}
+
+/// After a failed start and its clean-up stop: hand group `i` to the next
+/// rightful peer, if any.
+pub(super) fn hand_off(r: &mut Resources, i: usize) {
+    if let Some(next) = r.rightful(i, None).filter(|n| *n != r.me) {
+        let group = r.groups[i].key.clone();
+        let msg = Message::IpRequestResp {
+            group,
+            we_own: false,
+            ok: true,
+        };
+        r.send(Some(&next), msg);
+    }
+}
+
+pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str) {
+    let Some(i) = r.index(key) else { return };
+    let (we_own, ok) = match r.groups[i].state {
+        LocalState::Failed => (true, false),
+        LocalState::Running | LocalState::Starting | LocalState::Stopping => {
+            let g = &mut r.groups[i];
+            g.request = None; // our claim, if any, is moot
+            g.handoff_after_stop = false;
+            g.release_to.insert(from.to_owned());
+            r.want(i, ActionKind::Stop);
+            return; // answered when the stop finishes
+        }
+        LocalState::Stopped => {
+            let mine_better = r.rank(i, &r.me) < r.rank(i, from);
+            let g = &mut r.groups[i];
+            if g.request.as_ref().is_some_and(|q| q.acquire) && mine_better {
+                (false, false)
+            } else {
+                g.request = None;
+                g.owner = Some(from.to_owned());
+                (false, true)
+            }
+        }
+    };
+    let msg = Message::IpRequestResp {
+        group: key.to_owned(),
+        we_own,
+        ok,
+    };
+    r.send(Some(from), msg);
+}
+
+pub(super) fn on_response(
+    r: &mut Resources,
+    now: Instant,
+    from: &str,
+    key: &str,
+    we_own: bool,
+    ok: bool,
+) {
+    let Some(i) = r.index(key) else { return };
+    let g = &mut r.groups[i];
+    if let Some(req) = g.request.as_mut().filter(|q| q.awaiting.contains(from)) {
+        if ok {
+            req.awaiting.remove(from);
+            if req.awaiting.is_empty() {
+                complete(r, i);
+            }
+        } else {
+            g.request = None;
+            if g.state == LocalState::Stopped {
+                g.owner = Some(from.to_owned());
+            }
+        }
+        return;
+    }
+    // Unsolicited go-ahead: a hand-off after the sender's failed start.
+    let handoff = !we_own
+        && ok
+        && !r.shutting_down
+        && g.state == LocalState::Stopped
+        && g.request.is_none()
+        && !g.failed_on.contains(&r.me)
+        && g.owner.as_deref().map_or(true, |o| o == from);
+    if handoff {
+        g.failed_on.insert(from.to_owned());
+        g.owner = None;
+        // Before comm-up (or before nice_failback settled) `reconcile` takes it
+        // later; the sender picked us as the rightful node.
+        let ready = r.comm_up && (r.policy == AutoFailback::Legacy || r.nice.is_stable());
+        if ready {
+            acquire(r, now, i);
+        }
+    }
+}
+
+/// Every peer answered `ok`: start the group if this was an acquisition.
+fn complete(r: &mut Resources, i: usize) {
+    let Some(req) = r.groups[i].request.take() else {
+        return;
+    };
+    if req.acquire && !r.shutting_down && r.groups[i].state == LocalState::Stopped {
+        r.groups[i].owner = Some(r.me.clone());
+        r.want(i, ActionKind::Start);
+    }
+}
+
+/// A peer is gone: it will not answer.
+pub(super) fn forget_peer(r: &mut Resources, peer: &str) {
+    for i in 0..r.groups.len() {
+        let g = &mut r.groups[i];
+        g.release_to.remove(peer);
+        if let Some(req) = g.request.as_mut() {
+            if req.awaiting.remove(peer) && req.awaiting.is_empty() {
+                complete(r, i);
+            }
+        }
+    }
+}
+
+/// Resend unanswered requests that are due.
+pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
+    let mut resend = Vec::new();
+    for g in &mut r.groups {
+        if let Some(req) = g.request.as_mut().filter(|q| q.retry_at <= now) {
+            req.retry_at = now + RETRY;
+            for peer in &req.awaiting {
+                resend.push((peer.clone(), g.key.clone()));
+            }
+        }
+    }
+    for (peer, group) in resend {
+        r.send(Some(&peer), Message::IpRequest { group });
+    }
+}

@@ -1,0 +1,113 @@
+//! Reactions to membership changes (comm-up, join, death, `Shutdone`), local
+//! shutdown, and the reconciliation that makes the rightful node acquire every
+//! unheld group.
+
+use std::time::Instant;
+
+use super::{handshake, nice, standby, LocalState, Resources};
+use crate::config::AutoFailback;
+use crate::engine::{ActionKind, Event};
+use crate::wire::{Holdings, Message};
+
+pub(super) fn comm_up(r: &mut Resources, now: Instant, peers_alive: &[String]) {
+    if r.comm_up {
+        return;
+    }
+    r.comm_up = true;
+    r.peers = peers_alive
+        .iter()
+        .filter(|p| **p != r.me)
+        .cloned()
+        .collect();
+    if r.policy != AutoFailback::Legacy {
+        nice::begin(r, now);
+    }
+    // Legacy: `settle` -> `reconcile` requests our groups (and orphans we are
+    // rightful for) with the handshake, or starts them if we are alone.
+}
+
+pub(super) fn peer_joined(r: &mut Resources, now: Instant, node: &str) {
+    if node == r.me || !r.peers.insert(node.to_owned()) {
+        return;
+    }
+    if !r.comm_up || r.shutting_down {
+        return;
+    }
+    handshake::claim_against(r, now, node);
+    if r.policy != AutoFailback::Legacy {
+        nice::send_report(r, Some(node));
+    }
+}
+
+/// `node` died or announced `Shutdone`: it holds nothing any more.
+pub(super) fn peer_gone(r: &mut Resources, _now: Instant, node: &str) {
+    if node == r.me {
+        return;
+    }
+    r.peers.remove(node);
+    nice::forget(r, node);
+    standby::forget(r, node);
+    handshake::forget_peer(r, node);
+    for g in &mut r.groups {
+        if g.owner.as_deref() == Some(node) {
+            g.owner = None;
+        }
+    }
+}
+
+/// Acquire every unheld group this node is the rightful holder of.
+pub(super) fn reconcile(r: &mut Resources, now: Instant) {
+    if !r.comm_up || r.shutting_down {
+        return;
+    }
+    if r.policy != AutoFailback::Legacy && !r.nice.is_stable() {
+        return;
+    }
+    for i in 0..r.groups.len() {
+        let g = &r.groups[i];
+        let idle = g.owner.is_none()
+            && g.state == LocalState::Stopped
+            && g.request.is_none()
+            && !g.failed_on.contains(&r.me)
+            && !r.standby.involves(i);
+        if idle && r.rightful(i, None).as_deref() == Some(r.me.as_str()) {
+            handshake::acquire(r, now, i);
+        }
+    }
+}
+
+pub(super) fn shutdown(r: &mut Resources) {
+    if r.shutting_down {
+        return;
+    }
+    r.shutting_down = true;
+    standby::cancel_all(r);
+    if r.comm_up && r.policy != AutoFailback::Legacy {
+        let msg = Message::ResourceReport {
+            holdings: Holdings::None,
+            full: true,
+            stable: false,
+        };
+        r.send(None, msg);
+    }
+    for i in 0..r.groups.len() {
+        let g = &mut r.groups[i];
+        g.request = None;
+        if g.handoff_after_stop {
+            continue; // clean-up stop already in flight
+        }
+        r.want(i, ActionKind::Stop);
+    }
+}
+
+/// Report [`Event::ShutdownComplete`] once every group is stopped. A group
+/// whose stop failed withholds it.
+pub(super) fn check_shutdown(r: &mut Resources) {
+    if !r.shutting_down || r.shutdown_reported {
+        return;
+    }
+    if r.groups.iter().all(|g| g.state == LocalState::Stopped) {
+        r.shutdown_reported = true;
+        r.events.push_back(Event::ShutdownComplete);
+    }
+}

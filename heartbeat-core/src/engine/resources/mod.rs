@@ -1,0 +1,432 @@
+//! Resource ownership of haresources groups (sans-io; no clock, no I/O).
+//!
+//! # Interface (called by the engine glue)
+//!
+//! Create with [`Resources::new`]`(local, nodes, groups, policy)`. Node names
+//! are compared as given: pass the lower-case names of the configuration.
+//!
+//! Inputs, each with the current instant:
+//! - [`Resources::comm_up`]: local communications are up; `peers_alive` are the
+//!   peers currently alive. Peers not listed are treated as dead.
+//! - [`Resources::peer_joined`]: a peer became alive (first time, restart,
+//!   return after a partition). If a peer restarted before its deadtime
+//!   expired, call [`Resources::peer_dead`] first, then `peer_joined`.
+//! - [`Resources::peer_dead`]: a peer was declared dead.
+//! - [`Resources::on_message`]: `IpRequest`, `IpRequestResp`, `Starting`,
+//!   `ResourceReport`, `AskResources`, `Shutdone` from a peer (others ignored),
+//!   after the engine's `dest` filtering.
+//! - [`Resources::on_action_finished`]: a [`ResourceAction`] from
+//!   [`Resources::poll_action`] finished.
+//! - [`Resources::standby`], [`Resources::takeover`]: operator commands
+//!   (nice_failback modes only, ignored with `auto_failback legacy` as in
+//!   Linux-HA).
+//! - [`Resources::shutdown`]: release everything.
+//! - [`Resources::handle_timeout`]: when [`Resources::poll_timeout`] is due.
+//!
+//! Outputs, drained after every input:
+//! - [`Resources::poll_send`]: `(dest, message)`, `dest == None` = all nodes.
+//! - [`Resources::poll_action`]: start/stop a group. At most one action per
+//!   group is outstanding; the next one comes after `on_action_finished`.
+//! - [`Resources::poll_event`]: [`Event::GroupAcquired`] (start ok),
+//!   [`Event::GroupReleased`] (stop ok), [`Event::GroupFailed`] (start or stop
+//!   failed), [`Event::ShutdownComplete`] (after `shutdown`, every group
+//!   stopped). This module never sends `Shutdone`: on `ShutdownComplete` the
+//!   engine sends it. If a stop failed, `ShutdownComplete` is withheld (peers
+//!   must not take a group that may still run here); the driver may exit
+//!   anyway and peers then take over after deadtime, as after a crash.
+//! - [`Resources::poll_timeout`]: the next deadline (exact, no polling).
+//! - [`Resources::holdings`] for the status message, [`Resources::groups`]
+//!   for the status snapshot.
+//!
+//! # Rules
+//!
+//! - **Rank.** For each group the nodes are ordered: preferred node first, then
+//!   the configured node order. The *rightful* node of a group is the
+//!   best-ranked live node (this one included) on which its start has not
+//!   failed. Every node computes it the same way, so when an owner dies
+//!   exactly one survivor takes each orphaned group.
+//! - **Handshake before every start.** Unless no peer is alive, a node starts a
+//!   group only after every live peer answered its `IpRequest` with `ok`: a
+//!   holder stops the group first and answers `we_own, ok`; a node that is
+//!   itself requesting the group and ranks better answers `!ok`, and the
+//!   requester gives up. Missing answers are resent every [`RETRY`] until the
+//!   peer answers or dies. Legacy start-up, takeover after death/shutdown,
+//!   standby transfers and hand-offs all use it.
+//! - **Partition heal.** On `peer_joined(x)` we send a claim (`IpRequest`) to
+//!   `x` for every group we run and where we rank better than `x`. The worse
+//!   ranked holder stops; the better one keeps running: one stop, no restart.
+//! - **Failed start:** `GroupFailed`, clean-up stop, then the group is handed to
+//!   the next rightful node with an unsolicited `IpRequestResp{we_own: false,
+//!   ok: true}`; this node does not take it again (an operator `takeover`
+//!   clears that). **Failed stop:** `GroupFailed`, the group becomes
+//!   [`LocalState::Failed`], requesters get `we_own, !ok` and do not start it.
+//!   Without STONITH peers take it only if this node dies.
+//! - nice_failback (`auto_failback on|off`): `Starting` / `ResourceReport` at
+//!   start-up (settles after a stable report or [`SETTLE`]), the three-phase
+//!   `AskResources` standby exchange, and with `on` auto-failback to a peer
+//!   that restarted. See [`nice`] and [`standby`].
+
+// Until the engine glue lands.
+#![allow(dead_code)]
+
+mod group;
+mod handshake;
+mod membership;
+mod nice;
+mod standby;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use crate::config::{AutoFailback, ResourceGroup};
+use crate::engine::{ActionKind, Event, ResourceAction};
+use crate::wire::{Holdings, Message};
+
+use group::{union, Group};
+pub(crate) use group::{GroupView, LocalState};
+
+/// Interval between resends of an unanswered `IpRequest`.
+pub(crate) const RETRY: Duration = Duration::from_secs(2);
+/// nice_failback: how long a starting node waits for a stable peer report.
+pub(crate) const SETTLE: Duration = Duration::from_secs(10);
+
+/// Resource ownership state of one node. See the module documentation.
+#[derive(Debug)]
+pub(crate) struct Resources {
+    me: String,
+    nodes: Vec<String>,
+    policy: AutoFailback,
+    groups: Vec<Group>,
+    /// Peers alive (never contains `me`).
+    peers: BTreeSet<String>,
+    comm_up: bool,
+    shutting_down: bool,
+    shutdown_reported: bool,
+    nice: nice::Nice,
+    standby: standby::Standby,
+    sends: VecDeque<(Option<String>, Message)>,
+    actions: VecDeque<ResourceAction>,
+    events: VecDeque<Event>,
+}
+
+impl Resources {
+    /// Resource state of node `local` in a cluster of `nodes` (configured order).
+    pub(crate) fn new(
+        local: &str,
+        nodes: &[String],
+        groups: &[ResourceGroup],
+        policy: AutoFailback,
+    ) -> Self {
+        Resources {
+            me: local.to_owned(),
+            nodes: nodes.to_vec(),
+            policy,
+            groups: groups
+                .iter()
+                .map(|g| Group::new(&g.key, &g.preferred_node))
+                .collect(),
+            peers: BTreeSet::new(),
+            comm_up: false,
+            shutting_down: false,
+            shutdown_reported: false,
+            nice: nice::Nice::default(),
+            standby: standby::Standby::default(),
+            sends: VecDeque::new(),
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Local communications are up; `peers_alive` are the live peers.
+    pub(crate) fn comm_up(&mut self, now: Instant, peers_alive: &[String]) {
+        membership::comm_up(self, now, peers_alive);
+        self.settle(now);
+    }
+
+    /// A peer became alive (first time, restart, or return after a partition).
+    pub(crate) fn peer_joined(&mut self, now: Instant, node: &str) {
+        membership::peer_joined(self, now, node);
+        self.settle(now);
+    }
+
+    /// A peer was declared dead.
+    pub(crate) fn peer_dead(&mut self, now: Instant, node: &str) {
+        membership::peer_gone(self, now, node);
+        self.settle(now);
+    }
+
+    /// A resource message from peer `from`; other message types are ignored.
+    pub(crate) fn on_message(&mut self, now: Instant, from: &str, msg: &Message) {
+        if from == self.me {
+            return;
+        }
+        match msg {
+            Message::IpRequest { group } => handshake::on_request(self, now, from, group),
+            Message::IpRequestResp { group, we_own, ok } => {
+                handshake::on_response(self, now, from, group, *we_own, *ok)
+            }
+            Message::Starting => nice::on_starting(self, from),
+            Message::ResourceReport {
+                holdings,
+                full,
+                stable,
+            } => nice::on_report(self, now, from, *holdings, *full, *stable),
+            Message::AskResources { holdings, phase } => {
+                standby::on_ask(self, now, from, *holdings, *phase)
+            }
+            Message::Shutdone => membership::peer_gone(self, now, from),
+            _ => return,
+        }
+        self.settle(now);
+    }
+
+    /// The action `kind` on `group` requested by [`Resources::poll_action`]
+    /// finished, successfully or not.
+    pub(crate) fn on_action_finished(
+        &mut self,
+        now: Instant,
+        group: &str,
+        kind: ActionKind,
+        ok: bool,
+    ) {
+        let Some(i) = self.index(group) else { return };
+        let expected = match kind {
+            ActionKind::Start => LocalState::Starting,
+            ActionKind::Stop => LocalState::Stopping,
+        };
+        if self.groups[i].state != expected {
+            return; // not ours, or a duplicate report
+        }
+        match (kind, ok) {
+            (ActionKind::Start, true) => self.start_succeeded(i),
+            (ActionKind::Start, false) => self.start_failed(i),
+            (ActionKind::Stop, true) => self.stop_succeeded(now, i),
+            (ActionKind::Stop, false) => self.stop_failed(i),
+        }
+        if self.policy != AutoFailback::Legacy && self.comm_up {
+            nice::send_report(self, None);
+        }
+        self.settle(now);
+    }
+
+    /// Operator `hb_standby <set>`: give the groups of `set` (relative to this
+    /// node) to peers.
+    pub(crate) fn standby(&mut self, now: Instant, set: Holdings) {
+        standby::standby_command(self, now, set);
+        self.settle(now);
+    }
+
+    /// Operator `hb_takeover <set>`: take the groups of `set` (relative to this
+    /// node) from peers.
+    pub(crate) fn takeover(&mut self, now: Instant, set: Holdings) {
+        standby::takeover_command(self, now, set);
+        self.settle(now);
+    }
+
+    /// Release every group; [`Event::ShutdownComplete`] follows when done.
+    pub(crate) fn shutdown(&mut self, now: Instant) {
+        membership::shutdown(self);
+        self.settle(now);
+    }
+
+    /// Let the deadlines due at `now` fire.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        handshake::on_timeout(self, now);
+        nice::on_timeout(self, now);
+        standby::on_timeout(self, now);
+        self.settle(now);
+    }
+
+    /// The next instant at which [`Resources::handle_timeout`] must be called.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let requests = self
+            .groups
+            .iter()
+            .filter_map(|g| g.request.as_ref().map(|r| r.retry_at));
+        requests
+            .chain(self.nice.deadline())
+            .chain(self.standby.deadline())
+            .min()
+    }
+
+    /// Next message to send: `(destination, message)`, `None` meaning all nodes.
+    pub(crate) fn poll_send(&mut self) -> Option<(Option<String>, Message)> {
+        self.sends.pop_front()
+    }
+
+    /// Next resource action to run.
+    pub(crate) fn poll_action(&mut self) -> Option<ResourceAction> {
+        self.actions.pop_front()
+    }
+
+    /// Next event.
+    pub(crate) fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// What this node holds, relative to itself (for the status message).
+    pub(crate) fn holdings(&self) -> Holdings {
+        self.groups
+            .iter()
+            .filter(|g| g.held_here())
+            .fold(Holdings::None, |h, g| union(h, g.class_for(&self.me)))
+    }
+
+    /// Every group in haresources order, for the status snapshot.
+    pub(crate) fn groups(&self) -> impl Iterator<Item = GroupView<'_>> + '_ {
+        self.groups.iter().map(|g| GroupView {
+            key: &g.key,
+            preferred: &g.preferred,
+            owner: g.owner.as_deref(),
+            state: g.state,
+        })
+    }
+
+    // ----- shared helpers for the submodules -----
+
+    fn index(&self, key: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.key == key)
+    }
+
+    fn send(&mut self, dest: Option<&str>, msg: Message) {
+        self.sends.push_back((dest.map(str::to_owned), msg));
+    }
+
+    /// Ask group `i` for `kind`, issuing the action now if nothing is in flight.
+    fn want(&mut self, i: usize, kind: ActionKind) {
+        if let Some(kind) = self.groups[i].want(kind) {
+            let group = self.groups[i].key.clone();
+            self.actions.push_back(ResourceAction { group, kind });
+        }
+    }
+
+    /// Rank of `node` for group `i`: 0 for the preferred node, then config order.
+    fn rank(&self, i: usize, node: &str) -> usize {
+        if self.groups[i].preferred == node {
+            return 0;
+        }
+        self.nodes
+            .iter()
+            .position(|n| n == node)
+            .map_or(usize::MAX, |p| p + 1)
+    }
+
+    /// The best-ranked live node (this one included, `except` excluded) on
+    /// which group `i` has not failed.
+    fn rightful(&self, i: usize, except: Option<&str>) -> Option<String> {
+        let g = &self.groups[i];
+        std::iter::once(&self.me)
+            .chain(self.peers.iter())
+            .filter(|n| Some(n.as_str()) != except && !g.failed_on.contains(*n))
+            .min_by_key(|n| (self.rank(i, n), (*n).clone()))
+            .cloned()
+    }
+
+    fn is_alive(&self, node: &str) -> bool {
+        node == self.me || self.peers.contains(node)
+    }
+
+    fn start_succeeded(&mut self, i: usize) {
+        let g = &mut self.groups[i];
+        g.state = LocalState::Running;
+        g.owner = Some(self.me.clone());
+        g.failed_on.clear();
+        self.events.push_back(Event::GroupAcquired {
+            group: g.key.clone(),
+        });
+        if let Some(next) = g.next.take() {
+            self.want(i, next);
+        }
+    }
+
+    fn start_failed(&mut self, i: usize) {
+        let g = &mut self.groups[i];
+        self.events.push_back(Event::GroupFailed {
+            group: g.key.clone(),
+            kind: ActionKind::Start,
+        });
+        // Give it up: clean up whatever part of it started, then hand it on.
+        g.next = None;
+        g.handoff_after_stop = true;
+        g.state = LocalState::Running;
+        self.want(i, ActionKind::Stop);
+    }
+
+    fn stop_succeeded(&mut self, now: Instant, i: usize) {
+        let me = self.me.clone();
+        let g = &mut self.groups[i];
+        g.state = LocalState::Stopped;
+        self.events.push_back(Event::GroupReleased {
+            group: g.key.clone(),
+        });
+        let handoff = std::mem::take(&mut g.handoff_after_stop);
+        if handoff {
+            g.failed_on.insert(me);
+        }
+        let requesters = std::mem::take(&mut g.release_to);
+        if !requesters.is_empty() {
+            g.next = None;
+            let best = requesters
+                .iter()
+                .min_by_key(|n| (self.rank(i, n), (*n).clone()))
+                .cloned();
+            self.groups[i].owner = best;
+            let key = self.groups[i].key.clone();
+            for r in requesters {
+                let msg = Message::IpRequestResp {
+                    group: key.clone(),
+                    we_own: true,
+                    ok: true,
+                };
+                self.send(Some(&r), msg);
+            }
+            return;
+        }
+        self.groups[i].owner = None;
+        if handoff {
+            handshake::hand_off(self, i);
+        } else if let Some(next) = self.groups[i].next.take() {
+            if !self.shutting_down {
+                self.want(i, next);
+                if next == ActionKind::Start {
+                    self.groups[i].owner = Some(self.me.clone());
+                }
+            }
+        }
+        let _ = now;
+    }
+
+    fn stop_failed(&mut self, i: usize) {
+        let me = self.me.clone();
+        let g = &mut self.groups[i];
+        g.state = LocalState::Failed;
+        g.next = None;
+        g.handoff_after_stop = false;
+        g.owner = Some(me);
+        self.events.push_back(Event::GroupFailed {
+            group: g.key.clone(),
+            kind: ActionKind::Stop,
+        });
+        let requesters = std::mem::take(&mut g.release_to);
+        let key = g.key.clone();
+        for r in requesters {
+            let msg = Message::IpRequestResp {
+                group: key.clone(),
+                we_own: true,
+                ok: false,
+            };
+            self.send(Some(&r), msg);
+        }
+    }
+
+    /// Follow-ups after every input: standby progress, acquisition of groups
+    /// this node should hold, auto-failback, shutdown completion.
+    fn settle(&mut self, now: Instant) {
+        standby::progress(self, now);
+        membership::reconcile(self, now);
+        standby::maybe_start(self, now);
+        membership::check_shutdown(self);
+    }
+}

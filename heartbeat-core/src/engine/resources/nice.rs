@@ -1,0 +1,156 @@
+//! nice_failback start-up (`auto_failback on|off`): `Starting` and
+//! `ResourceReport` (Linux-HA `t=starting`, `t=resource`).
+//!
+//! At comm-up a node with live peers sends `Starting` and waits; a stable peer
+//! report (or [`SETTLE`] without one) makes it stable, and only then does it
+//! acquire the groups nobody holds that it is rightful for. Reports update our
+//! belief of who holds what: a holdings set only says "local" / "foreign"
+//! relative to the sender, so for a foreign group whose holder we already know
+//! the report does not change that belief (exact with two nodes, the
+//! Linux-HA case).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use super::group::{includes, union};
+use super::{Resources, SETTLE};
+use crate::wire::{Holdings, Message};
+
+/// Start-up phase of this node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Phase {
+    /// Communications not up yet.
+    #[default]
+    Init,
+    /// `Starting` sent; waiting for a stable report until the deadline.
+    Starting {
+        /// When to settle without a stable report.
+        settle_at: Instant,
+    },
+    /// Start-up finished.
+    Stable,
+}
+
+/// nice_failback bookkeeping.
+#[derive(Debug, Default)]
+pub(super) struct Nice {
+    phase: Phase,
+    /// Last known holdings of each peer.
+    peer_holdings: BTreeMap<String, Holdings>,
+    /// Peers whose last report said `stable`.
+    pub(super) stable_peers: BTreeSet<String>,
+    /// Peers that sent `Starting` and may get their groups back (auto-failback).
+    pub(super) returning: BTreeSet<String>,
+}
+
+impl Nice {
+    pub(super) fn is_stable(&self) -> bool {
+        self.phase == Phase::Stable
+    }
+
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Starting { settle_at } => Some(settle_at),
+            _ => None,
+        }
+    }
+}
+
+/// Comm-up in a nice_failback mode.
+pub(super) fn begin(r: &mut Resources, now: Instant) {
+    if r.peers.is_empty() {
+        r.nice.phase = Phase::Stable;
+        return;
+    }
+    r.nice.phase = Phase::Starting {
+        settle_at: now + SETTLE,
+    };
+    r.send(None, Message::Starting);
+    // A stable report may have arrived before our comm-up.
+    if r.peers.iter().any(|p| r.nice.stable_peers.contains(p)) {
+        become_stable(r);
+    }
+}
+
+/// Send our full report to `dest` (all nodes if `None`).
+pub(super) fn send_report(r: &mut Resources, dest: Option<&str>) {
+    let stable = r.nice.is_stable() && !r.standby.busy() && !r.shutting_down;
+    let msg = Message::ResourceReport {
+        holdings: r.holdings(),
+        full: true,
+        stable,
+    };
+    r.send(dest, msg);
+}
+
+fn become_stable(r: &mut Resources) {
+    r.nice.phase = Phase::Stable;
+    send_report(r, None);
+    // `settle` -> `reconcile` now takes the groups nobody holds.
+}
+
+pub(super) fn on_starting(r: &mut Resources, from: &str) {
+    if r.policy == crate::config::AutoFailback::Legacy {
+        return;
+    }
+    // The peer (re)started: it holds nothing.
+    r.nice.stable_peers.remove(from);
+    r.nice.returning.insert(from.to_owned());
+    r.nice.peer_holdings.insert(from.to_owned(), Holdings::None);
+    for g in &mut r.groups {
+        if g.owner.as_deref() == Some(from) {
+            g.owner = None;
+        }
+    }
+    if r.comm_up {
+        send_report(r, None);
+    }
+}
+
+pub(super) fn on_report(
+    r: &mut Resources,
+    _now: Instant,
+    from: &str,
+    holdings: Holdings,
+    full: bool,
+    stable: bool,
+) {
+    let known = r.nice.peer_holdings.get(from).copied().unwrap_or_default();
+    let holdings = if full {
+        holdings
+    } else {
+        union(known, holdings)
+    };
+    r.nice.peer_holdings.insert(from.to_owned(), holdings);
+    if stable {
+        r.nice.stable_peers.insert(from.to_owned());
+    } else {
+        r.nice.stable_peers.remove(from);
+    }
+    for g in &mut r.groups {
+        let covered = includes(holdings, g.class_for(from));
+        match g.owner.as_deref() {
+            None if covered => g.owner = Some(from.to_owned()),
+            Some(o) if o == from && !covered => g.owner = None,
+            _ => {}
+        }
+    }
+    if stable && matches!(r.nice.phase, Phase::Starting { .. }) && r.comm_up {
+        become_stable(r);
+    }
+}
+
+pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
+    if let Phase::Starting { settle_at } = r.nice.phase {
+        if settle_at <= now {
+            become_stable(r);
+        }
+    }
+}
+
+/// A peer died or left.
+pub(super) fn forget(r: &mut Resources, node: &str) {
+    r.nice.peer_holdings.remove(node);
+    r.nice.stable_peers.remove(node);
+    r.nice.returning.remove(node);
+}

@@ -1,0 +1,8 @@
+//! Scenario tests: several [`super::Resources`] wired by hand in virtual time.
+
+mod harness;
+
+mod failures;
+mod legacy;
+mod membership;
+mod nice;
