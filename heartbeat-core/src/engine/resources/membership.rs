@@ -33,7 +33,7 @@ pub(super) fn peer_joined(r: &mut Resources, now: Instant, node: &str) {
     if !r.comm_up || r.shutting_down {
         return;
     }
-    handshake::claim_against(r, now, node);
+    handshake::introduce(r, now, node);
     if r.policy != AutoFailback::Legacy {
         nice::send_report(r, Some(node));
     }
@@ -51,6 +51,7 @@ pub(super) fn peer_gone(r: &mut Resources, _now: Instant, node: &str) {
     for g in &mut r.groups {
         if g.owner.as_deref() == Some(node) {
             g.owner = None;
+            g.refused = false;
         }
     }
 }
@@ -63,9 +64,14 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
     if r.policy != AutoFailback::Legacy && !r.nice.is_stable() {
         return;
     }
+    let legacy = r.policy == AutoFailback::Legacy;
     for i in 0..r.groups.len() {
         let g = &r.groups[i];
-        let idle = g.owner.is_none()
+        // Legacy: the rightful node always reclaims. nice_failback: only
+        // groups nobody holds.
+        let unheld =
+            g.owner.is_none() || (legacy && !g.refused && g.owner.as_deref() != Some(&r.me));
+        let idle = unheld
             && g.state == LocalState::Stopped
             && g.request.is_none()
             && !g.failed_on.contains(&r.me)
