@@ -39,7 +39,18 @@ fn run_seed(seed: u64) -> Result<u64, String> {
 #[test]
 fn randomized_scenarios_hold_every_invariant() {
     if let Some(seed) = env_u64("SIM_SEED") {
-        println!("{}", Scenario::generate(seed).describe());
+        let scenario = Scenario::generate(seed);
+        println!("{}", scenario.describe());
+        if std::env::var_os("SIM_TRACE").is_some() {
+            let (result, trace) = scenario.run_traced();
+            for line in trace {
+                println!("{line}");
+            }
+            if let Err(v) = result {
+                panic!("{v}");
+            }
+            return;
+        }
         if let Err(e) = run_seed(seed) {
             panic!("{e}");
         }

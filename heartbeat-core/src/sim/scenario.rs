@@ -105,7 +105,14 @@ impl Scenario {
             ops.push((at, Op::SendApp { from, to }));
         }
         let t = spec.timing;
-        let end = quiet_at + t.initdead + t.deadtime * 3 + ka * 30;
+        // The resource layer's fixed waits (they do not scale with the timers):
+        // nice_failback settles 10 s after comm-up without a stable report, and
+        // an unanswered IpRequest is resent every 2 s.
+        let protocol_waits = match spec.policy {
+            AutoFailback::Legacy => Duration::from_secs(4),
+            AutoFailback::On | AutoFailback::Off => Duration::from_secs(12),
+        };
+        let end = quiet_at + t.initdead + t.deadtime * 3 + ka * 30 + protocol_waits;
         Scenario {
             spec,
             ops,
@@ -137,6 +144,18 @@ impl Scenario {
     /// Run it: the fault phase, the quiet phase, then the convergence check.
     pub fn run(&self) -> Result<ScenarioReport, Violation> {
         let mut c = Cluster::new(self.spec.clone());
+        self.run_on(&mut c)
+    }
+
+    /// [`Scenario::run`] with a trace of every op, action and event.
+    pub fn run_traced(&self) -> (Result<ScenarioReport, Violation>, Vec<String>) {
+        let mut c = Cluster::new(self.spec.clone());
+        c.enable_trace();
+        let r = self.run_on(&mut c);
+        (r, c.trace().to_vec())
+    }
+
+    fn run_on(&self, c: &mut Cluster) -> Result<ScenarioReport, Violation> {
         for (at, op) in &self.ops {
             c.schedule(*at, op.clone());
         }
