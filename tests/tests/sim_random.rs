@@ -3,7 +3,8 @@
 //! datagrams, operator commands), every invariant checked after every step.
 //!
 //! `SIM_SEED=<seed>` replays one scenario (and prints it); `SIM_SCENARIOS=<n>`
-//! changes how many run (default 2,000).
+//! changes how many run (default 2,000); `SIM_NO_CONVERGENCE=1` skips the final
+//! convergence check (to debug the other invariants).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread;
@@ -16,7 +17,8 @@ fn env_u64(name: &str) -> Option<u64> {
 
 /// Run one seed; `Err` holds a printable failure.
 fn run_seed(seed: u64) -> Result<u64, String> {
-    let scenario = Scenario::generate(seed);
+    let mut scenario = Scenario::generate(seed);
+    scenario.check_convergence = std::env::var_os("SIM_NO_CONVERGENCE").is_none();
     match catch_unwind(AssertUnwindSafe(|| scenario.run())) {
         Ok(Ok(report)) => Ok(report.steps),
         Ok(Err(v)) => Err(format!("seed {seed}: {v}\n{}", scenario.describe())),
@@ -37,7 +39,18 @@ fn run_seed(seed: u64) -> Result<u64, String> {
 #[test]
 fn randomized_scenarios_hold_every_invariant() {
     if let Some(seed) = env_u64("SIM_SEED") {
-        println!("{}", Scenario::generate(seed).describe());
+        let scenario = Scenario::generate(seed);
+        println!("{}", scenario.describe());
+        if std::env::var_os("SIM_TRACE").is_some() {
+            let (result, trace) = scenario.run_traced();
+            for line in trace {
+                println!("{line}");
+            }
+            if let Err(v) = result {
+                panic!("{v}");
+            }
+            return;
+        }
         if let Err(e) = run_seed(seed) {
             panic!("{e}");
         }
@@ -72,8 +85,11 @@ fn randomized_scenarios_hold_every_invariant() {
         "{count} scenarios, {steps} steps, {} failures",
         failures.len()
     );
-    for f in failures.iter().take(5) {
-        eprintln!("{f}\n");
+    for f in failures.iter().take(50) {
+        eprintln!("{}", f.lines().next().unwrap_or_default());
+    }
+    for f in failures.iter().take(3) {
+        eprintln!("\n{f}");
     }
     assert!(
         failures.is_empty(),

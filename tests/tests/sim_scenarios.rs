@@ -38,7 +38,7 @@ fn all_active(c: &Cluster) -> bool {
 /// exactly the owner `owner`.
 fn settle(c: &mut Cluster, owner: usize) {
     let ok = c
-        .run_until_cond(Duration::from_secs(10), |c| {
+        .run_until_cond(Duration::from_secs(15), |c| {
             all_active(c) && c.owners(G1) == vec![owner]
         })
         .unwrap_or_else(|v| panic!("{v}"));
@@ -308,5 +308,40 @@ fn one_way_partition_on_one_medium_keeps_everyone_alive() {
                 assert_eq!(c.first_event(i, t0, dead_event(&name)), None);
             }
         }
+    }
+}
+
+/// Seed 13 of the randomized suite, reduced: node1 and node2 lose each other
+/// while node3 still hears both; each takes the other's group; after the heal
+/// every group must end on one node.
+#[test]
+fn partial_partition_between_two_of_three_nodes_heals_to_one_owner() {
+    for policy in [AutoFailback::Legacy, AutoFailback::On, AutoFailback::Off] {
+        let mut s = spec(3, policy, 21);
+        s.groups = vec![0, 1, 2];
+        let mut c = Cluster::new(s);
+        settle(&mut c, 0);
+        let ok = c
+            .run_until_cond(Duration::from_secs(15), |c| {
+                c.owners("grp2") == vec![1] && c.owners("grp3") == vec![2]
+            })
+            .unwrap();
+        assert!(
+            ok,
+            "{policy:?}: groups did not settle on their preferred nodes"
+        );
+        c.apply(Op::Partition {
+            a: 0,
+            b: 1,
+            medium: None,
+            dir: Direction::TwoWay,
+        })
+        .unwrap();
+        c.run_for(Duration::from_secs(2)).unwrap();
+        c.apply(Op::HealAll).unwrap();
+        c.run_for(Duration::from_secs(15))
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
+        c.check_converged()
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
     }
 }

@@ -209,6 +209,7 @@ pub struct Cluster {
     app_counter: u64,
     forged_counter: u64,
     failures_possible: bool,
+    trace: Option<Vec<String>>,
 }
 
 impl Cluster {
@@ -242,6 +243,7 @@ impl Cluster {
         let mut cluster = Cluster {
             checker: Checker::new(n, bounds),
             failures_possible: spec.actions.can_fail(),
+            trace: None,
             clock: VirtualClock::new(),
             nodes,
             net,
@@ -275,6 +277,22 @@ impl Cluster {
             }
         }
         cluster
+    }
+
+    /// Record a human-readable trace of ops, actions and events from now on.
+    pub fn enable_trace(&mut self) {
+        self.trace.get_or_insert_with(Vec::new);
+    }
+
+    /// The trace recorded since [`Cluster::enable_trace`] (empty if disabled).
+    pub fn trace(&self) -> &[String] {
+        self.trace.as_deref().unwrap_or_default()
+    }
+
+    fn log(&mut self, what: impl FnOnce() -> String) {
+        if let Some(t) = self.trace.as_mut() {
+            t.push(format!("{:>14?} {}", self.clock.elapsed(), what()));
+        }
     }
 
     /// The seed of this run.
@@ -335,6 +353,11 @@ impl Cluster {
     /// Detections measured so far (crash → dead event, per peer).
     pub fn detections(&self) -> &[super::DetectionSample] {
         self.checker.samples()
+    }
+
+    /// The last packet node `i` sent (as decoded by the harness), if any.
+    pub fn last_sent(&self, i: usize) -> Option<Arc<Packet>> {
+        self.sent[i].back().map(|s| s.packet.clone())
     }
 
     /// What node `i` currently believes about node `j`.
@@ -629,7 +652,7 @@ impl Cluster {
         if let Some(p) = &packet {
             let node = &mut self.nodes[i];
             if let Message::Status(s) = &p.message {
-                let newer = node.last_status.map_or(true, |l| p.seq > l.seq);
+                let newer = node.last_status.map_or(true, |l| p.seq >= l.seq);
                 if newer {
                     node.last_status = Some(StatusSent {
                         at: now,
@@ -657,6 +680,7 @@ impl Cluster {
     }
 
     fn observe(&mut self, i: usize, event: Event) -> Result<(), Breach> {
+        self.log(|| format!("node{} event {event:?}", i + 1));
         let now = self.now();
         let inc = self.nodes[i].incarnation;
         if let Event::NodeState { node, state } = &event {
@@ -683,6 +707,7 @@ impl Cluster {
     }
 
     fn begin_action(&mut self, i: usize, group: String, kind: ActionKind) -> Result<(), Breach> {
+        self.log(|| format!("node{} action {kind:?} {group}", i + 1));
         let node = &mut self.nodes[i];
         let Some(state) = node.groups.get(&group).copied() else {
             return Err(Breach {
@@ -729,11 +754,12 @@ impl Cluster {
         kind: ActionKind,
         ok: bool,
     ) -> Result<(), Breach> {
-        let now = self.now();
-        let node = &mut self.nodes[i];
-        if node.incarnation != incarnation || !node.is_up() {
+        if self.nodes[i].incarnation != incarnation || !self.nodes[i].is_up() {
             return Ok(());
         }
+        self.log(|| format!("node{} finished {kind:?} {group} ok={ok}", i + 1));
+        let now = self.now();
+        let node = &mut self.nodes[i];
         let after = match (kind, ok) {
             (ActionKind::Start, true) => GroupRun::Running { since: now },
             (ActionKind::Start, false) => GroupRun::Stopped,
@@ -825,6 +851,7 @@ impl Cluster {
     }
 
     fn apply_op(&mut self, op: Op) -> Result<(), Breach> {
+        self.log(|| format!("op {op:?}"));
         match op {
             Op::Crash(i) => self.crash_node(i),
             Op::Start(i) => {

@@ -92,6 +92,11 @@ pub fn sign_with(packet: &Packet, keys: &Keyring) -> Option<Bytes> {
     native::encode(packet, keys).ok()
 }
 
+/// The last packet node `node` sent (a template for forgeries), if any.
+pub fn template_of(cluster: &super::Cluster, node: usize) -> Option<Packet> {
+    cluster.last_sent(node).map(|p| (*p).clone())
+}
+
 /// `bytes` with one random bit flipped.
 pub fn flip_bit(bytes: &Bytes, rng: &mut SimRng) -> Bytes {
     let mut b = BytesMut::from(&bytes[..]);

@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | [`Invariant::SplitBrain`] | no group runs on two live nodes that have seen each other alive (`Up`/`Active`) for longer than [`Bounds::split_brain_grace`] |
 //! | [`Invariant::LateDetection`] | a crashed node X is declared dead by every live peer P that saw it alive and was itself `Active` when X crashed, no later than X's last status + max(X's advertised deadtime, P's deadtime) + X's keepalive + the largest one-way delay X→P + [`Bounds::detection_slack`] |
-//! | [`Invariant::Forged`] | a forged datagram (wrong key, unknown key index, flipped bit) yields no event but `Rejected`, no transmit, no action; a replayed authentic datagram (already delivered, or from an older generation) yields at most `Rejected`/`LinkState` events; every application payload is one the harness sent from that node and is delivered at most once per receiver incarnation |
+//! | [`Invariant::Forged`] | a forged datagram (wrong key, unknown key index, flipped bit) yields no event but `Rejected`/`Dropped`, no transmit, no action; a replayed authentic datagram (already delivered, or from an older generation) yields at most `Rejected`/`Dropped`/`LinkState` events; every application payload is one the harness sent from that node and is delivered at most once per receiver incarnation |
 //! | [`Invariant::Liveness`] | two live nodes that can hear each other (see [`super::Network::connected`]) do not keep seeing each other dead for longer than [`Bounds::liveness_grace`] |
 //! | [`Invariant::Convergence`] | after a heal and a quiet period, every group runs on exactly one node (at most one if resource failures were injected) |
 
@@ -440,8 +440,11 @@ pub struct Outputs {
 pub fn check_injected(origin: Origin, node: &str, out: &Outputs) -> Result<(), Breach> {
     let allowed = |e: &Event| match origin {
         Origin::Genuine => true,
-        Origin::Forged => matches!(e, Event::Rejected { .. }),
-        Origin::Replayed => matches!(e, Event::Rejected { .. } | Event::LinkState { .. }),
+        Origin::Forged => matches!(e, Event::Rejected { .. } | Event::Dropped { .. }),
+        Origin::Replayed => matches!(
+            e,
+            Event::Rejected { .. } | Event::Dropped { .. } | Event::LinkState { .. }
+        ),
     };
     if let Some(e) = out.events.iter().find(|e| !allowed(e)) {
         return breach(

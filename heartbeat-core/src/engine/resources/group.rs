@@ -65,6 +65,9 @@ pub(super) struct Group {
     pub(super) failed_on: BTreeSet<String>,
     /// The stop in flight cleans up after a failed start: hand the group on.
     pub(super) handoff_after_stop: bool,
+    /// The believed owner refused our request (`ok: false`): do not ask it
+    /// again until the owner changes.
+    pub(super) refused: bool,
 }
 
 impl Group {
@@ -79,6 +82,7 @@ impl Group {
             release_to: BTreeSet::new(),
             failed_on: BTreeSet::new(),
             handoff_after_stop: false,
+            refused: false,
         }
     }
 

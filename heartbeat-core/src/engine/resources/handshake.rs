@@ -9,7 +9,12 @@
 //!   `we_own: false, ok: false` (`x` gives up);
 //! - otherwise (we give up our own request, if any): `we_own: false, ok: true`.
 //!
-//! An unsolicited `we_own: false, ok: true` is a hand-off after a failed start.
+//! Unsolicited answers: `we_own: false, ok: true` hands the group over (after
+//! the sender's failed start or standby release; the sender is then skipped
+//! as a candidate); `we_own: true, ok: true` is a late release for a request
+//! we gave up (the group is unheld; the rightful node takes it);
+//! `we_own: true, ok: false` announces the sender as the holder (sent to a
+//! node that just joined).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -37,12 +42,26 @@ pub(super) fn acquire(r: &mut Resources, now: Instant, i: usize) {
     r.send(None, Message::IpRequest { group });
 }
 
-/// Partition heal: claim from `peer` every group we hold and rank better for.
-pub(super) fn claim_against(r: &mut Resources, now: Instant, peer: &str) {
+/// Tell a peer that just joined (restart or partition heal) about every group
+/// we hold: where we rank better we claim it (`IpRequest`: if the peer runs it
+/// too, it stops); otherwise we announce it with `we_own: true, ok: false`
+/// (the peer records us as owner; if it runs the group too, its own claim
+/// makes us stop). Either way exactly one copy survives and none restarts.
+pub(super) fn introduce(r: &mut Resources, now: Instant, peer: &str) {
     for i in 0..r.groups.len() {
         let g = &r.groups[i];
-        let holding = matches!(g.state, LocalState::Running | LocalState::Starting);
-        if !holding || r.rank(i, &r.me) >= r.rank(i, peer) {
+        if !g.held_here() {
+            continue;
+        }
+        let group = g.key.clone();
+        let claim = g.state != LocalState::Failed && r.rank(i, &r.me) < r.rank(i, peer);
+        if !claim {
+            let msg = Message::IpRequestResp {
+                group,
+                we_own: true,
+                ok: false,
+            };
+            r.send(Some(peer), msg);
             continue;
         }
         let g = &mut r.groups[i];
@@ -58,15 +77,16 @@ pub(super) fn claim_against(r: &mut Resources, now: Instant, peer: &str) {
                 });
             }
         }
-        let group = g.key.clone();
         r.send(Some(peer), Message::IpRequest { group });
     }
 }
 
-/// After a failed start and its clean-up stop: hand group `i` to the next
-/// rightful peer, if any.
+/// Hand group `i`, which we no longer run, to the next rightful peer with an
+/// unsolicited `we_own: false, ok: true`: after a failed start and its
+/// clean-up stop, or after a standby release (so that a group the taker did
+/// not expect is not left unheld). The receiver does not hand it back to us.
 pub(super) fn hand_off(r: &mut Resources, i: usize) {
-    if let Some(next) = r.rightful(i, None).filter(|n| *n != r.me) {
+    if let Some(next) = r.rightful(i, Some(&r.me)) {
         let group = r.groups[i].key.clone();
         let msg = Message::IpRequestResp {
             group,
@@ -97,6 +117,7 @@ pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str
             } else {
                 g.request = None;
                 g.owner = Some(from.to_owned());
+                g.refused = false;
                 (false, true)
             }
         }
@@ -129,27 +150,42 @@ pub(super) fn on_response(
             g.request = None;
             if g.state == LocalState::Stopped {
                 g.owner = Some(from.to_owned());
+                g.refused = true;
             }
         }
         return;
     }
-    // Unsolicited go-ahead: a hand-off after the sender's failed start.
-    let handoff = !we_own
-        && ok
-        && !r.shutting_down
-        && g.state == LocalState::Stopped
-        && g.request.is_none()
-        && !g.failed_on.contains(&r.me)
-        && g.owner.as_deref().map_or(true, |o| o == from);
-    if handoff {
-        g.failed_on.insert(from.to_owned());
-        g.owner = None;
-        // Before comm-up (or before nice_failback settled) `reconcile` takes it
-        // later; the sender picked us as the rightful node.
-        let ready = r.comm_up && (r.policy == AutoFailback::Legacy || r.nice.is_stable());
-        if ready {
-            acquire(r, now, i);
+    if g.state != LocalState::Stopped || g.request.is_some() || r.shutting_down {
+        return;
+    }
+    if we_own && !ok {
+        // Announcement: the sender holds the group and keeps it.
+        g.owner = Some(from.to_owned());
+        g.refused = false;
+        return;
+    }
+    let from_owner = g.owner.as_deref().map_or(true, |o| o == from);
+    if we_own {
+        // A late release for a request we gave up: the group is unheld now;
+        // `reconcile` lets the rightful node take it.
+        if from_owner {
+            g.owner = None;
+            g.refused = false;
         }
+        return;
+    }
+    // A hand-off: the sender gave the group up (failed start or standby).
+    if g.failed_on.contains(&r.me) || !from_owner {
+        return;
+    }
+    g.failed_on.insert(from.to_owned());
+    g.owner = None;
+    g.refused = false;
+    // Before comm-up (or before nice_failback settled) `reconcile` takes it
+    // later; the sender picked us.
+    let ready = r.comm_up && (r.policy == AutoFailback::Legacy || r.nice.is_stable());
+    if ready {
+        acquire(r, now, i);
     }
 }
 

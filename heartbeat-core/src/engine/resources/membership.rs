@@ -30,10 +30,14 @@ pub(super) fn peer_joined(r: &mut Resources, now: Instant, node: &str) {
     if node == r.me || !r.peers.insert(node.to_owned()) {
         return;
     }
+    // A returning node gets a fresh chance at groups that failed on it.
+    for g in &mut r.groups {
+        g.failed_on.remove(node);
+    }
     if !r.comm_up || r.shutting_down {
         return;
     }
-    handshake::claim_against(r, now, node);
+    handshake::introduce(r, now, node);
     if r.policy != AutoFailback::Legacy {
         nice::send_report(r, Some(node));
     }
@@ -49,8 +53,10 @@ pub(super) fn peer_gone(r: &mut Resources, _now: Instant, node: &str) {
     standby::forget(r, node);
     handshake::forget_peer(r, node);
     for g in &mut r.groups {
+        g.failed_on.remove(node);
         if g.owner.as_deref() == Some(node) {
             g.owner = None;
+            g.refused = false;
         }
     }
 }
@@ -63,9 +69,16 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
     if r.policy != AutoFailback::Legacy && !r.nice.is_stable() {
         return;
     }
+    let legacy = r.policy == AutoFailback::Legacy;
     for i in 0..r.groups.len() {
         let g = &r.groups[i];
-        let idle = g.owner.is_none()
+        // nice_failback: only groups nobody holds. Legacy: also reclaim from a
+        // worse-ranked holder (pulls only go up the rank order: no ping-pong).
+        let unheld = match g.owner.as_deref() {
+            None => true,
+            Some(o) => legacy && !g.refused && o != r.me && r.rank(i, &r.me) < r.rank(i, o),
+        };
+        let idle = unheld
             && g.state == LocalState::Stopped
             && g.request.is_none()
             && !g.failed_on.contains(&r.me)

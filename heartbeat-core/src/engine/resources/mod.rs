@@ -14,7 +14,8 @@
 //! - [`Resources::peer_dead`]: a peer was declared dead.
 //! - [`Resources::on_message`]: `IpRequest`, `IpRequestResp`, `Starting`,
 //!   `ResourceReport`, `AskResources`, `Shutdone` from a peer (others ignored),
-//!   after the engine's `dest` filtering.
+//!   after the engine's `dest` filtering. A resource message from a peer
+//!   believed dead counts as its return (as if `peer_joined` came first).
 //! - [`Resources::on_action_finished`]: a [`ResourceAction`] from
 //!   [`Resources::poll_action`] finished.
 //! - [`Resources::standby`], [`Resources::takeover`]: operator commands
@@ -161,6 +162,12 @@ impl Resources {
     pub(crate) fn on_message(&mut self, now: Instant, from: &str, msg: &Message) {
         if from == self.me {
             return;
+        }
+        let known = self.nodes.iter().any(|n| n == from);
+        let returning = self.comm_up && known && !self.peers.contains(from);
+        if returning && !matches!(msg, Message::Shutdone) {
+            // A message from a node we believe dead: it is back (partition heal).
+            membership::peer_joined(self, now, from);
         }
         match msg {
             Message::IpRequest { group } => handshake::on_request(self, now, from, group),
@@ -332,6 +339,7 @@ impl Resources {
         let g = &mut self.groups[i];
         g.state = LocalState::Running;
         g.owner = Some(self.me.clone());
+        g.refused = false;
         g.failed_on.clear();
         self.events.push_back(Event::GroupAcquired {
             group: g.key.clone(),
@@ -385,7 +393,7 @@ impl Resources {
             return;
         }
         self.groups[i].owner = None;
-        if handoff {
+        if handoff || self.standby.involves(i) {
             handshake::hand_off(self, i);
         } else if let Some(next) = self.groups[i].next.take() {
             if !self.shutting_down {

@@ -41,6 +41,8 @@ pub(super) struct Nice {
     pub(super) stable_peers: BTreeSet<String>,
     /// Peers that sent `Starting` and may get their groups back (auto-failback).
     pub(super) returning: BTreeSet<String>,
+    /// Peers that sent a report since our `Starting`.
+    reported: BTreeSet<String>,
 }
 
 impl Nice {
@@ -66,8 +68,20 @@ pub(super) fn begin(r: &mut Resources, now: Instant) {
         settle_at: now + SETTLE,
     };
     r.send(None, Message::Starting);
-    // A stable report may have arrived before our comm-up.
-    if r.peers.iter().any(|p| r.nice.stable_peers.contains(p)) {
+    r.nice.reported.clear();
+}
+
+/// Settle once every live peer reported since our `Starting` and one of them
+/// is stable. Waiting for all reports (not just the first stable one, as
+/// Linux-HA does) matters with three or more nodes: each peer's per-group
+/// announcements precede its report, so we then know who holds what.
+fn check_settled(r: &mut Resources) {
+    if !matches!(r.nice.phase, Phase::Starting { .. }) {
+        return;
+    }
+    let all = r.peers.iter().all(|p| r.nice.reported.contains(p));
+    let any_stable = r.peers.iter().any(|p| r.nice.stable_peers.contains(p));
+    if all && any_stable {
         become_stable(r);
     }
 }
@@ -100,6 +114,7 @@ pub(super) fn on_starting(r: &mut Resources, from: &str) {
     for g in &mut r.groups {
         if g.owner.as_deref() == Some(from) {
             g.owner = None;
+            g.refused = false;
         }
     }
     if r.comm_up {
@@ -127,17 +142,24 @@ pub(super) fn on_report(
     } else {
         r.nice.stable_peers.remove(from);
     }
+    // A holdings set names groups only by class relative to the sender: exact
+    // for its local groups, and for foreign ones only in a two-node cluster.
+    // With more nodes, per-group announcements and claims tell us instead.
+    let exact_foreign = r.nodes.len() <= 2;
     for g in &mut r.groups {
-        let covered = includes(holdings, g.class_for(from));
+        let class = g.class_for(from);
+        if class == Holdings::Foreign && !exact_foreign {
+            continue;
+        }
+        let covered = includes(holdings, class);
         match g.owner.as_deref() {
             None if covered => g.owner = Some(from.to_owned()),
             Some(o) if o == from && !covered => g.owner = None,
             _ => {}
         }
     }
-    if stable && matches!(r.nice.phase, Phase::Starting { .. }) && r.comm_up {
-        become_stable(r);
-    }
+    r.nice.reported.insert(from.to_owned());
+    check_settled(r);
 }
 
 pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
@@ -153,4 +175,6 @@ pub(super) fn forget(r: &mut Resources, node: &str) {
     r.nice.peer_holdings.remove(node);
     r.nice.stable_peers.remove(node);
     r.nice.returning.remove(node);
+    r.nice.reported.remove(node);
+    check_settled(r);
 }

@@ -37,6 +37,8 @@ pub(super) struct Cluster {
     /// Allow two nodes to run a group (only while partitioned).
     pub(super) allow_dual: bool,
     pub(super) sent: Vec<(String, String, Message)>,
+    /// Random-order mode: `run` does nothing; the test drives `step_random`.
+    pub(super) manual: bool,
 }
 
 pub(super) fn n(i: usize) -> String {
@@ -71,6 +73,7 @@ impl Cluster {
             events: Vec::new(),
             allow_dual: false,
             sent: Vec::new(),
+            manual: false,
         }
     }
 
@@ -198,6 +201,9 @@ impl Cluster {
     /// Drain every node's outputs, deliver messages and finish actions until
     /// nothing moves.
     pub(super) fn run(&mut self) {
+        if self.manual {
+            return;
+        }
         for _ in 0..100_000 {
             let mut moved = self.drain();
             if let Some((from, to, msg)) = self.net.pop_front() {
@@ -218,6 +224,46 @@ impl Cluster {
             }
         }
         panic!("no quiescence");
+    }
+
+    /// Random-order mode: drain outputs, then deliver one message (FIFO per
+    /// sender/receiver pair) or finish one action (failing with probability
+    /// `fail_pct`%). Returns false when nothing is left to do.
+    pub(super) fn step_random(&mut self, rng: &mut Rng, fail_pct: u64) -> bool {
+        self.drain();
+        let choices = self.net.len() + self.pending.len();
+        if choices == 0 {
+            return false;
+        }
+        let pick = rng.below(choices as u64) as usize;
+        if pick < self.net.len() {
+            let (f, t) = (self.net[pick].0.clone(), self.net[pick].1.clone());
+            let first = self
+                .net
+                .iter()
+                .position(|(a, b, _)| *a == f && *b == t)
+                .unwrap();
+            let (from, to, msg) = self.net.remove(first).unwrap();
+            let now = self.now;
+            if let Some(r) = self.rs.get_mut(&to) {
+                r.on_message(now, &from, &msg);
+            }
+        } else {
+            let (node, a) = self.pending.remove(pick - self.net.len()).unwrap();
+            let ok = rng.below(100) >= fail_pct;
+            self.finish(&node, &a, ok);
+        }
+        self.drain();
+        true
+    }
+
+    /// Random-order mode: remove `i` (and what it had in flight) without
+    /// telling anyone.
+    pub(super) fn vanish(&mut self, i: usize) {
+        let me = n(i);
+        self.rs.remove(&me);
+        self.net.retain(|(f, t, _)| *f != me && *t != me);
+        self.pending.retain(|(node, _)| *node != me);
     }
 
     /// Finish the held action of `node` on `group`.
@@ -382,6 +428,23 @@ impl Cluster {
 
     pub(super) fn group_names(&self) -> Vec<String> {
         self.groups.iter().map(|g| g.key.clone()).collect()
+    }
+}
+
+/// A tiny deterministic generator (splitmix64) for seeded scenarios.
+pub(super) struct Rng(pub(super) u64);
+
+impl Rng {
+    pub(super) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub(super) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
     }
 }
 

@@ -6,3 +6,4 @@ mod failures;
 mod legacy;
 mod membership;
 mod nice;
+mod random;
