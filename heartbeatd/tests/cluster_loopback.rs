@@ -131,7 +131,7 @@ fn three_nodes_kill9_of_the_owner_exactly_one_survivor_takes_over() {
     std::thread::sleep(Duration::from_millis(3 * DEADTIME_MS));
     assert_eq!(
         lab.running("web"),
-        [taker.clone()],
+        std::slice::from_ref(&taker),
         "still exactly one owner"
     );
     let starts = lab

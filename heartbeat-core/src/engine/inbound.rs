@@ -151,7 +151,7 @@ impl Engine {
         let for_us = packet
             .dest
             .as_ref()
-            .map_or(true, |d| *d == self.config.local_node);
+            .is_none_or(|d| *d == self.config.local_node);
         if !for_us {
             return true;
         }

@@ -485,7 +485,7 @@ impl Cluster {
         let now = self.now();
         let mut best: Option<(Duration, Due)> = None;
         let mut consider = |t: Duration, d: Due| {
-            if best.as_ref().map_or(true, |(bt, _)| t < *bt) {
+            if best.as_ref().is_none_or(|(bt, _)| t < *bt) {
                 best = Some((t, d));
             }
         };
@@ -652,7 +652,7 @@ impl Cluster {
         if let Some(p) = &packet {
             let node = &mut self.nodes[i];
             if let Message::Status(s) = &p.message {
-                let newer = node.last_status.map_or(true, |l| p.seq >= l.seq);
+                let newer = node.last_status.is_none_or(|l| p.seq >= l.seq);
                 if newer {
                     node.last_status = Some(StatusSent {
                         at: now,

@@ -230,7 +230,7 @@ impl SenderHistory {
         let budget = &mut self.budgets[peer];
         if budget
             .window_start
-            .map_or(true, |start| now.saturating_duration_since(start) >= window)
+            .is_none_or(|start| now.saturating_duration_since(start) >= window)
         {
             *budget = Budget {
                 window_start: Some(now),

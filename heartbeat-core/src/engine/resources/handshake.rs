@@ -188,7 +188,7 @@ pub(super) fn on_response(
         g.refused = false;
         return;
     }
-    let from_owner = g.owner.as_deref().map_or(true, |o| o == from);
+    let from_owner = g.owner.as_deref().is_none_or(|o| o == from);
     if we_own {
         // A late release for a request we gave up: the group is unheld now;
         // `reconcile` lets the rightful node take it.

@@ -45,7 +45,7 @@ impl Addressing {
     fn sent_by(&self, source: SocketAddr) -> bool {
         match (self, source) {
             (Addressing::Unicast { peer, port }, SocketAddr::V4(src)) => {
-                src.ip() == peer && port.map_or(true, |p| p == src.port())
+                src.ip() == peer && port.is_none_or(|p| p == src.port())
             }
             _ => false,
         }
