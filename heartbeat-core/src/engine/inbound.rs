@@ -10,6 +10,9 @@ use super::membership::{GenerationVerdict, StatusVerdict};
 use super::{DropReason, Engine, Event, MediumId};
 use crate::wire::{native, Message, Packet, Status};
 
+/// Most messages held per peer while it is still considered dead.
+pub(super) const MAX_HELD: usize = 64;
+
 /// Who sent a packet, relative to this node.
 enum Sender {
     /// A configured peer (index).
@@ -60,6 +63,8 @@ impl Engine {
                 // Reset before anything of the new generation is tracked.
                 let lost = self.trackers[peer].restart();
                 self.history.forget_peer(peer);
+                self.counters.from_dead += self.held[peer].len() as u64;
+                self.held[peer].clear();
                 self.report_lost(peer, lost);
             }
             GenerationVerdict::Current => {}
@@ -151,26 +156,38 @@ impl Engine {
             return true;
         }
         let p = self.membership.peer(peer);
-        if p.departed || p.state == super::NodeState::Dead {
-            // Sent by a node we consider gone (the same generation after a
-            // partition): its resource messages are stale; it rejoins through
-            // its next status.
+        if p.departed {
             self.counters.from_dead += 1;
             return true;
         }
-        let from = p.name.clone();
-        match &packet.message {
-            Message::App { payload } => self.events.push_back(Event::AppMessage {
-                from,
-                payload: payload.clone(),
-            }),
+        if p.state == super::NodeState::Dead {
+            // Sent by a node we still consider dead, in the same generation:
+            // a partition is healing and its status has not reached us yet.
+            // Hold the message until the node is alive again, so that the
+            // resource layer hears of the return before the claims.
+            let held = &mut self.held[peer];
+            if held.len() < MAX_HELD {
+                held.push(packet.message.clone());
+            } else {
+                self.counters.from_dead += 1;
+            }
+            return true;
+        }
+        self.deliver(now, peer, packet.message.clone());
+        true
+    }
+
+    /// Hand a new message from a live (or not yet heard) peer to its consumer.
+    pub(super) fn deliver(&mut self, now: Instant, peer: usize, message: Message) {
+        let from = self.membership.peer(peer).name.clone();
+        match message {
+            Message::App { payload } => self.events.push_back(Event::AppMessage { from, payload }),
             Message::Shutdone => {
-                self.resources.on_message(now, &from, &packet.message);
+                self.resources.on_message(now, &from, &message);
                 self.membership.on_departure(peer);
             }
-            message => self.resources.on_message(now, &from, message),
+            message => self.resources.on_message(now, &from, &message),
         }
-        true
     }
 
     /// Retransmission requests, naks and acks addressed to us.
@@ -192,8 +209,9 @@ impl Engine {
                     self.send_control(&to, Message::NakRexmit { seq });
                 }
             }
-            Message::NakRexmit { seq } if self.trackers[peer].on_nak(seq) => {
-                self.report_lost(peer, 1);
+            Message::NakRexmit { seq } => {
+                let lost = self.trackers[peer].on_nak(seq);
+                self.report_lost(peer, lost);
                 self.maybe_ack(peer, false);
             }
             Message::Ack { ack_seq } => {

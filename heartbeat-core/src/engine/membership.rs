@@ -162,6 +162,8 @@ pub(crate) struct Peer {
     /// When it will be declared dead if silent (`None` once dead).
     pub(crate) deadline: Option<Instant>,
     last_status_ts: Option<u64>,
+    /// The generation it had when last declared dead.
+    died_in: Option<u64>,
     /// Statistics.
     pub(crate) stats: PeerStats,
 }
@@ -198,6 +200,7 @@ impl Membership {
                 last_status_at: None,
                 deadline: Some(now + timing.initdead),
                 last_status_ts: None,
+                died_in: None,
                 stats: PeerStats::default(),
             })
             .collect();
@@ -324,15 +327,15 @@ impl Membership {
         let old = p.state;
         if old != state {
             p.state = state;
-            if old == NodeState::Dead {
+            // Back from the dead in the same generation: a healed partition
+            // (a restart was reported as such already).
+            let returned = old == NodeState::Dead && p.died_in == p.generation;
+            if returned {
                 p.stats.returns += 1;
             }
             self.changes.push_back(Change::Node { peer, state });
             if matches!(old, NodeState::Init | NodeState::Dead) {
-                self.changes.push_back(Change::Joined {
-                    peer,
-                    returned: old == NodeState::Dead,
-                });
+                self.changes.push_back(Change::Joined { peer, returned });
             }
         }
         self.peers[peer].deadline = Some(now + self.effective_deadtime(peer));
@@ -386,6 +389,7 @@ impl Membership {
     fn declare_dead(&mut self, peer: usize, departed: bool) {
         let p = &mut self.peers[peer];
         p.state = NodeState::Dead;
+        p.died_in = p.generation;
         p.deadline = None;
         p.stats.deaths += 1;
         self.changes.push_back(Change::Node {

@@ -301,6 +301,26 @@ pub enum SendError {
 }
 
 /// The sans-io engine of one node.
+///
+/// # Notes for drivers and simulators
+///
+/// - Every output goes on [`Via::AllMedia`]; a message addressed to one node
+///   still travels to everyone (receivers do the sequence bookkeeping and
+///   drop what is not for them).
+/// - Status packets are not sequenced: their envelope `seq` is the sender's
+///   highest sequenced number so far (it does not grow between two sequenced
+///   messages) and their `timestamp_ms` grows strictly within a generation.
+///   Statuses are never retransmitted; a harness that wants "the last status
+///   sent" can take the last one transmitted.
+/// - Sequenced messages (resource messages, `Shutdone`, application
+///   messages) are delivered at most once per receiver generation, as they
+///   arrive (no reordering). Retransmissions reuse the original bytes.
+/// - A replayed packet of an older generation is reported as
+///   [`Event::Dropped`] with [`DropReason::OldGeneration`]; an undecodable or
+///   unauthenticated datagram as [`Event::Rejected`]. Neither changes state.
+/// - `handle_timeout` must run at [`Engine::poll_timeout`]: a tick more than
+///   one keepalive late is treated as a local stall ([`Event::LocalStall`])
+///   and nobody is declared dead on it.
 pub struct Engine {
     config: Config,
     identity: Identity,
@@ -313,6 +333,9 @@ pub struct Engine {
     links: LinkTable,
     history: SenderHistory,
     trackers: Vec<ReceiverTracker>,
+    /// Per peer: new messages that arrived while it was considered dead,
+    /// delivered when it is alive again (dropped if it restarts instead).
+    held: Vec<Vec<crate::wire::Message>>,
     lifeguard: Lifeguard,
     resources: Resources,
     transmits: VecDeque<Transmit>,
@@ -358,6 +381,7 @@ impl Engine {
             links: LinkTable::new(peers.len() + 1, config.media.len()),
             history: SenderHistory::new(peers.len(), config.max_rexmit_delay),
             trackers: peers.iter().map(|_| ReceiverTracker::new()).collect(),
+            held: vec![Vec::new(); peers.len()],
             lifeguard: Lifeguard::new(config.timing.keepalive, config.timing.deadtime),
             resources,
             transmits: VecDeque::new(),

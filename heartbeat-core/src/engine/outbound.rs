@@ -70,6 +70,7 @@ impl Engine {
         let bytes = native::encode(&packet, &self.config.keys)?;
         self.history.record(now, bytes.clone());
         self.transmit(bytes);
+        self.trim_history();
         Ok(())
     }
 

@@ -64,9 +64,14 @@ impl Engine {
                 // A restarted process holds nothing: to resources it died and
                 // joined again. (A dead peer that restarts joins through its
                 // status.)
-                if was_alive && comm_up {
-                    self.resources.peer_dead(now, &node);
-                    self.resources.peer_joined(now, &node);
+                if was_alive {
+                    self.history.peer_alive(peer);
+                    if comm_up {
+                        self.resources.peer_dead(now, &node);
+                        self.resources.peer_joined(now, &node);
+                    }
+                } else {
+                    self.history.peer_gone(peer);
                 }
             }
             Change::Joined { peer, returned } => {
@@ -75,13 +80,18 @@ impl Engine {
                     self.events
                         .push_back(Event::NodeReturned { node: node.clone() });
                 }
+                self.history.peer_alive(peer);
                 if comm_up {
                     self.resources.peer_joined(now, &node);
+                }
+                for message in std::mem::take(&mut self.held[peer]) {
+                    self.deliver(now, peer, message);
                 }
             }
             Change::Died { peer, departed } => {
                 let lost = self.trackers[peer].peer_died();
                 self.report_lost(peer, lost);
+                self.history.peer_gone(peer);
                 self.trim_history();
                 // A departure reached resources as the `Shutdone` message.
                 if comm_up && !departed {

@@ -129,6 +129,9 @@ pub struct NodeInfo {
     pub stale: u64,
     /// Sequenced messages given up.
     pub lost_packets: u64,
+    /// Sequenced messages it sent before we first heard it that could not be
+    /// had (not counted as lost).
+    pub skipped_packets: u64,
     /// Highest sequence number received from it, or announced in its status.
     pub highest_seq: u64,
     /// Sequence numbers currently missing.
@@ -197,7 +200,8 @@ pub struct DeliveryInfo {
     pub impostors: u64,
     /// Packets that came in on an unknown medium index.
     pub unknown_medium: u64,
-    /// New messages from nodes considered dead, not delivered.
+    /// New messages not delivered because their sender had left (`Shutdone`),
+    /// or restarted while they were held, or too many were held.
     pub from_dead: u64,
     /// Local stalls detected (Lifeguard).
     pub stalls: u64,
@@ -249,6 +253,7 @@ impl Engine {
                     duplicates: rx.duplicates,
                     stale: rx.stale,
                     lost_packets: rx.lost,
+                    skipped_packets: rx.skipped,
                     highest_seq: self.trackers[i].highest(),
                     missing: self.trackers[i].missing_count(),
                     rexmit_requests: rx.requests,

@@ -3,26 +3,35 @@
 //!
 //! Every generation of a sender numbers its sequenced packets from 1, so a
 //! fresh tracker expects seq 1 and requests anything it missed before the
-//! first packet it hears (a gap larger than [`FLOW_LIMIT`] is instead
-//! accepted as a new starting point, as in Heartbeat). Packets are delivered
-//! as they arrive, not held back for ordering; only a packet that is new or
-//! fills a recorded gap is delivered, so a duplicate (the same packet on
-//! several links) or an old replay never is.
+//! first packet it hears. Only the most recent [`FLOW_LIMIT`] numbers of a
+//! gap are requested; older ones are given up at once (Heartbeat resets its
+//! tracker on such a jump). Packets are delivered as they arrive, not held
+//! back for ordering; only a packet that is new or fills a recorded gap is
+//! delivered, so a duplicate (the same packet on several links) or an old
+//! replay never is.
+//!
+//! The sender retransmits only what it sent while it considered us alive
+//! (see `sender_history`), so after a partition the requests for what was
+//! sent meanwhile are answered with naks, and only messages sent after the
+//! sender saw us again are recovered. Numbers below the *contact base* (the
+//! first number heard at first contact, or at the first contact after the
+//! peer was declared dead) that cannot be had are counted as skipped: they
+//! were not meant for us. Others are counted as lost.
 //!
 //! A missing packet is requested after a random delay in
 //! `[50 ms, max_rexmit_delay]` (`[0, max_rexmit_delay]` when that is under
 //! 100 ms), then again every `max_rexmit_delay`, at most
-//! [`MAX_REQUEST_ATTEMPTS`] times; after that, or on a `NakRexmit`, it is
-//! counted as lost. Adjacent missing numbers that are due together travel in
-//! one request of at most [`MAX_REQUEST_SPAN`] numbers.
+//! [`MAX_REQUEST_ATTEMPTS`] times; then it is given up. Adjacent missing
+//! numbers that are due together travel in one request of at most
+//! [`MAX_REQUEST_SPAN`] numbers.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::engine::rng::Rng;
 
-/// Largest gap that is recorded and requested; a larger jump resets the
-/// tracker (Heartbeat's `FLOWCONTROL_LIMIT`).
+/// Most numbers of one gap that are requested: the most recent ones
+/// (Heartbeat's `FLOWCONTROL_LIMIT`).
 pub(crate) const FLOW_LIMIT: u64 = 250;
 
 /// Most missing numbers remembered per peer (Heartbeat's `MAXMISSING`).
@@ -82,6 +91,8 @@ pub(crate) struct ReceiverStats {
     pub(crate) stale: u64,
     /// Packets given up: naked, too many requests, or beyond a flow-limit jump.
     pub(crate) lost: u64,
+    /// Packets from before our first contact that could not be had.
+    pub(crate) skipped: u64,
     /// Retransmission requests sent.
     pub(crate) requests: u64,
 }
@@ -91,10 +102,9 @@ pub(crate) struct ReceiverStats {
 pub(crate) struct ReceiverTracker {
     /// Highest sequence number received or announced (0: nothing yet).
     highest: u64,
-    /// Set after the peer was declared dead: the next number heard becomes
-    /// the new base without requesting what was sent meanwhile.
-    resync: bool,
     missing: BTreeMap<u64, Missing>,
+    /// Numbers up to this one were sent before our (re)contact.
+    contact_base: Option<u64>,
     last_acked: u64,
     stats: ReceiverStats,
 }
@@ -128,8 +138,8 @@ impl ReceiverTracker {
     pub(crate) fn new() -> Self {
         ReceiverTracker {
             highest: 0,
-            resync: false,
             missing: BTreeMap::new(),
+            contact_base: None,
             last_acked: 0,
             stats: ReceiverStats::default(),
         }
@@ -162,7 +172,7 @@ impl ReceiverTracker {
     /// Returns how many missing packets were abandoned.
     pub(crate) fn restart(&mut self) -> u64 {
         let lost = self.missing.len() as u64;
-        self.stats.lost += lost;
+        self.stats.lost = self.stats.lost.saturating_add(lost);
         *self = ReceiverTracker {
             stats: self.stats,
             ..ReceiverTracker::new()
@@ -170,14 +180,14 @@ impl ReceiverTracker {
         lost
     }
 
-    /// The peer was declared dead: stop requesting, and take whatever it sends
-    /// next (same generation, after a partition) as the new base. Old numbers
-    /// stay refused. Returns how many missing packets were abandoned.
+    /// The peer was declared dead: stop requesting (what is missing is
+    /// lost), and take the next number heard as a new contact base. Old
+    /// numbers stay refused. Returns how many missing packets were abandoned.
     pub(crate) fn peer_died(&mut self) -> u64 {
         let lost = self.missing.len() as u64;
-        self.stats.lost += lost;
+        self.stats.lost = self.stats.lost.saturating_add(lost);
         self.missing.clear();
-        self.resync = true;
+        self.contact_base = None;
         lost
     }
 
@@ -190,22 +200,23 @@ impl ReceiverTracker {
         timing: RequestTiming,
         rng: &mut Rng,
     ) -> (SeqVerdict, u64) {
+        self.contact_base.get_or_insert(seq.saturating_sub(1));
         if seq > self.highest {
             let lost = self.advance_to(now, seq - 1, timing, rng);
             self.highest = seq;
-            self.stats.delivered += 1;
+            self.stats.delivered = self.stats.delivered.saturating_add(1);
             return (SeqVerdict::New, lost);
         }
         if self.missing.remove(&seq).is_some() {
-            self.stats.recovered += 1;
-            self.stats.delivered += 1;
+            self.stats.recovered = self.stats.recovered.saturating_add(1);
+            self.stats.delivered = self.stats.delivered.saturating_add(1);
             return (SeqVerdict::Recovered, 0);
         }
-        if seq + DUPLICATE_WINDOW > self.highest {
-            self.stats.duplicates += 1;
+        if seq.saturating_add(DUPLICATE_WINDOW) > self.highest {
+            self.stats.duplicates = self.stats.duplicates.saturating_add(1);
             (SeqVerdict::Duplicate, 0)
         } else {
-            self.stats.stale += 1;
+            self.stats.stale = self.stats.stale.saturating_add(1);
             (SeqVerdict::Stale, 0)
         }
     }
@@ -219,8 +230,8 @@ impl ReceiverTracker {
         timing: RequestTiming,
         rng: &mut Rng,
     ) -> u64 {
+        self.contact_base.get_or_insert(high_water);
         if high_water <= self.highest {
-            self.resync = false;
             return 0;
         }
         let lost = self.advance_to(now, high_water, timing, rng);
@@ -228,30 +239,26 @@ impl ReceiverTracker {
         lost
     }
 
-    /// Record `highest+1 ..= upto` as missing (or skip them on a resync or a
-    /// flow-limit jump). Returns packets given up.
+    /// Record `highest+1 ..= upto` as missing; beyond [`FLOW_LIMIT`] the
+    /// older numbers are given up at once. Returns packets counted as lost.
     fn advance_to(&mut self, now: Instant, upto: u64, timing: RequestTiming, rng: &mut Rng) -> u64 {
-        if self.resync {
-            self.resync = false;
-            return 0;
-        }
         if upto <= self.highest {
             return 0;
         }
-        let gap = upto - self.highest;
-        if gap > FLOW_LIMIT {
-            // A jump this large is a new starting point. Numbers skipped at
-            // first contact were sent before we listened: not counted.
-            let mut lost = self.missing.len() as u64;
-            if self.highest > 0 {
-                lost += gap;
-            }
-            self.missing.clear();
-            self.stats.lost += lost;
-            return lost;
+        let mut lost = 0;
+        let mut from = self.highest + 1;
+        if upto - self.highest > FLOW_LIMIT {
+            let first_kept = upto - FLOW_LIMIT + 1;
+            let base = self.contact_base.unwrap_or(0);
+            let skipped = base.min(first_kept - 1).saturating_sub(from - 1);
+            let given_up = first_kept - from;
+            self.stats.skipped = self.stats.skipped.saturating_add(skipped);
+            self.stats.lost = self.stats.lost.saturating_add(given_up - skipped);
+            lost += given_up - skipped;
+            from = first_kept;
         }
         let at = now + timing.first_delay(rng);
-        for seq in self.highest + 1..=upto {
+        for seq in from..=upto {
             self.missing.insert(
                 seq,
                 Missing {
@@ -260,22 +267,31 @@ impl ReceiverTracker {
                 },
             );
         }
-        let mut lost = 0;
         while self.missing.len() > MAX_MISSING {
-            self.missing.pop_first();
-            lost += 1;
+            if let Some((seq, _)) = self.missing.pop_first() {
+                lost += self.give_up(seq);
+            }
         }
-        self.stats.lost += lost;
         lost
     }
 
-    /// The peer said `seq` is gone. Returns whether it was still missing.
-    pub(crate) fn on_nak(&mut self, seq: u64) -> bool {
-        let was_missing = self.missing.remove(&seq).is_some();
-        if was_missing {
-            self.stats.lost += 1;
+    /// The peer said `seq` is gone. Returns how many packets count as lost
+    /// (0 or 1; a pre-contact number is only skipped).
+    pub(crate) fn on_nak(&mut self, seq: u64) -> u64 {
+        if self.missing.remove(&seq).is_none() {
+            return 0;
         }
-        was_missing
+        self.give_up(seq)
+    }
+
+    fn give_up(&mut self, seq: u64) -> u64 {
+        if self.contact_base.is_some_and(|base| seq <= base) {
+            self.stats.skipped = self.stats.skipped.saturating_add(1);
+            0
+        } else {
+            self.stats.lost = self.stats.lost.saturating_add(1);
+            1
+        }
     }
 
     /// When the next request is due.
@@ -309,12 +325,12 @@ impl ReceiverTracker {
                 _ => ranges.push((seq, seq)),
             }
         }
-        for seq in &given_up {
-            self.missing.remove(seq);
+        let mut lost = 0;
+        for seq in given_up {
+            self.missing.remove(&seq);
+            lost += self.give_up(seq);
         }
-        let lost = given_up.len() as u64;
-        self.stats.lost += lost;
-        self.stats.requests += ranges.len() as u64;
+        self.stats.requests = self.stats.requests.saturating_add(ranges.len() as u64);
         (ranges, lost)
     }
 
@@ -373,8 +389,8 @@ mod tests {
         assert_eq!(r.on_packet(due, 3, T, &mut rng).0, SeqVerdict::Recovered);
         assert_eq!(r.on_packet(due, 3, T, &mut rng).0, SeqVerdict::Duplicate);
         assert_eq!(r.contiguous(), 1);
-        assert!(r.on_nak(2));
-        assert!(!r.on_nak(2));
+        assert_eq!(r.on_nak(2), 1);
+        assert_eq!(r.on_nak(2), 0);
         assert_eq!(r.contiguous(), 3);
         assert_eq!(r.stats().lost, 1);
         assert_eq!(r.stats().recovered, 1);
@@ -383,7 +399,8 @@ mod tests {
     #[test]
     fn requests_are_bounded_then_given_up() {
         let (mut r, mut rng, t0) = setup();
-        r.on_packet(t0, 2, T, &mut rng);
+        r.on_packet(t0, 1, T, &mut rng);
+        r.on_packet(t0, 3, T, &mut rng);
         let mut now = t0;
         let mut requests = 0;
         while let Some(due) = r.next_timeout() {
@@ -410,19 +427,29 @@ mod tests {
         // Nothing before the first packet of a generation is lost: seq 1 is
         // requested when the first thing heard is seq 2.
         let mut fresh = ReceiverTracker::new();
-        fresh.on_packet(t0, 2, T, &mut rng);
-        assert_eq!(fresh.missing_count(), 1);
+        fresh.on_packet(t0, 3, T, &mut rng);
+        assert_eq!(fresh.missing_count(), 2);
+        // If they are gone, they were sent before we listened: skipped.
+        assert_eq!(fresh.on_nak(1), 0);
+        let due = fresh.next_timeout().unwrap() + T.max_delay * 10;
+        for k in 0..=MAX_REQUEST_ATTEMPTS {
+            assert_eq!(fresh.due_requests(due + T.max_delay * k, T).1, 0);
+        }
+        assert_eq!(fresh.missing_count(), 0);
+        assert_eq!((fresh.stats().lost, fresh.stats().skipped), (0, 2));
     }
 
     #[test]
-    fn large_jump_resets_and_missing_set_is_bounded() {
+    fn large_jump_requests_the_latest_and_missing_set_is_bounded() {
         let (mut r, mut rng, t0) = setup();
-        // First contact far into the sequence: a new base, nothing counted.
+        // First contact far into the sequence: the latest FLOW_LIMIT numbers
+        // are requested, older ones skipped (sent before we listened).
         assert_eq!(r.on_packet(t0, 10_000, T, &mut rng), (SeqVerdict::New, 0));
-        assert_eq!(r.missing_count(), 0);
-        // Later jump: counted as lost.
+        assert_eq!(r.missing_count() as u64, FLOW_LIMIT);
+        assert_eq!(r.stats().skipped, 10_000 - FLOW_LIMIT - 1);
+        // Later jump: older numbers counted as lost.
         let (v, lost) = r.on_packet(t0, 10_000 + FLOW_LIMIT + 2, T, &mut rng);
-        assert_eq!((v, lost), (SeqVerdict::New, FLOW_LIMIT + 1));
+        assert_eq!((v, lost), (SeqVerdict::New, 1));
         // Many gaps: bounded set.
         let mut seq = 20_000;
         r.on_packet(t0, seq, T, &mut rng);
@@ -434,12 +461,18 @@ mod tests {
     }
 
     #[test]
-    fn death_resyncs_without_requests_but_refuses_old() {
+    fn death_rebases_contact_but_refuses_old() {
         let (mut r, mut rng, t0) = setup();
         r.on_packet(t0, 10, T, &mut rng);
         assert_eq!(r.peer_died(), 9);
+        // After the return, what was sent meanwhile is requested; what the
+        // sender naks (sent while we were dead to it) is skipped.
+        assert_eq!(r.on_packet(t0, 20, T, &mut rng).0, SeqVerdict::New);
+        assert_eq!(r.missing_count(), 9);
+        assert_eq!(r.on_nak(15), 0);
+        assert_eq!(r.stats().skipped, 1);
+        assert_eq!(r.on_packet(t0, 5, T, &mut rng).0, SeqVerdict::Duplicate);
         assert_eq!(r.on_packet(t0, 200, T, &mut rng).0, SeqVerdict::New);
-        assert_eq!(r.missing_count(), 0);
         assert_eq!(r.on_packet(t0, 5, T, &mut rng).0, SeqVerdict::Stale);
         r.restart();
         assert_eq!(r.on_packet(t0, 1, T, &mut rng).0, SeqVerdict::New);

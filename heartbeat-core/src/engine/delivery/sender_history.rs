@@ -7,6 +7,12 @@
 //! then overwritten, acknowledged or not, as in Heartbeat). A retransmission
 //! resends the very same bytes (same seq, generation and tag).
 //!
+//! A packet is resent to a peer only if it was sent while that peer (in its
+//! current incarnation) was alive in our view; anything older is answered
+//! with a nak. Messages sent while a peer was dead or before it restarted
+//! were not meant for it: after a healed partition it must not act on
+//! stale requests and reports, only on what was sent since we saw it again.
+//!
 //! Answering a [`crate::wire::Message::RexmitRequest`] is bounded three ways
 //! (a request is an amplification vector, see DESIGN.md lesson 7):
 //! - only packets still in the ring are resent; a packet that is gone gets a
@@ -84,6 +90,9 @@ pub(crate) struct SenderHistory {
     /// Highest sequence number acknowledged, per peer index.
     acked: Vec<u64>,
     budgets: Vec<Budget>,
+    /// Per peer: the first number sent since it became alive in our view
+    /// (`None` while it is not).
+    alive_since: Vec<Option<u64>>,
     /// Per peer: sequence numbers recently naked to it, and when.
     recent_naks: Vec<BTreeMap<u64, Instant>>,
     max_rexmit_delay: Duration,
@@ -99,6 +108,7 @@ impl SenderHistory {
             acked: vec![0; peers],
             budgets: vec![Budget::default(); peers],
             recent_naks: vec![BTreeMap::new(); peers],
+            alive_since: vec![None; peers],
             max_rexmit_delay,
             stats: SenderStats::default(),
         }
@@ -165,16 +175,31 @@ impl SenderHistory {
         }
     }
 
+    /// `peer` became alive (joined, returned, or restarted): what we send from
+    /// now on is for it.
+    pub(crate) fn peer_alive(&mut self, peer: usize) {
+        if let Some(since) = self.alive_since.get_mut(peer) {
+            *since = Some(self.next_seq);
+        }
+    }
+
+    /// `peer` was declared dead: nothing sent from now on is for it.
+    pub(crate) fn peer_gone(&mut self, peer: usize) {
+        if let Some(since) = self.alive_since.get_mut(peer) {
+            *since = None;
+        }
+    }
+
     /// Drop ring entries acknowledged by every peer in `live` (peer indices).
-    /// With no live peer nothing is dropped: a joining node may still ask.
+    /// With no live peer everything is dropped (as Heartbeat advances the ack
+    /// level of a lonely node): a node that starts later must not receive
+    /// messages sent before anyone could hear them.
     pub(crate) fn trim(&mut self, live: impl IntoIterator<Item = usize>) {
-        let Some(level) = live
+        let level = live
             .into_iter()
             .filter_map(|p| self.acked.get(p).copied())
             .min()
-        else {
-            return;
-        };
+            .unwrap_or(u64::MAX);
         while self.ring.front().is_some_and(|s| s.seq <= level) {
             self.ring.pop_front();
         }
@@ -214,13 +239,22 @@ impl SenderHistory {
         }
         let naked = &mut self.recent_naks[peer];
         naked.retain(|_, at| now.saturating_duration_since(*at) < min_interval);
-        let oldest = self.ring.front().map_or(self.next_seq, |s| s.seq);
+        // Numbers below this were not for the requester: answered like gone.
+        let oldest = self
+            .ring
+            .front()
+            .map_or(self.next_seq, |s| s.seq)
+            .max(self.alive_since[peer].unwrap_or(self.next_seq));
         for seq in first..=last {
             if budget.used >= REXMIT_BUDGET {
                 answer.limited += last - seq + 1;
                 break;
             }
-            let index = seq.checked_sub(oldest).map(|i| i as usize);
+            let ring_start = self.ring.front().map_or(self.next_seq, |s| s.seq);
+            let index = (seq >= oldest)
+                .then(|| seq.checked_sub(ring_start))
+                .flatten()
+                .map(|i| i as usize);
             let Some(sent) = index.and_then(|i| self.ring.get_mut(i)) else {
                 match naked.entry(seq) {
                     Entry::Occupied(_) => answer.limited += 1,
@@ -271,6 +305,8 @@ mod tests {
 
     fn filled(n: u64, t0: Instant) -> SenderHistory {
         let mut h = SenderHistory::new(2, DELAY);
+        h.peer_alive(0);
+        h.peer_alive(1);
         for i in 0..n {
             assert_eq!(h.next_seq(), i + 1);
             h.record(t0, Bytes::from(format!("p{}", i + 1)));
@@ -303,6 +339,25 @@ mod tests {
         // Above the highest sent: ignored.
         let a = h.answer(now + DELAY, 1, 600, 700);
         assert_eq!(a, RexmitAnswer::default());
+    }
+
+    #[test]
+    fn only_what_was_sent_while_the_peer_was_alive_is_resent() {
+        let t0 = Instant::now();
+        let mut h = SenderHistory::new(1, DELAY);
+        h.record(t0, Bytes::from("before"));
+        h.peer_alive(0);
+        h.record(t0, Bytes::from("alive"));
+        h.peer_gone(0);
+        h.record(t0, Bytes::from("dead"));
+        h.peer_alive(0);
+        h.record(t0, Bytes::from("back"));
+        let a = h.answer(t0 + DELAY, 0, 1, 4);
+        assert_eq!(a.nak, vec![1, 2, 3]);
+        assert_eq!(a.resend, vec![Bytes::from("back")]);
+        h.peer_gone(0);
+        let a = h.answer(t0 + DELAY * 2, 0, 4, 4);
+        assert_eq!(a.nak, vec![4]);
     }
 
     #[test]
@@ -365,9 +420,9 @@ mod tests {
         let later = now + Duration::from_secs(1);
         assert_eq!(h.answer(later, 1, 7, 7).resend.len(), 1);
         assert_eq!(h.on_ack(later, 1, 7), None);
-        h.trim(std::iter::empty());
-        assert_eq!(h.len(), 6);
         h.forget_peer(0);
         assert_eq!(h.on_ack(later, 0, 8), Some(later - t0));
+        h.trim(std::iter::empty());
+        assert_eq!(h.len(), 0, "alone: nobody can ask");
     }
 }

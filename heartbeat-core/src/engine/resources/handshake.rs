@@ -9,10 +9,12 @@
 //!   `we_own: false, ok: false` (`x` gives up);
 //! - otherwise (we give up our own request, if any): `we_own: false, ok: true`.
 //!
-//! Unsolicited answers: `we_own: false, ok: true` hands the group over after a
-//! failed start; `we_own: true, ok: true` is a late release for a request we
-//! gave up (we ask again); `we_own: true, ok: false` announces the sender as
-//! the holder (sent to a node that just joined).
+//! Unsolicited answers: `we_own: false, ok: true` hands the group over (after
+//! the sender's failed start or standby release; the sender is then skipped
+//! as a candidate); `we_own: true, ok: true` is a late release for a request
+//! we gave up (the group is unheld; the rightful node takes it);
+//! `we_own: true, ok: false` announces the sender as the holder (sent to a
+//! node that just joined).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -79,10 +81,12 @@ pub(super) fn introduce(r: &mut Resources, now: Instant, peer: &str) {
     }
 }
 
-/// After a failed start and its clean-up stop: hand group `i` to the next
-/// rightful peer, if any.
+/// Hand group `i`, which we no longer run, to the next rightful peer with an
+/// unsolicited `we_own: false, ok: true`: after a failed start and its
+/// clean-up stop, or after a standby release (so that a group the taker did
+/// not expect is not left unheld). The receiver does not hand it back to us.
 pub(super) fn hand_off(r: &mut Resources, i: usize) {
-    if let Some(next) = r.rightful(i, None).filter(|n| *n != r.me) {
+    if let Some(next) = r.rightful(i, Some(&r.me)) {
         let group = r.groups[i].key.clone();
         let msg = Message::IpRequestResp {
             group,
@@ -160,16 +164,21 @@ pub(super) fn on_response(
         g.refused = false;
         return;
     }
-    // Unsolicited go-ahead: `we_own` = the sender released it for us after a
-    // request we had given up on; `!we_own` = a hand-off after the sender's
-    // failed start.
-    let invited = !g.failed_on.contains(&r.me) && g.owner.as_deref().map_or(true, |o| o == from);
-    if !invited {
+    let from_owner = g.owner.as_deref().map_or(true, |o| o == from);
+    if we_own {
+        // A late release for a request we gave up: the group is unheld now;
+        // `reconcile` lets the rightful node take it.
+        if from_owner {
+            g.owner = None;
+            g.refused = false;
+        }
         return;
     }
-    if !we_own {
-        g.failed_on.insert(from.to_owned());
+    // A hand-off: the sender gave the group up (failed start or standby).
+    if g.failed_on.contains(&r.me) || !from_owner {
+        return;
     }
+    g.failed_on.insert(from.to_owned());
     g.owner = None;
     g.refused = false;
     // Before comm-up (or before nice_failback settled) `reconcile` takes it

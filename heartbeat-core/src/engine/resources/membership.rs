@@ -30,6 +30,10 @@ pub(super) fn peer_joined(r: &mut Resources, now: Instant, node: &str) {
     if node == r.me || !r.peers.insert(node.to_owned()) {
         return;
     }
+    // A returning node gets a fresh chance at groups that failed on it.
+    for g in &mut r.groups {
+        g.failed_on.remove(node);
+    }
     if !r.comm_up || r.shutting_down {
         return;
     }
@@ -49,6 +53,7 @@ pub(super) fn peer_gone(r: &mut Resources, _now: Instant, node: &str) {
     standby::forget(r, node);
     handshake::forget_peer(r, node);
     for g in &mut r.groups {
+        g.failed_on.remove(node);
         if g.owner.as_deref() == Some(node) {
             g.owner = None;
             g.refused = false;
@@ -67,10 +72,12 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
     let legacy = r.policy == AutoFailback::Legacy;
     for i in 0..r.groups.len() {
         let g = &r.groups[i];
-        // Legacy: the rightful node always reclaims. nice_failback: only
-        // groups nobody holds.
-        let unheld =
-            g.owner.is_none() || (legacy && !g.refused && g.owner.as_deref() != Some(&r.me));
+        // nice_failback: only groups nobody holds. Legacy: also reclaim from a
+        // worse-ranked holder (pulls only go up the rank order: no ping-pong).
+        let unheld = match g.owner.as_deref() {
+            None => true,
+            Some(o) => legacy && !g.refused && o != r.me && r.rank(i, &r.me) < r.rank(i, o),
+        };
         let idle = unheld
             && g.state == LocalState::Stopped
             && g.request.is_none()

@@ -393,7 +393,7 @@ impl Resources {
             return;
         }
         self.groups[i].owner = None;
-        if handoff {
+        if handoff || self.standby.involves(i) {
             handshake::hand_off(self, i);
         } else if let Some(next) = self.groups[i].next.take() {
             if !self.shutting_down {

@@ -1,4 +1,4 @@
-//! Shutdown and departure.
+//! Shutdown, departure, and the resource layer wired into the engine.
 
 use super::*;
 use crate::engine::NodeState;
@@ -60,4 +60,97 @@ fn lost_shutdone_is_recovered_through_the_last_status() {
         "via rexmit, not deadtime: {:?}",
         dead[0].0 - t
     );
+}
+
+fn with_group(cfg: &mut Config) {
+    cfg.groups = vec![ResourceGroup {
+        key: "ip1".into(),
+        preferred_node: "a".into(),
+        resources: vec![crate::config::Resource {
+            script: "IPaddr".into(),
+            args: vec!["10.0.0.1".into()],
+        }],
+    }];
+}
+
+fn acquired(net: &Net, i: usize) -> Vec<Instant> {
+    net.find(
+        i,
+        |e| matches!(e, Event::GroupAcquired { group } if group == "ip1"),
+    )
+    .into_iter()
+    .map(|(t, _)| t)
+    .collect()
+}
+
+#[test]
+fn preferred_node_acquires_and_survivor_takes_over_after_a_crash() {
+    let mut net = Net::with(&["a", "b"], with_group);
+    net.run_for(500 * MS);
+    assert_eq!(acquired(&net, 0).len(), 1);
+    assert!(acquired(&net, 1).is_empty());
+    assert_eq!(
+        net.engine(0).status().holdings,
+        crate::wire::Holdings::Local
+    );
+    let crash = net.now;
+    net.crash(0);
+    net.run_for(2000 * MS);
+    let taken = acquired(&net, 1);
+    assert_eq!(taken.len(), 1);
+    assert!(
+        taken[0] - crash <= 1100 * MS + 2 * MS,
+        "{:?}",
+        taken[0] - crash
+    );
+    let st = net.engine(1).status();
+    assert_eq!(st.groups[0].owner.as_deref(), Some("b"));
+    assert_eq!(st.holdings, crate::wire::Holdings::Foreign);
+}
+
+#[test]
+fn shutdown_hands_the_group_over_without_waiting_for_deadtime() {
+    let mut net = Net::with(&["a", "b"], with_group);
+    net.run_for(500 * MS);
+    let t = net.now;
+    net.command(0, Command::Shutdown);
+    net.run_for(100 * MS);
+    assert_eq!(net.find(0, |e| *e == Event::ShutdownComplete).len(), 1);
+    assert_eq!(
+        net.find(0, |e| matches!(e, Event::GroupReleased { .. }))
+            .len(),
+        1
+    );
+    let taken = acquired(&net, 1);
+    assert_eq!(taken.len(), 1);
+    assert!(taken[0] - t < 50 * MS, "{:?}", taken[0] - t);
+}
+
+#[test]
+fn healed_partition_keeps_one_owner_and_restarts_nobody() {
+    let mut net = Net::with(&["a", "b"], with_group);
+    net.run_for(500 * MS);
+    let cut = std::rc::Rc::new(std::cell::Cell::new(true));
+    let c2 = cut.clone();
+    net.filter = Some(Box::new(move |_, _, _, _| c2.get()));
+    net.run_for(2000 * MS);
+    assert_eq!(
+        acquired(&net, 1).len(),
+        1,
+        "b took over during the partition"
+    );
+    cut.set(false);
+    net.run_for(3000 * MS);
+    let released_b = net.find(1, |e| matches!(e, Event::GroupReleased { .. }));
+    assert_eq!(released_b.len(), 1, "the worse-ranked holder stopped");
+    assert!(net
+        .find(0, |e| matches!(e, Event::GroupReleased { .. }))
+        .is_empty());
+    for i in 0..2 {
+        assert!(net
+            .find(i, |e| matches!(e, Event::NodeRestarted { .. }))
+            .is_empty());
+        assert!(net.engine(i).status().nodes[0].state == NodeState::Active);
+    }
+    assert_eq!(acquired(&net, 0).len(), 1, "a never restarted its group");
 }

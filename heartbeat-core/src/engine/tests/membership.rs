@@ -434,3 +434,38 @@ fn same_seed_same_outputs() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn messages_racing_ahead_of_a_returning_status_are_held_not_lost() {
+    let mut net = Net::new(&["a", "b"]);
+    net.run_for(500 * MS);
+    let phase = std::rc::Rc::new(std::cell::Cell::new(0));
+    let p2 = phase.clone();
+    // 1: full partition; 2: a's statuses still cut towards b, the rest flows.
+    net.filter = Some(Box::new(move |from, _, _, p| match p2.get() {
+        1 => true,
+        2 => from == 0 && matches!(p.message, Message::Status(_)),
+        _ => false,
+    }));
+    phase.set(1);
+    net.run_for(1500 * MS);
+    phase.set(2);
+    net.command(
+        0,
+        Command::Send {
+            to: None,
+            payload: Bytes::from_static(b"early"),
+        },
+    );
+    net.run_for(50 * MS);
+    assert!(net.app_messages(1).is_empty(), "held while a looks dead");
+    phase.set(0);
+    net.run_for(200 * MS);
+    assert_eq!(net.app_messages(1)["a"], vec![Bytes::from_static(b"early")]);
+    let order: Vec<&Event> = net.events[1]
+        .iter()
+        .map(|(_, e)| e)
+        .filter(|e| matches!(e, Event::NodeReturned { .. } | Event::AppMessage { .. }))
+        .collect();
+    assert!(matches!(order[0], Event::NodeReturned { .. }), "{order:?}");
+}

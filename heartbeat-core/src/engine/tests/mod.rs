@@ -8,6 +8,7 @@
 mod delivery;
 mod lifecycle;
 mod membership;
+mod robustness;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

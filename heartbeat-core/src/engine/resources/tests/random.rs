@@ -8,10 +8,23 @@ use crate::config::AutoFailback;
 use crate::engine::Event;
 use crate::wire::Holdings;
 
-const SEEDS: u64 = 400;
+const SEEDS: u64 = 3000;
 
 fn settle(c: &mut Cluster, rng: &mut Rng, fail_pct: u64) {
-    while c.step_random(rng, fail_pct) {}
+    for _ in 0..100_000 {
+        if !c.step_random(rng, fail_pct) {
+            return;
+        }
+    }
+    if std::env::var("RSC_TRACE").is_ok() {
+        for (f, t, m) in c.sent.iter().rev().take(30) {
+            eprintln!("{f}->{t}: {m:?}");
+        }
+        for (name, r) in &c.rs {
+            eprintln!("{name}: {:?}", r.groups().collect::<Vec<_>>());
+        }
+    }
+    panic!("livelock: messages never stop");
 }
 
 fn advance(c: &mut Cluster, rng: &mut Rng, d: std::time::Duration, fail_pct: u64) {
