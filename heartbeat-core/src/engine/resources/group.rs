@@ -1,7 +1,7 @@
 //! One resource group: the local action state machine (one action at a time,
 //! follow-ups queued) and what this node believes about the group's owner.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use crate::engine::ActionKind;
@@ -40,6 +40,12 @@ pub(crate) struct GroupView<'a> {
 pub(super) struct Request {
     /// Live peers that have not answered yet.
     pub(super) awaiting: BTreeSet<String>,
+    /// Per peer, answers to our earlier requests for this group still on
+    /// their way when this request began: the next that many answers from the
+    /// peer are stale (they may predate a start of its own) and are skipped.
+    /// A peer answers every `IpRequest` once and in order; if one was lost,
+    /// a resend's answer gets through.
+    pub(super) skip: BTreeMap<String, u32>,
     /// Start the group once everyone answered `ok`; `false` for a claim on a
     /// group we already run (partition heal).
     pub(super) acquire: bool,
@@ -59,8 +65,12 @@ pub(super) struct Group {
     pub(super) owner: Option<String>,
     /// Our own outstanding `IpRequest`.
     pub(super) request: Option<Request>,
-    /// Peers whose `IpRequest` we answer once our stop finished.
-    pub(super) release_to: BTreeSet<String>,
+    /// Per peer, how many of our `IpRequest`s for this group it has not
+    /// answered yet (across requests).
+    pub(super) owed: BTreeMap<String, u32>,
+    /// Peers whose `IpRequest`s we answer once our stop finished, with how
+    /// many (one answer per request).
+    pub(super) release_to: BTreeMap<String, u32>,
     /// Nodes on which a start of this group failed (they do not take it again).
     pub(super) failed_on: BTreeSet<String>,
     /// The stop in flight cleans up after a failed start: hand the group on.
@@ -79,7 +89,8 @@ impl Group {
             next: None,
             owner: None,
             request: None,
-            release_to: BTreeSet::new(),
+            owed: BTreeMap::new(),
+            release_to: BTreeMap::new(),
             failed_on: BTreeSet::new(),
             handoff_after_stop: false,
             refused: false,

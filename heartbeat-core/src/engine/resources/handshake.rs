@@ -19,6 +19,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use super::group::{Group, Request};
 use super::{LocalState, Resources, RETRY};
 use crate::config::AutoFailback;
 use crate::engine::ActionKind;
@@ -32,14 +33,35 @@ pub(super) fn acquire(r: &mut Resources, now: Instant, i: usize) {
         r.want(i, ActionKind::Start);
         return;
     }
+    let peers = r.peers.clone();
     let g = &mut r.groups[i];
-    g.request = Some(super::group::Request {
-        awaiting: r.peers.clone(),
-        acquire: true,
+    g.request = Some(new_request(g, peers, true, now));
+    for p in r.peers.clone() {
+        ask(r, i, &p);
+    }
+}
+
+fn new_request(g: &Group, awaiting: BTreeSet<String>, acquire: bool, now: Instant) -> Request {
+    let skip = g
+        .owed
+        .iter()
+        .filter(|(p, n)| **n > 0 && awaiting.contains(*p))
+        .map(|(p, n)| (p.clone(), *n))
+        .collect();
+    Request {
+        awaiting,
+        skip,
+        acquire,
         retry_at: now + RETRY,
-    });
+    }
+}
+
+/// Send an `IpRequest` for group `i` to `peer`, counting the answer we owe.
+fn ask(r: &mut Resources, i: usize, peer: &str) {
+    let g = &mut r.groups[i];
+    *g.owed.entry(peer.to_owned()).or_default() += 1;
     let group = g.key.clone();
-    r.send(None, Message::IpRequest { group });
+    r.send(Some(peer), Message::IpRequest { group });
 }
 
 /// Tell a peer that just joined (restart or partition heal) about every group
@@ -70,14 +92,11 @@ pub(super) fn introduce(r: &mut Resources, now: Instant, peer: &str) {
                 req.awaiting.insert(peer.to_owned());
             }
             None => {
-                g.request = Some(super::group::Request {
-                    awaiting: BTreeSet::from([peer.to_owned()]),
-                    acquire: false,
-                    retry_at: now + RETRY,
-                });
+                let awaiting = BTreeSet::from([peer.to_owned()]);
+                g.request = Some(new_request(g, awaiting, false, now));
             }
         }
-        r.send(Some(peer), Message::IpRequest { group });
+        ask(r, i, peer);
     }
 }
 
@@ -105,7 +124,7 @@ pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str
             let g = &mut r.groups[i];
             g.request = None; // our claim, if any, is moot
             g.handoff_after_stop = false;
-            g.release_to.insert(from.to_owned());
+            *g.release_to.entry(from.to_owned()).or_default() += 1;
             r.want(i, ActionKind::Stop);
             return; // answered when the stop finishes
         }
@@ -140,18 +159,23 @@ pub(super) fn on_response(
 ) {
     let Some(i) = r.index(key) else { return };
     let g = &mut r.groups[i];
+    if let Some(n) = g.owed.get_mut(from) {
+        *n = n.saturating_sub(1);
+    }
     if let Some(req) = g.request.as_mut().filter(|q| q.awaiting.contains(from)) {
-        if ok {
-            req.awaiting.remove(from);
-            if req.awaiting.is_empty() {
-                complete(r, i);
-            }
-        } else {
+        if let Some(n) = req.skip.get_mut(from).filter(|n| **n > 0) {
+            *n -= 1;
+            return; // answer to an earlier request of ours: may be stale
+        }
+        req.awaiting.remove(from);
+        if !ok {
             g.request = None;
             if g.state == LocalState::Stopped {
                 g.owner = Some(from.to_owned());
                 g.refused = true;
             }
+        } else if req.awaiting.is_empty() {
+            complete(r, i);
         }
         return;
     }
@@ -174,8 +198,11 @@ pub(super) fn on_response(
         }
         return;
     }
-    // A hand-off: the sender gave the group up (failed start or standby).
-    if g.failed_on.contains(&r.me) || !from_owner {
+    // A hand-off: the sender gave the group up (failed start or standby; in a
+    // standby exchange our belief of its owner may be stale).
+    let expected = from_owner || r.standby.taking_from(from);
+    let g = &mut r.groups[i];
+    if g.failed_on.contains(&r.me) || !expected {
         return;
     }
     g.failed_on.insert(from.to_owned());
@@ -216,15 +243,13 @@ pub(super) fn forget_peer(r: &mut Resources, peer: &str) {
 /// Resend unanswered requests that are due.
 pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
     let mut resend = Vec::new();
-    for g in &mut r.groups {
+    for (i, g) in r.groups.iter_mut().enumerate() {
         if let Some(req) = g.request.as_mut().filter(|q| q.retry_at <= now) {
             req.retry_at = now + RETRY;
-            for peer in &req.awaiting {
-                resend.push((peer.clone(), g.key.clone()));
-            }
+            resend.extend(req.awaiting.iter().map(|p| (i, p.clone())));
         }
     }
-    for (peer, group) in resend {
-        r.send(Some(&peer), Message::IpRequest { group });
+    for (i, peer) in resend {
+        ask(r, i, &peer);
     }
 }

@@ -54,6 +54,7 @@ pub(super) fn peer_gone(r: &mut Resources, _now: Instant, node: &str) {
     handshake::forget_peer(r, node);
     for g in &mut r.groups {
         g.failed_on.remove(node);
+        g.owed.remove(node);
         if g.owner.as_deref() == Some(node) {
             g.owner = None;
             g.refused = false;

@@ -51,21 +51,33 @@
 //!   holder stops the group first and answers `we_own, ok`; a node that is
 //!   itself requesting the group and ranks better answers `!ok`, and the
 //!   requester gives up. Missing answers are resent every [`RETRY`] until the
-//!   peer answers or dies. Legacy start-up, takeover after death/shutdown,
-//!   standby transfers and hand-offs all use it.
-//! - **Partition heal.** On `peer_joined(x)` we send a claim (`IpRequest`) to
-//!   `x` for every group we run and where we rank better than `x`. The worse
-//!   ranked holder stops; the better one keeps running: one stop, no restart.
-//! - **Failed start:** `GroupFailed`, clean-up stop, then the group is handed to
-//!   the next rightful node with an unsolicited `IpRequestResp{we_own: false,
-//!   ok: true}`; this node does not take it again (an operator `takeover`
-//!   clears that). **Failed stop:** `GroupFailed`, the group becomes
-//!   [`LocalState::Failed`], requesters get `we_own, !ok` and do not start it.
-//!   Without STONITH peers take it only if this node dies.
+//!   peer answers or dies (then it no longer counts). Peers answer every
+//!   request once and in order, and answers to an earlier request of ours are
+//!   skipped, so a stale `ok` never lets a start through. Legacy start-up,
+//!   takeover after death/shutdown, standby transfers and hand-offs all use it.
+//! - **Legacy reclaim.** With `auto_failback legacy` the rightful node also
+//!   requests groups held by a worse-ranked node (preferred node reclaims);
+//!   pulls only go up the rank order, so two nodes never pull back and forth.
+//!   nice_failback modes only acquire groups nobody holds.
+//! - **Join / partition heal.** On `peer_joined(x)` we tell `x` about every
+//!   group we hold: where we rank better, a claim (`IpRequest`: if `x` runs it
+//!   too, `x` stops it); otherwise an announcement `IpRequestResp{we_own:
+//!   true, ok: false}` (`x` records us as owner). The worse-ranked holder stops,
+//!   the better one keeps running: one stop, no restart, never both.
 //! - nice_failback (`auto_failback on|off`): `Starting` / `ResourceReport` at
 //!   start-up (settles after a stable report or [`SETTLE`]), the three-phase
 //!   `AskResources` standby exchange, and with `on` auto-failback to a peer
 //!   that restarted. See [`nice`] and [`standby`].
+//!
+//! # Known limits
+//!
+//! - Holdings (`none/local/foreign/all`) cannot name a foreign group in a
+//!   cluster of three or more nodes; per-group announcements and claims fill
+//!   the gap, but a node can keep a stale belief that a peer holds a group the
+//!   peer released to a third node that then died before starting it. The
+//!   group then stays down until a membership change (2 of 3000 random
+//!   scenarios, nice_failback with 3-4 nodes; see `tests/random.rs`).
+//! - No STONITH: when a node whose stop failed dies, peers take its groups.
 
 // Until the engine glue lands.
 #![allow(dead_code)]
@@ -377,18 +389,20 @@ impl Resources {
         if !requesters.is_empty() {
             g.next = None;
             let best = requesters
-                .iter()
+                .keys()
                 .min_by_key(|n| (self.rank(i, n), (*n).clone()))
                 .cloned();
             self.groups[i].owner = best;
             let key = self.groups[i].key.clone();
-            for r in requesters {
-                let msg = Message::IpRequestResp {
-                    group: key.clone(),
-                    we_own: true,
-                    ok: true,
-                };
-                self.send(Some(&r), msg);
+            for (r, count) in requesters {
+                for _ in 0..count {
+                    let msg = Message::IpRequestResp {
+                        group: key.clone(),
+                        we_own: true,
+                        ok: true,
+                    };
+                    self.send(Some(&r), msg);
+                }
             }
             return;
         }
@@ -419,13 +433,15 @@ impl Resources {
         });
         let requesters = std::mem::take(&mut g.release_to);
         let key = g.key.clone();
-        for r in requesters {
-            let msg = Message::IpRequestResp {
-                group: key.clone(),
-                we_own: true,
-                ok: false,
-            };
-            self.send(Some(&r), msg);
+        for (r, count) in requesters {
+            for _ in 0..count {
+                let msg = Message::IpRequestResp {
+                    group: key.clone(),
+                    we_own: true,
+                    ok: false,
+                };
+                self.send(Some(&r), msg);
+            }
         }
     }
 

@@ -142,19 +142,22 @@ pub(super) fn on_report(
     } else {
         r.nice.stable_peers.remove(from);
     }
-    // A holdings set names groups only by class relative to the sender: exact
-    // for its local groups, and for foreign ones only in a two-node cluster.
-    // With more nodes, per-group announcements and claims tell us instead.
+    // A holdings set names groups only by class relative to the sender. "Not
+    // held" is exact for every group of the class; "held" is exact for the
+    // sender's local groups, and for foreign ones only in a two-node cluster
+    // (with more nodes, per-group announcements and claims tell us instead).
     let exact_foreign = r.nodes.len() <= 2;
     for g in &mut r.groups {
         let class = g.class_for(from);
-        if class == Holdings::Foreign && !exact_foreign {
-            continue;
-        }
         let covered = includes(holdings, class);
         match g.owner.as_deref() {
-            None if covered => g.owner = Some(from.to_owned()),
-            Some(o) if o == from && !covered => g.owner = None,
+            None if covered && (class == Holdings::Local || exact_foreign) => {
+                g.owner = Some(from.to_owned());
+            }
+            Some(o) if o == from && !covered => {
+                g.owner = None;
+                g.refused = false;
+            }
             _ => {}
         }
     }

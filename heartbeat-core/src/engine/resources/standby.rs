@@ -76,6 +76,13 @@ impl Standby {
         self.exchange.as_ref().map(|x| x.deadline)
     }
 
+    /// Whether an exchange with `peer` as the giver is under way here.
+    pub(super) fn taking_from(&self, peer: &str) -> bool {
+        self.exchange
+            .as_ref()
+            .is_some_and(|x| x.peer == peer && matches!(x.step, Step::AwaitDone | Step::Acquiring))
+    }
+
     /// Whether group `i` moves in the current exchange.
     pub(super) fn involves(&self, i: usize) -> bool {
         self.exchange

@@ -279,6 +279,9 @@ impl Cluster {
     }
 
     fn finish(&mut self, node: &str, a: &ResourceAction, ok: bool) {
+        if std::env::var("RSC_TRACE").is_ok() {
+            eprintln!("  {node} finished {:?} {} ok={ok}", a.kind, a.group);
+        }
         // Model: a failed start leaves the group half up; a failed stop leaves it up.
         if a.kind == ActionKind::Stop && ok {
             self.active.entry(a.group.clone()).or_default().remove(node);
@@ -330,12 +333,19 @@ impl Cluster {
                     continue;
                 }
             }
+            if std::env::var("RSC_TRACE").is_ok() && !matches!(msg, Message::ResourceReport { .. })
+            {
+                eprintln!("  {from}->{to}: {msg:?}");
+            }
             self.sent.push((from.to_owned(), to.clone(), msg.clone()));
             self.net.push_back((from.to_owned(), to, msg.clone()));
         }
     }
 
     fn issue(&mut self, node: &str, a: ResourceAction) {
+        if std::env::var("RSC_TRACE").is_ok() {
+            eprintln!("  {node} issues {:?} {}", a.kind, a.group);
+        }
         assert!(
             !self
                 .pending
