@@ -21,16 +21,13 @@ fn seed_8_one_way_cut_leaves_two_owners() {
     replay(8);
 }
 
-/// The other seeds of 1..=200 that broke the split-brain invariant when this
+/// The first other seeds (of 2,000) that broke the split-brain invariant when this
 /// was written (same pattern: a peer returns after a cut or a restart inside
 /// a partition, and double ownership is never resolved).
 #[test]
-fn split_brain_seeds_1_to_200() {
+fn split_brain_seeds_1_to_750() {
     let mut failed = Vec::new();
-    for seed in [
-        15, 21, 25, 42, 52, 55, 59, 71, 78, 84, 89, 131, 135, 156, 158, 159, 173, 184, 187, 189,
-        191,
-    ] {
+    for seed in [16, 20, 78, 154, 204, 337, 574, 582, 639, 746] {
         let s = Scenario::generate(seed);
         if let Err(v) = s.run() {
             failed.push(format!("{v}"));
