@@ -345,3 +345,34 @@ fn partial_partition_between_two_of_three_nodes_heals_to_one_owner() {
             .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
     }
 }
+
+/// Seed 8 of the randomized suite, reduced (an engine bug at the time of
+/// writing): a one-way cut node1 → node2 makes node2 declare node1 dead and
+/// take its group while node1 keeps it; after the heal node2 sees node1 return,
+/// and one of them must give the group up.
+#[test]
+fn one_way_cut_then_heal_resolves_double_ownership() {
+    for policy in [AutoFailback::Legacy, AutoFailback::On, AutoFailback::Off] {
+        let mut c = Cluster::new(spec(2, policy, 22));
+        settle(&mut c, 0);
+        c.apply(Op::Partition {
+            a: 0,
+            b: 1,
+            medium: None,
+            dir: Direction::OneWay,
+        })
+        .unwrap();
+        let ok = c
+            .run_until_cond(Duration::from_secs(3), |c| c.owners(G1).len() == 2)
+            .unwrap();
+        assert!(
+            ok,
+            "{policy:?}: node2 should take {G1} when node1 goes silent"
+        );
+        c.apply(Op::HealAll).unwrap();
+        c.run_for(Duration::from_secs(15))
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
+        c.check_converged()
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
+    }
+}

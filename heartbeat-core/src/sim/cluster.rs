@@ -458,6 +458,23 @@ impl Cluster {
         }
     }
 
+    /// Whether the cluster is at rest: every node up and seeing every other one
+    /// `Active`, every group running on exactly one node, no action in progress.
+    pub fn settled(&self) -> bool {
+        let n = self.nodes.len();
+        let all_active = (0..n).all(|i| {
+            self.nodes[i].is_up()
+                && !self.nodes[i].busy()
+                && self.nodes[i].queued.values().all(VecDeque::is_empty)
+                && (0..n).all(|j| i == j || self.view(i, j) == NodeState::Active)
+        });
+        all_active
+            && self.nodes[0]
+                .groups
+                .keys()
+                .all(|g| self.owners(g).len() == 1)
+    }
+
     /// Invariant (d): every group runs on exactly one live node (at most one if
     /// resource failures could be injected in this run).
     pub fn check_converged(&self) -> Result<(), Violation> {

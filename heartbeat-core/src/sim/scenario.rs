@@ -24,7 +24,12 @@ pub struct Scenario {
     pub ops: Vec<(Duration, Op)>,
     /// Start of the quiet phase.
     pub quiet_at: Duration,
-    /// End of the run (when convergence is checked).
+    /// From this instant (deadtime + 10 × keepalive into the quiet phase) the
+    /// run waits for the cluster to settle ([`Cluster::settled`]), then runs a
+    /// stability window of deadtime + 10 × keepalive and checks convergence.
+    pub settle_from: Duration,
+    /// The latest instant to settle: quiet + initdead + 3 × deadtime + 30 ×
+    /// keepalive + the resource layer's fixed waits (4 s legacy, 12 s nice).
     pub end: Duration,
     /// Whether to check convergence at the end (on by default; off only to
     /// debug the other invariants).
@@ -42,6 +47,8 @@ pub struct ScenarioReport {
     pub nodes: usize,
     /// Detections measured (crash → dead at a peer).
     pub detections: usize,
+    /// Virtual time at the end of the run.
+    pub ended_at: Duration,
 }
 
 impl Scenario {
@@ -69,17 +76,30 @@ impl Scenario {
             stop_failure: 0.0,
         };
         let initdead = spec.timing.initdead;
+        let nice = spec.policy != AutoFailback::Legacy;
+        // nice_failback nodes that start together wait a fixed 10 s for a stable
+        // peer; the named tests cover that. Here one node starts first and the
+        // others join a stable cluster, so groups run during the fault phase.
+        let first = rng.index(nodes);
         spec.start_at = (0..nodes)
-            .map(|_| {
-                Some(if rng.chance(0.3) {
+            .map(|i| {
+                Some(if nice && i != first {
+                    initdead + ka * 2 + rng.duration(Duration::ZERO, initdead)
+                } else if !nice && rng.chance(0.3) {
                     rng.duration(Duration::ZERO, initdead)
                 } else {
                     Duration::ZERO
                 })
             })
             .collect();
-
-        let fault_start = initdead + spec.timing.deadtime;
+        let last_start = spec
+            .start_at
+            .iter()
+            .flatten()
+            .max()
+            .copied()
+            .unwrap_or_default();
+        let fault_start = last_start + initdead + spec.timing.deadtime;
         let fault_len = ka * 30;
         let quiet_at = fault_start + fault_len;
         let mut ops = Vec::new();
@@ -105,6 +125,7 @@ impl Scenario {
             ops.push((at, Op::SendApp { from, to }));
         }
         let t = spec.timing;
+        let settle_from = quiet_at + t.initdead + t.deadtime + ka * 12;
         // The resource layer's fixed waits (they do not scale with the timers):
         // nice_failback settles 10 s after comm-up without a stable report, and
         // an unanswered IpRequest is resent every 2 s.
@@ -117,6 +138,7 @@ impl Scenario {
             spec,
             ops,
             quiet_at,
+            settle_from,
             end,
             check_convergence: true,
         }
@@ -171,19 +193,25 @@ impl Scenario {
             stop_failure: 0.0,
             ..self.spec.actions
         }))?;
-        for i in 0..self.spec.nodes {
-            if !c.node(i).is_up() && !c.node(i).shutting_down {
-                c.start(i)?;
-            }
+        // Start every node that is down. If none is up, one starts first and
+        // the others once it has settled alone (as at the beginning).
+        let t = self.spec.timing;
+        let ka = t.keepalive;
+        let mut others_at = self.quiet_at;
+        if !c.nodes().iter().any(|n| n.is_up()) {
+            c.start(0)?;
+            others_at += t.initdead + ka * 2;
         }
         // A node still finishing a shutdown is started once it is down.
-        let ka = self.spec.timing.keepalive;
-        for k in 1..=10u32 {
+        for k in 0..=10u32 {
             for i in 0..self.spec.nodes {
-                c.schedule(self.quiet_at + ka * k, Op::Start(i));
+                c.schedule(others_at + ka * k, Op::Start(i));
             }
         }
-        c.run_until(self.end)?;
+        c.run_until(self.settle_from)?;
+        let left = self.end.saturating_sub(c.now());
+        c.run_until_cond(left, Cluster::settled)?;
+        c.run_for(t.deadtime + t.keepalive * 10)?;
         if self.check_convergence {
             c.check_converged()?;
         }
@@ -192,6 +220,7 @@ impl Scenario {
             steps: c.steps(),
             nodes: self.spec.nodes,
             detections: c.detections().len(),
+            ended_at: c.now(),
         })
     }
 }
