@@ -11,14 +11,16 @@
 //! - [`engine`]: the sans-io cluster engine (membership, reliable delivery,
 //!   resource ownership). No sockets, no clock reads: driven with explicit
 //!   instants, polled for outputs.
-//! - [`runtime`]: the tokio driver, the OS sockets of each medium and the
-//!   embedding API ([`runtime::Cluster`]).
+//! - `runtime` (cargo feature `runtime`, on by default): the tokio driver,
+//!   the OS sockets of each medium and the embedding API (`runtime::Cluster`).
+//!   Without it the crate needs no async runtime (what `cl-status` uses).
 //! - `sim` (cargo feature `sim`): the deterministic simulation harness, N
 //!   engines on a virtual network in virtual time with invariant checks.
 
 pub mod config;
 pub mod control;
 pub mod engine;
+#[cfg(feature = "runtime")]
 pub mod runtime;
 #[cfg(feature = "sim")]
 pub mod sim;

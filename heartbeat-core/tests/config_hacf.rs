@@ -561,3 +561,25 @@ apiauth ipfail gid=haclient uid=hacluster
         ]
     );
 }
+
+#[test]
+fn directive_values_are_recorded_as_written_for_hbparameter() {
+    let text = "keepalive 1\ndeadtime 5\nDebugFile /var/log/ha-debug\ncrm no\n\
+                keepalive 2\nbcast eth0\nnode node1\nping 10.0.0.1\n\
+                apiauth ipfail uid=hacluster\nrespawn hacluster /bin/true\n";
+    let h = parse_ha_cf(text, std::path::Path::new("ha.cf")).unwrap();
+    let recorded: Vec<(&str, &str)> = h
+        .raw_parameters
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            ("crm", "no"),
+            ("deadtime", "5"),
+            ("debugfile", "/var/log/ha-debug"),
+            ("keepalive", "2"),
+        ]
+    );
+}

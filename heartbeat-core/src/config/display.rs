@@ -150,6 +150,7 @@ impl fmt::Debug for Config {
             .field("hopfudge", &self.hopfudge)
             .field("realtime", &self.realtime)
             .field("msgfmt", &self.msgfmt)
+            .field("raw_parameters", &self.raw_parameters)
             .field("active_key", &self.keys.active)
             .field("keys", &keys)
             .field("groups", &self.groups)

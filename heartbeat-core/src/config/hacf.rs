@@ -7,7 +7,7 @@
 //! checked and accepted with a warning (see [`super::compat`]); a directive
 //! Heartbeat does not know is an error.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +33,30 @@ pub const DEFAULT_HOPFUDGE: u8 = 1;
 const FACILITIES: &[&str] = &[
     "auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news", "syslog", "user",
     "uucp", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+];
+
+/// Directives whose values Heartbeat does not record as parameters
+/// (`cl_status hbparameter` cannot read them): node lists, media, ping
+/// nodes, child processes, API permissions, STONITH, environment.
+const NOT_RECORDED: &[&str] = &[
+    "node",
+    "bcast",
+    "mcast",
+    "mcast6",
+    "ucast",
+    "ucast6",
+    "serial",
+    "ping",
+    "ping6",
+    "ping_group",
+    "hbaping",
+    "respawn",
+    "failfast",
+    "apiauth",
+    "stonith",
+    "stonith_host",
+    "env",
+    "nice_failback",
 ];
 
 /// `crm`/`pacemaker` values that enable Pacemaker (refused here).
@@ -69,6 +93,11 @@ pub struct HaCf {
     pub realtime: bool,
     /// `msgfmt`.
     pub msgfmt: MsgFormat,
+    /// The other directives' values as written (lower-case directive name →
+    /// its values joined by one space; the last line wins), what Heartbeat
+    /// records and `cl_status hbparameter` reads. Node lists, media, ping
+    /// nodes, `respawn`, `apiauth`, `stonith` and `env` are not recorded.
+    pub raw_parameters: BTreeMap<String, String>,
     /// Warnings (`file:line: ...`): directives without effect, overridden values.
     pub warnings: Vec<String>,
 }
@@ -111,6 +140,7 @@ struct Builder {
     hopfudge: Option<u8>,
     realtime: Option<bool>,
     msgfmt: Option<MsgFormat>,
+    raw_parameters: BTreeMap<String, String>,
 }
 
 impl Builder {
@@ -132,6 +162,7 @@ impl Builder {
             hopfudge: None,
             realtime: None,
             msgfmt: None,
+            raw_parameters: BTreeMap::new(),
         }
     }
 
@@ -250,6 +281,9 @@ impl Builder {
         let n = line.number;
         let name = line.tokens[0].to_ascii_lowercase();
         let v = &line.tokens[1..];
+        if !v.is_empty() && !NOT_RECORDED.contains(&name.as_str()) {
+            self.raw_parameters.insert(name.clone(), v.join(" "));
+        }
         match name.as_str() {
             "node" => self.node(n, v),
             "keepalive" => self.timers.keepalive = self.time(n, &name, v).map(|t| (t, n)),
@@ -658,6 +692,7 @@ impl Builder {
             hopfudge: self.hopfudge.unwrap_or(DEFAULT_HOPFUDGE),
             realtime: self.realtime.unwrap_or(true),
             msgfmt: self.msgfmt.unwrap_or_default(),
+            raw_parameters: self.raw_parameters,
             warnings: Vec::new(),
         };
         Parsed {

@@ -157,6 +157,7 @@ impl Config {
                 hopfudge: h.hopfudge,
                 realtime: h.realtime,
                 msgfmt: h.msgfmt,
+                raw_parameters: h.raw_parameters,
                 keys,
                 groups,
                 warnings,

@@ -32,6 +32,7 @@
 //! assert_eq!(config.groups[0].resources[0].script, "IPaddr");
 //! ```
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -92,6 +93,9 @@ pub struct Config {
     pub realtime: bool,
     /// `msgfmt` (default classic); meaningful for the Linux-HA dialect only.
     pub msgfmt: MsgFormat,
+    /// `ha.cf` directive values as written ([`HaCf::raw_parameters`]), for
+    /// `cl_status hbparameter`.
+    pub raw_parameters: BTreeMap<String, String>,
     /// Keys from `authkeys`.
     pub keys: Keyring,
     /// Resource groups from `haresources`, in file order.

@@ -27,7 +27,11 @@ pub struct StatusView {
     pub nodes: Vec<NodeView>,
     /// Resource groups in haresources order.
     pub groups: Vec<GroupView>,
-    /// Parameters by `hbparameter` name (`keepalive` → `1000ms`, ...).
+    /// Parameters by `hbparameter` name, as Heartbeat answers them: values
+    /// as written in `ha.cf` (`deadtime` → `5`), Heartbeat's defaults
+    /// (`baud` → `19200`), computed timers when unset (`deadping` →
+    /// `5000ms`), `hbversion`. Names Heartbeat cannot answer (`node`,
+    /// `apiauth`, media, ...) are absent.
     pub parameters: BTreeMap<String, String>,
     /// Receive counters per local medium.
     pub media: Vec<MediumView>,
@@ -273,29 +277,65 @@ mod from_engine {
         }
     }
 
-    fn parameters(config: &Config) -> BTreeMap<String, String> {
+    /// Parameters Heartbeat 3.0.6 records before reading `ha.cf` (its
+    /// `heartbeat -D` defaults), by `hbparameter` name.
+    const HEARTBEAT_DEFAULTS: &[(&str, &str)] = &[
+        ("cluster", "linux-ha"),
+        ("hopfudge", "1"),
+        ("baud", "19200"),
+        ("auto_failback", "legacy"),
+        ("hbgenmethod", "file"),
+        ("realtime", "true"),
+        ("msgfmt", "classic"),
+        ("conn_logd_time", "60"),
+        ("log_badpack", "true"),
+        ("syslogmsgfmt", "true"),
+        ("coredumps", "true"),
+        ("pacemaker", "false"),
+        ("autojoin", "none"),
+        ("uuidfrom", "file"),
+        ("compression", "zlib"),
+        ("compression_threshold", "2"),
+        ("traditional_compression", "no"),
+        ("max_rexmit_delay", "250"),
+        ("record_config_changes", "on"),
+        ("record_pengine_inputs", "on"),
+        ("enable_config_writes", "on"),
+        ("memreserve", "6500"),
+    ];
+
+    /// What `hbparameter` answers, as Heartbeat 3.0.6 does: its defaults,
+    /// replaced by the values written in `ha.cf` (as written: `deadtime 5`
+    /// → `5`), plus the computed timers, port and debug level when `ha.cf`
+    /// does not set them (`deadping` → `30000ms`), and `hbversion`.
+    pub(super) fn parameters(config: &Config) -> BTreeMap<String, String> {
         let ms = |d: Duration| format!("{}ms", d.as_millis());
         let t = &config.timing;
-        [
+        let mut p: BTreeMap<String, String> = HEARTBEAT_DEFAULTS
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        p.extend(config.raw_parameters.clone());
+        let computed = [
             ("keepalive", ms(t.keepalive)),
             ("deadtime", ms(t.deadtime)),
             ("warntime", ms(t.warntime)),
             ("initdead", ms(t.initdead)),
             ("deadping", ms(t.deadping)),
             ("udpport", config.udp_port.to_string()),
-            ("auto_failback", config.auto_failback.as_str().to_owned()),
-            ("hopfudge", config.hopfudge.to_string()),
             ("debug", config.logging.debug.to_string()),
-            ("msgfmt", config.msgfmt.as_str().to_owned()),
-            ("cluster", config.cluster.clone()),
-            (
-                "hbversion",
-                format!("heartbeat-rs {}", env!("CARGO_PKG_VERSION")),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+        ];
+        for (name, value) in computed {
+            p.entry(name.to_owned()).or_insert(value);
+        }
+        p.insert("hbversion".to_owned(), hbversion());
+        p
+    }
+
+    /// `hbversion`: the Heartbeat release whose behaviour this daemon
+    /// reproduces, then what it really is, in Heartbeat's `X (build)` shape.
+    pub(super) fn hbversion() -> String {
+        format!("3.0.6 (heartbeat-rs {})", env!("CARGO_PKG_VERSION"))
     }
 
     fn millis(d: Duration) -> u64 {
@@ -330,5 +370,85 @@ mod from_engine {
             GroupActivity::Stopping => "stopping",
             GroupActivity::Failed => "failed",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    /// The ha.cf of the cl_status reference capture (Heartbeat 3.0.6).
+    const REFERENCE_HA_CF: &str = "use_logd no\nlogfacility none\nlogfile /var/log/ha-log\n\
+        debugfile /var/log/ha-debug\ndebug 0\nkeepalive 1\ndeadtime 5\nwarntime 3\n\
+        initdead 10\nudpport 694\nbcast eth0\nbcast eth1\nping 10.77.0.1\n\
+        auto_failback on\ncrm no\nnode node1\nnode node2\n\
+        respawn hacluster /usr/libexec/heartbeat/ipfail\n\
+        apiauth ipfail gid=haclient uid=hacluster\n";
+
+    #[test]
+    fn parameters_answer_what_heartbeat_answers() {
+        let config = Config::from_texts(
+            REFERENCE_HA_CF,
+            "auth 1\n1 sha1 somekey\n",
+            "node1 hbltest\n",
+            "node1",
+        )
+        .unwrap();
+        let p = super::from_engine::parameters(&config);
+        let expected = [
+            ("auto_failback", "on"),
+            ("baud", "19200"),
+            ("compression", "zlib"),
+            ("crm", "no"),
+            ("deadping", "5000ms"),
+            ("deadtime", "5"),
+            ("debug", "0"),
+            ("debugfile", "/var/log/ha-debug"),
+            ("hopfudge", "1"),
+            ("initdead", "10"),
+            ("keepalive", "1"),
+            ("logfacility", "none"),
+            ("logfile", "/var/log/ha-log"),
+            ("msgfmt", "classic"),
+            ("realtime", "true"),
+            ("udpport", "694"),
+            ("use_logd", "no"),
+            ("warntime", "3"),
+        ];
+        for (name, value) in expected {
+            assert_eq!(p.get(name).map(String::as_str), Some(value), "{name}");
+        }
+        for absent in [
+            "apiauth",
+            "nice_failback",
+            "node",
+            "normalpoll",
+            "stonith",
+            "watchdog",
+            "bcast",
+            "ping",
+            "respawn",
+        ] {
+            assert_eq!(p.get(absent), None, "{absent}");
+        }
+        assert!(p["hbversion"].starts_with("3.0.6 (heartbeat-rs "));
+    }
+
+    #[test]
+    fn unset_timers_are_computed_in_milliseconds() {
+        let config = Config::from_texts(
+            "node node1\nbcast eth0\n",
+            "auth 1\n1 sha1 k\n",
+            "",
+            "node1",
+        )
+        .unwrap();
+        let p = super::from_engine::parameters(&config);
+        assert_eq!(p["keepalive"], "1000ms");
+        assert_eq!(p["deadtime"], "30000ms");
+        assert_eq!(p["warntime"], "15000ms");
+        assert_eq!(p["deadping"], "30000ms");
+        assert_eq!(p["udpport"], "694");
+        assert_eq!(p["auto_failback"], "legacy");
     }
 }

@@ -137,6 +137,7 @@ pub fn config_for(
             hopfudge: 1,
             realtime: true,
             msgfmt: MsgFormat::Classic,
+            raw_parameters: Default::default(),
             keys: sim_keyring(),
             groups: groups.clone(),
             warnings: Vec::new(),

@@ -54,6 +54,7 @@ pub(super) fn config(local: &str, nodes: &[&str]) -> Config {
         hopfudge: 1,
         realtime: false,
         msgfmt: MsgFormat::Classic,
+        raw_parameters: Default::default(),
         keys: keys(),
         groups: Vec::<ResourceGroup>::new(),
         warnings: vec![],
