@@ -1,3 +1,6 @@
-//! cl-status: query tool for heartbeatd, compatible with Linux-HA cl_status.
+//! `cl-status`: query tool for heartbeatd, compatible with Linux-HA
+//! `cl_status` (see the library, `clstatus`).
 
-fn main() {}
+fn main() {
+    clstatus::main_entry()
+}
