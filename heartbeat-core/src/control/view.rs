@@ -18,9 +18,9 @@ pub struct StatusView {
     pub generation: u64,
     /// Whether communications are up.
     pub comm_up: bool,
-    /// What this node holds: `none`, `local`, `foreign`, `all`, or
-    /// `transition` while a resource action or a standby is in progress
-    /// (Linux-HA's `rscstatus`).
+    /// What this node holds, in Linux-HA's `rscstatus` words and sense
+    /// (by class, see `rscstatus_word`): `none`, `local`, `foreign`, `all`,
+    /// or `transition` while a resource action is in progress.
     pub resources: String,
     /// Every node, the local one included, in configuration order; ping
     /// nodes last.
@@ -146,8 +146,9 @@ mod from_engine {
 
     use super::{GroupView, LinkView, MediumView, NodeView, StatusView};
     use crate::config::Config;
-    use crate::engine::{ClusterStatus, GroupActivity, LinkInfo, LinkState, NodeInfo, NodeState};
-    use crate::wire::Holdings;
+    use crate::engine::{
+        ClusterStatus, GroupActivity, GroupInfo, LinkInfo, LinkState, NodeInfo, NodeState,
+    };
 
     impl StatusView {
         /// The view of `status` at instant `now`, with the parameters of
@@ -162,22 +163,12 @@ mod from_engine {
                     nodes.push(peer_node(peer, now));
                 }
             }
-            let busy = status.groups.iter().any(|g| {
-                matches!(
-                    g.activity,
-                    GroupActivity::Starting | GroupActivity::Stopping
-                )
-            });
             StatusView {
                 daemon_version: env!("CARGO_PKG_VERSION").to_owned(),
                 local_node: status.local_node.clone(),
                 generation: status.generation,
                 comm_up: status.comm_up,
-                resources: if busy {
-                    "transition".to_owned()
-                } else {
-                    holdings_word(status.holdings).to_owned()
-                },
+                resources: rscstatus_word(status, config).to_owned(),
                 nodes,
                 groups: status
                     .groups
@@ -353,12 +344,63 @@ mod from_engine {
         }
     }
 
-    fn holdings_word(h: Holdings) -> &'static str {
-        match h {
-            Holdings::None => "none",
-            Holdings::Local => "local",
-            Holdings::Foreign => "foreign",
-            Holdings::All => "all",
+    /// Linux-HA's `rscstatus` word for this node. Heartbeat tracks what
+    /// a node holds by class, not by group: a class is held once acquired,
+    /// even when it has no group (a backup whose own class is empty says
+    /// `local`; a survivor that took over a dead peer's empty class says
+    /// `all`). Modelled from the groups: `local` is held when every group
+    /// preferring this node runs here; `foreign` when every group preferring
+    /// another node runs here, or, with no such group, when a peer is dead
+    /// (its class was taken over). `transition` while an action runs; `none`
+    /// before communications are up. (The engine's own holdings, sent in
+    /// status messages, count groups only.)
+    pub(super) fn rscstatus_word(status: &ClusterStatus, config: &Config) -> &'static str {
+        let is_ping = |name: &str| config.ping_nodes.iter().any(|p| p.name == name);
+        let peer_dead = status
+            .nodes
+            .iter()
+            .any(|n| n.state == NodeState::Dead && !is_ping(&n.name));
+        rscstatus_of(
+            &status.local_node,
+            status.comm_up,
+            &status.groups,
+            peer_dead,
+        )
+    }
+
+    /// [`rscstatus_word`] from its inputs.
+    pub(super) fn rscstatus_of(
+        me: &str,
+        comm_up: bool,
+        groups: &[GroupInfo],
+        peer_dead: bool,
+    ) -> &'static str {
+        let busy = |g: &GroupInfo| {
+            matches!(
+                g.activity,
+                GroupActivity::Starting | GroupActivity::Stopping
+            )
+        };
+        if groups.iter().any(busy) {
+            return "transition";
+        }
+        if !comm_up {
+            return "none";
+        }
+        let runs_here = |g: &GroupInfo| g.activity == GroupActivity::Running;
+        let (local, foreign): (Vec<&GroupInfo>, Vec<&GroupInfo>) =
+            groups.iter().partition(|g| g.preferred_node == me);
+        let local_held = local.iter().all(|g| runs_here(g));
+        let foreign_held = if foreign.is_empty() {
+            peer_dead
+        } else {
+            foreign.iter().all(|g| runs_here(g))
+        };
+        match (local_held, foreign_held) {
+            (true, true) => "all",
+            (true, false) => "local",
+            (false, true) => "foreign",
+            (false, false) => "none",
         }
     }
 
@@ -450,5 +492,59 @@ mod tests {
         assert_eq!(p["deadping"], "30000ms");
         assert_eq!(p["udpport"], "694");
         assert_eq!(p["auto_failback"], "legacy");
+    }
+
+    #[test]
+    fn rscstatus_counts_classes_like_heartbeat() {
+        use crate::engine::{GroupActivity as A, GroupInfo};
+        let group = |preferred: &str, activity| GroupInfo {
+            key: "web".into(),
+            preferred_node: preferred.into(),
+            owner: None,
+            activity,
+        };
+        let word = super::from_engine::rscstatus_of;
+        // The primary holds its group; the backup, with no group of its own,
+        // holds its (empty) local class: both say `local` (reference 1, 1b).
+        assert_eq!(
+            word("node1", true, &[group("node1", A::Running)], false),
+            "local"
+        );
+        assert_eq!(
+            word("node2", true, &[group("node1", A::Stopped)], false),
+            "local"
+        );
+        // The survivor took over the dead peer's (empty) class (reference 5).
+        assert_eq!(
+            word("node1", true, &[group("node1", A::Running)], true),
+            "all"
+        );
+        // The backup after a failover, and the primary in standby.
+        assert_eq!(
+            word("node2", true, &[group("node1", A::Running)], true),
+            "all"
+        );
+        assert_eq!(
+            word("node1", true, &[group("node1", A::Stopped)], false),
+            "none"
+        );
+        assert_eq!(
+            word("node1", true, &[group("node2", A::Running)], false),
+            "all"
+        );
+        assert_eq!(
+            word(
+                "node1",
+                true,
+                &[group("node1", A::Stopped), group("node2", A::Running)],
+                false
+            ),
+            "foreign"
+        );
+        assert_eq!(
+            word("node1", true, &[group("node1", A::Starting)], false),
+            "transition"
+        );
+        assert_eq!(word("node1", false, &[], false), "none");
     }
 }
