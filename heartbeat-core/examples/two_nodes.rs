@@ -47,7 +47,11 @@ async fn main() {
 
     // Wait until beta sees alpha active.
     loop {
-        if let Ok(Event::NodeState { node, state: NodeState::Active }) = beta_events.recv().await {
+        if let Ok(Event::NodeState {
+            node,
+            state: NodeState::Active,
+        }) = beta_events.recv().await
+        {
             if node == "alpha" {
                 println!("beta sees alpha active");
                 break;
@@ -68,11 +72,18 @@ async fn main() {
     .expect("message within 5 s");
     println!("beta got {:?} from {}", message.1, message.0);
 
-    let peer = beta.status().node("alpha").cloned().expect("alpha is a peer");
+    let peer = beta
+        .status()
+        .node("alpha")
+        .cloned()
+        .expect("alpha is a peer");
     println!(
         "alpha as beta sees it: {:?}, links {:?}, largest gap {:?}",
         peer.state,
-        peer.links.iter().map(|l| (&l.name, l.state)).collect::<Vec<_>>(),
+        peer.links
+            .iter()
+            .map(|l| (&l.name, l.state))
+            .collect::<Vec<_>>(),
         peer.max_gap
     );
     alpha.shutdown().await;

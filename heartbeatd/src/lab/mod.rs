@@ -279,6 +279,12 @@ impl Lab {
         (0..self.spec.nodes).try_for_each(|i| self.start(i))
     }
 
+    /// Process id of node `i`, while it runs (inside a namespace lab, `ip
+    /// netns exec` has exec'ed heartbeatd in the same process).
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        self.children[i].as_ref().map(Child::id)
+    }
+
     /// Whether node `i`'s process is running.
     pub fn is_running(&mut self, i: usize) -> bool {
         matches!(
