@@ -126,10 +126,13 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Logs to stderr, and also to `logfile` when ha.cf names one; `debug` above
-/// 0 (or `RUST_LOG`) adds debug lines.
+/// Logs to stderr, to `logfile` when ha.cf names one, and to syslog when
+/// `logfacility` names a facility; `debug` above 0 (or `RUST_LOG`) adds
+/// debug lines.
 fn init_logging(config: &Config) -> anyhow::Result<()> {
-    use tracing_subscriber::fmt::writer::MakeWriterExt;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let default = if config.logging.debug > 0 {
         "debug"
     } else {
@@ -137,22 +140,48 @@ fn init_logging(config: &Config) -> anyhow::Result<()> {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(false);
-    match &config.logging.logfile {
+    let plain = || {
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_ansi(false)
+    };
+    let file = match &config.logging.logfile {
         Some(path) if path != std::path::Path::new("/dev/null") => {
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
                 .with_context(|| format!("cannot open logfile {}", path.display()))?;
-            builder
-                .with_writer(std::io::stderr.and(std::sync::Mutex::new(file)))
-                .init();
+            Some(plain().with_writer(std::sync::Mutex::new(file)))
         }
-        _ => builder.with_writer(std::io::stderr).init(),
+        _ => None,
+    };
+    let (syslog, syslog_error) = match config.logging.facility.as_deref() {
+        Some(facility) => match heartbeatd::syslog::Syslog::connect(facility) {
+            Ok(writer) => (
+                Some(plain().without_time().with_level(false).with_writer(writer)),
+                None,
+            ),
+            Err(e) => (
+                None,
+                Some(format!(
+                    "logfacility {facility}: {e}; not logging to syslog"
+                )),
+            ),
+        },
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(
+            plain()
+                .with_writer(std::io::stderr)
+                .and_then(file)
+                .and_then(syslog)
+                .with_filter(filter),
+        )
+        .init();
+    if let Some(e) = syslog_error {
+        tracing::warn!("{e}");
     }
     Ok(())
 }
