@@ -147,6 +147,9 @@ pub enum Command {
     },
     /// Stop every group, announce `Shutdone`, then report [`Event::ShutdownComplete`].
     Shutdown,
+    /// Use these keys from now on (`authkeys` re-read after SIGHUP): sign
+    /// with its active key, verify with whichever key a packet names.
+    ReplaceKeys(crate::wire::Keyring),
     /// A resource action requested by [`Engine::poll_action`] finished.
     ActionFinished {
         /// Group key.

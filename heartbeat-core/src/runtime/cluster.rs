@@ -174,6 +174,13 @@ impl Cluster {
         self.command(Command::Takeover(set))
     }
 
+    /// Signs with `keys`' active key and verifies with any of its keys from
+    /// now on (a key rotation: add the new key everywhere, then make it
+    /// active, then remove the old one).
+    pub fn replace_keys(&self, keys: crate::wire::Keyring) -> Result<(), Stopped> {
+        self.command(Command::ReplaceKeys(keys))
+    }
+
     /// Asks for a graceful shutdown without waiting for it.
     pub fn request_shutdown(&self) -> Result<(), Stopped> {
         self.command(Command::Shutdown)

@@ -313,14 +313,21 @@ impl Lab {
 
     /// Sends SIGTERM to node `i` (graceful shutdown) without waiting.
     pub fn terminate(&mut self, i: usize) {
-        if let Some(child) = &self.children[i] {
-            if let Ok(pid) = i32::try_from(child.id()) {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
+        self.signal(i, nix::sys::signal::Signal::SIGTERM);
+    }
+
+    /// Sends `signal` to node `i`'s process, if it runs.
+    pub fn signal(&self, i: usize, signal: nix::sys::signal::Signal) {
+        if let Some(pid) = self.pid(i).and_then(|p| i32::try_from(p).ok()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
         }
+    }
+
+    /// Replaces node `i`'s `authkeys` (mode 0600) with `text`.
+    pub fn write_authkeys(&self, i: usize, text: &str) -> io::Result<()> {
+        let path = self.node_dir(i).join("ha.d/authkeys");
+        fs::write(&path, text)?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
     }
 
     /// Waits up to `timeout` for node `i` to exit; its exit code if it did.
