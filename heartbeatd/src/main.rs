@@ -27,7 +27,8 @@ struct Args {
     #[arg(long, value_name = "DIR", default_value = "/etc/ha.d")]
     config_dir: PathBuf,
 
-    /// This node's name (default: `uname -n`, lower-cased).
+    /// This node's name (default: the first word of DIR/nodeinfo if that
+    /// file exists, else `uname -n`; lower-cased).
     #[arg(long, value_name = "NAME")]
     node_name: Option<String>,
 
@@ -82,7 +83,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let node = match args.node_name {
         Some(name) => name.to_ascii_lowercase(),
-        None => local_node_name()?,
+        None => match nodeinfo(&args.config_dir)? {
+            Some(name) => name,
+            None => local_node_name()?,
+        },
     };
     let config = match Config::load(&args.config_dir, &node) {
         Ok(config) => config,
@@ -194,6 +198,20 @@ fn group_id(group: &str) -> anyhow::Result<u32> {
     nix::unistd::Group::from_name(group)?
         .map(|g| g.gid.as_raw())
         .with_context(|| format!("no group named {group}"))
+}
+
+/// The node name in `DIR/nodeinfo`, as Heartbeat reads it (its first word,
+/// lower-cased), if the file exists.
+fn nodeinfo(config_dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let path = config_dir.join("nodeinfo");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => match text.split_whitespace().next() {
+            Some(name) => Ok(Some(name.to_ascii_lowercase())),
+            None => bail!("{} is empty: write the node name in it", path.display()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
 }
 
 /// The kernel's host name (`uname -n`), lower-cased.

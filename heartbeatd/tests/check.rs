@@ -197,3 +197,17 @@ fn the_daemon_refuses_to_start_on_a_bad_configuration() {
     assert!(stderr.contains(&format!("ha.cf:{line}:")), "{stderr}");
     assert!(!state.exists(), "nothing was started or written");
 }
+
+#[test]
+fn nodeinfo_names_the_node_when_no_option_does() {
+    let dir = SampleCopy::new(0o600);
+    std::fs::write(dir.0.join("nodeinfo"), "Node2\n").unwrap();
+    let out = heartbeatd(&["--config-dir", dir.0.to_str().unwrap(), "--check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("# effective configuration of node node2"));
+    let out = check(&dir.0, "node1");
+    assert!(
+        text(&out.stdout).contains("# effective configuration of node node1"),
+        "the option wins"
+    );
+}
