@@ -103,6 +103,20 @@ pub enum NodeState {
     Ping,
 }
 
+impl NodeState {
+    /// Linux-HA's word for the state (`init`, `up`, `active`, `dead`,
+    /// `ping`), as logs and `cl_status` print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Init => "init",
+            NodeState::Up => "up",
+            NodeState::Active => "active",
+            NodeState::Dead => "dead",
+            NodeState::Ping => "ping",
+        }
+    }
+}
+
 /// A link's state: one per (peer node, local medium).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LinkState {
