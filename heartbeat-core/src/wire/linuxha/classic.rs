@@ -43,7 +43,8 @@ pub(crate) fn parse_message(input: &[u8], depth: usize) -> Result<(HaMsg, &[u8])
             .unwrap_or(rest.len());
         let (line, after) = rest.split_at(len);
         if line == b"<<<" {
-            // Consume the line's own terminator, if any.
+            // Consume the line's own terminator (LF, CR LF or CR), if any.
+            let after = after.strip_prefix(b"\r").unwrap_or(after);
             let after = after.strip_prefix(b"\n").unwrap_or(after);
             return Ok((msg, after));
         }
