@@ -2,7 +2,7 @@
 //! field. Non-string fields prefix the name with `(T)`; binary values are
 //! base64; a newline in a string becomes 0x13; a nested message is its own
 //! classic text with newlines replaced by the symbol of its depth
-//! ([`NESTING_SYMBOLS`]). Over UDP a NUL byte follows `<<<\n`.
+//! (0x14…0x1F, then 0x0F…0x12). Over UDP a NUL byte follows `<<<\n`.
 //!
 //! The parser follows Linux-HA's: runs of CR/LF between lines are skipped,
 //! a line splits at its first `=`, the value runs to the next CR or LF.

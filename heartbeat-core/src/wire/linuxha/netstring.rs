@@ -1,6 +1,6 @@
 //! The netstring encoding (`###\n` ... `%%%\n`), one netstring per field:
 //! `<len>:(<T>)<name>=<value>,`. Binary values are raw; a nested message is a
-//! complete `###` block inside the value; lists are packed ([`super::list`]).
+//! complete `###` block inside the value; lists are packed as `<len>:<item>,` items.
 //! The authentication trailer that follows `%%%\n` at the top level is split
 //! off here and interpreted by [`super::auth`].
 
