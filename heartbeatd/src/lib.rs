@@ -14,6 +14,7 @@
 //!   integration tests).
 //! - [`scripts`]: resource scripts (`resource.d`, then `/etc/init.d`), run
 //!   without a shell and with a timeout; group start and stop order.
+//! - [`syslog`]: log lines to `/dev/log` for `logfacility`.
 
 pub mod control_socket;
 pub mod daemon;
@@ -22,3 +23,4 @@ pub mod identity;
 pub mod ipaddr;
 pub mod lab;
 pub mod scripts;
+pub mod syslog;

@@ -27,7 +27,8 @@ struct Args {
     #[arg(long, value_name = "DIR", default_value = "/etc/ha.d")]
     config_dir: PathBuf,
 
-    /// This node's name (default: `uname -n`, lower-cased).
+    /// This node's name (default: the first word of DIR/nodeinfo if that
+    /// file exists, else `uname -n`; lower-cased).
     #[arg(long, value_name = "NAME")]
     node_name: Option<String>,
 
@@ -82,7 +83,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let node = match args.node_name {
         Some(name) => name.to_ascii_lowercase(),
-        None => local_node_name()?,
+        None => match nodeinfo(&args.config_dir)? {
+            Some(name) => name,
+            None => local_node_name()?,
+        },
     };
     let config = match Config::load(&args.config_dir, &node) {
         Ok(config) => config,
@@ -126,10 +130,13 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Logs to stderr, and also to `logfile` when ha.cf names one; `debug` above
-/// 0 (or `RUST_LOG`) adds debug lines.
+/// Logs to stderr, to `logfile` when ha.cf names one, and to syslog when
+/// `logfacility` names a facility; `debug` above 0 (or `RUST_LOG`) adds
+/// debug lines.
 fn init_logging(config: &Config) -> anyhow::Result<()> {
-    use tracing_subscriber::fmt::writer::MakeWriterExt;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let default = if config.logging.debug > 0 {
         "debug"
     } else {
@@ -137,22 +144,48 @@ fn init_logging(config: &Config) -> anyhow::Result<()> {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(false);
-    match &config.logging.logfile {
+    let plain = || {
+        tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_ansi(false)
+    };
+    let file = match &config.logging.logfile {
         Some(path) if path != std::path::Path::new("/dev/null") => {
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
                 .with_context(|| format!("cannot open logfile {}", path.display()))?;
-            builder
-                .with_writer(std::io::stderr.and(std::sync::Mutex::new(file)))
-                .init();
+            Some(plain().with_writer(std::sync::Mutex::new(file)))
         }
-        _ => builder.with_writer(std::io::stderr).init(),
+        _ => None,
+    };
+    let (syslog, syslog_error) = match config.logging.facility.as_deref() {
+        Some(facility) => match heartbeatd::syslog::Syslog::connect(facility) {
+            Ok(writer) => (
+                Some(plain().without_time().with_level(false).with_writer(writer)),
+                None,
+            ),
+            Err(e) => (
+                None,
+                Some(format!(
+                    "logfacility {facility}: {e}; not logging to syslog"
+                )),
+            ),
+        },
+        None => (None, None),
+    };
+    tracing_subscriber::registry()
+        .with(
+            plain()
+                .with_writer(std::io::stderr)
+                .and_then(file)
+                .and_then(syslog)
+                .with_filter(filter),
+        )
+        .init();
+    if let Some(e) = syslog_error {
+        tracing::warn!("{e}");
     }
     Ok(())
 }
@@ -165,6 +198,20 @@ fn group_id(group: &str) -> anyhow::Result<u32> {
     nix::unistd::Group::from_name(group)?
         .map(|g| g.gid.as_raw())
         .with_context(|| format!("no group named {group}"))
+}
+
+/// The node name in `DIR/nodeinfo`, as Heartbeat reads it (its first word,
+/// lower-cased), if the file exists.
+fn nodeinfo(config_dir: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let path = config_dir.join("nodeinfo");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => match text.split_whitespace().next() {
+            Some(name) => Ok(Some(name.to_ascii_lowercase())),
+            None => bail!("{} is empty: write the node name in it", path.display()),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
 }
 
 /// The kernel's host name (`uname -n`), lower-cased.

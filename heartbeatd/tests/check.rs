@@ -170,3 +170,44 @@ fn bad_arguments_are_a_usage_error() {
     let out = heartbeatd(&["--no-such-flag"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_daemon_refuses_to_start_on_a_bad_configuration() {
+    let dir = SampleCopy::new(0o600);
+    dir.edit("ha.cf", |t| t.replace("keepalive 1", "keepalive banana"));
+    let ha_cf = std::fs::read_to_string(dir.0.join("ha.cf")).unwrap();
+    let line = ha_cf
+        .lines()
+        .position(|l| l.starts_with("keepalive "))
+        .unwrap()
+        + 1;
+    let state = dir.0.join("state");
+    let out = heartbeatd(&[
+        "--config-dir",
+        dir.0.to_str().unwrap(),
+        "--node-name",
+        "node1",
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--control-socket",
+        dir.0.join("control").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("ha.cf:{line}:")), "{stderr}");
+    assert!(!state.exists(), "nothing was started or written");
+}
+
+#[test]
+fn nodeinfo_names_the_node_when_no_option_does() {
+    let dir = SampleCopy::new(0o600);
+    std::fs::write(dir.0.join("nodeinfo"), "Node2\n").unwrap();
+    let out = heartbeatd(&["--config-dir", dir.0.to_str().unwrap(), "--check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("# effective configuration of node node2"));
+    let out = check(&dir.0, "node1");
+    assert!(
+        text(&out.stdout).contains("# effective configuration of node node1"),
+        "the option wins"
+    );
+}

@@ -166,3 +166,59 @@ fn a_node_with_the_wrong_key_is_rejected_and_counted() {
     let log = std::fs::read_to_string(lab.log_path(0)).unwrap();
     assert!(!log.contains("Link node2:lo up."), "{log}");
 }
+
+#[test]
+fn keys_rotate_with_sighup_and_nobody_dies() {
+    use nix::sys::signal::Signal::SIGHUP;
+    let mut lab = lab(LabSpec::new(2, KEEPALIVE_MS, DEADTIME_MS));
+    assert!(lab
+        .wait_for(PATIENCE, |l| all_active(l, 2).then_some(()))
+        .is_some());
+    wait_running_on(&mut lab, "web", 0);
+    let actions_before = lab.actions().len();
+    let steps = [
+        "auth 1\n1 sha256 lab-secret\n2 sha256 rotated-secret\n",
+        "auth 2\n1 sha256 lab-secret\n2 sha256 rotated-secret\n",
+        "auth 2\n2 sha256 rotated-secret\n",
+    ];
+    for step in steps {
+        for i in 0..2 {
+            lab.write_authkeys(i, step).unwrap();
+            lab.signal(i, SIGHUP);
+        }
+        std::thread::sleep(Duration::from_millis(2 * DEADTIME_MS));
+        assert!(all_active(&mut lab, 2), "after {step:?}");
+    }
+    // A node on the old key only is now rejected.
+    lab.write_authkeys(1, "auth 1\n1 sha256 lab-secret\n")
+        .unwrap();
+    lab.signal(1, SIGHUP);
+    let parted = lab.wait_for(PATIENCE, |l| {
+        let view = l.status(0).ok()?;
+        (view.node("node2")?.status == "dead").then_some(())
+    });
+    assert!(parted.is_some(), "node2 on a retired key is dead to node1");
+    // A directory that no longer validates is refused as a whole.
+    let keys = lab.node_dir(0).join("ha.d/authkeys");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
+    lab.signal(0, SIGHUP);
+    let refused = lab.wait_for(PATIENCE, |l| {
+        let log = std::fs::read_to_string(l.log_path(0)).ok()?;
+        log.contains("configuration refused").then_some(())
+    });
+    assert!(refused.is_some());
+    assert!(lab.is_running(0));
+    let log = std::fs::read_to_string(lab.log_path(0)).unwrap();
+    assert!(
+        log.contains("SIGHUP: authkeys re-read: 2 key(s), signing with index 2"),
+        "{log}"
+    );
+    assert!(
+        lab.actions()[actions_before..]
+            .iter()
+            .all(|a| a.node != "node1"),
+        "node1 never stopped web during the rotation: {:?}",
+        lab.actions()
+    );
+}

@@ -198,7 +198,7 @@ mod from_engine {
         NodeView {
             name: status.local_node.clone(),
             node_type: "normal".to_owned(),
-            status: state_word(status.local_state).to_owned(),
+            status: status.local_state.as_str().to_owned(),
             local: true,
             weight: 100,
             site: String::new(),
@@ -226,7 +226,7 @@ mod from_engine {
                 "normal"
             }
             .to_owned(),
-            status: state_word(peer.state).to_owned(),
+            status: peer.state.as_str().to_owned(),
             local: false,
             weight: 100,
             site: String::new(),
@@ -331,17 +331,6 @@ mod from_engine {
 
     fn millis(d: Duration) -> u64 {
         u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Linux-HA's word for a node state.
-    pub(crate) fn state_word(state: NodeState) -> &'static str {
-        match state {
-            NodeState::Init => "init",
-            NodeState::Up => "up",
-            NodeState::Active => "active",
-            NodeState::Dead => "dead",
-            NodeState::Ping => "ping",
-        }
     }
 
     /// Linux-HA's `rscstatus` word for this node. Heartbeat tracks what

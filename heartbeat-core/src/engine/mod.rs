@@ -103,6 +103,20 @@ pub enum NodeState {
     Ping,
 }
 
+impl NodeState {
+    /// Linux-HA's word for the state (`init`, `up`, `active`, `dead`,
+    /// `ping`), as logs and `cl_status` print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Init => "init",
+            NodeState::Up => "up",
+            NodeState::Active => "active",
+            NodeState::Dead => "dead",
+            NodeState::Ping => "ping",
+        }
+    }
+}
+
 /// A link's state: one per (peer node, local medium).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LinkState {
@@ -147,6 +161,9 @@ pub enum Command {
     },
     /// Stop every group, announce `Shutdone`, then report [`Event::ShutdownComplete`].
     Shutdown,
+    /// Use these keys from now on (`authkeys` re-read after SIGHUP): sign
+    /// with its active key, verify with whichever key a packet names.
+    ReplaceKeys(crate::wire::Keyring),
     /// A resource action requested by [`Engine::poll_action`] finished.
     ActionFinished {
         /// Group key.

@@ -175,6 +175,7 @@ impl Engine {
             Command::ActionFinished { group, kind, ok } => {
                 self.resources.on_action_finished(now, &group, kind, ok)
             }
+            Command::ReplaceKeys(keys) => self.config.keys = keys,
         }
     }
 

@@ -95,6 +95,35 @@ impl<R: ActionRunner> ClusterBuilder<R> {
 ///
 /// Dropping the handle stops the node abruptly, like a crash; call
 /// [`Cluster::shutdown`] to hand the groups over first.
+///
+/// ```
+/// use heartbeat_core::config::Config;
+/// use heartbeat_core::engine::{Event, Identity, NodeState};
+/// use heartbeat_core::runtime::{memory::MemoryHub, Cluster};
+/// use heartbeat_core::wire::NodeUuid;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let ha_cf = "keepalive 50ms\ndeadtime 1\ninitdead 1\nbcast eth0\nnode a b\n";
+/// let authkeys = "auth 1\n1 sha256 doc-example\n";
+/// let hub = MemoryHub::new(1); // an in-process network; real nodes use runtime::net
+/// let start = |name: &str, n: u8| {
+///     let config = Config::from_texts(ha_cf, authkeys, "", name).unwrap();
+///     let identity = Identity { uuid: NodeUuid([n; 16]), generation: 1 };
+///     Cluster::builder(config, identity).start_with_transport(hub.attach(name))
+/// };
+/// let a = start("a", 1);
+/// let b = start("b", 2);
+/// let mut events = b.subscribe();
+/// while let Ok(event) = events.recv().await {
+///     if event == (Event::NodeState { node: "a".into(), state: NodeState::Active }) {
+///         break;
+///     }
+/// }
+/// assert_eq!(b.status().node("a").unwrap().state, NodeState::Active);
+/// a.shutdown().await;
+/// # }
+/// ```
 pub struct Cluster {
     inputs: mpsc::UnboundedSender<Input>,
     status: watch::Receiver<Arc<ClusterStatus>>,
@@ -143,6 +172,13 @@ impl Cluster {
     /// Takes the groups of `set` from a peer (`hb_takeover`).
     pub fn takeover(&self, set: Holdings) -> Result<(), Stopped> {
         self.command(Command::Takeover(set))
+    }
+
+    /// Signs with `keys`' active key and verifies with any of its keys from
+    /// now on (a key rotation: add the new key everywhere, then make it
+    /// active, then remove the old one).
+    pub fn replace_keys(&self, keys: crate::wire::Keyring) -> Result<(), Stopped> {
+        self.command(Command::ReplaceKeys(keys))
     }
 
     /// Asks for a graceful shutdown without waiting for it.

@@ -4,11 +4,14 @@
 //!   independent of any byte layout.
 //! - [`auth`]: authentication methods and keys from `authkeys` ([`Keyring`]).
 //! - [`native`]: the native fixed layout (see `heartbeat-core/WIRE.md`).
+//! - [`linuxha`]: Linux-HA Heartbeat 3.0.6's `ha_msg` dialect (netstring and
+//!   classic encodings, `crc`/`md5`/`sha1` tokens), for mixed clusters.
 //! - [`error`]: why a datagram was rejected ([`DecodeError`]) or could not be
 //!   built ([`EncodeError`]).
 
 pub mod auth;
 pub mod error;
+pub mod linuxha;
 pub mod message;
 pub mod native;
 

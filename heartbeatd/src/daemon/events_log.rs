@@ -28,7 +28,7 @@ pub fn log_event(event: &Event) {
             tracing::warn!("node {node}: is dead")
         }
         Event::NodeState { node, state } => {
-            tracing::info!("Status update for node {node}: status {}", word(*state))
+            tracing::info!("Status update for node {node}: status {}", state.as_str())
         }
         Event::LinkState {
             node,
@@ -60,15 +60,5 @@ pub fn log_event(event: &Event) {
         Event::GroupReleased { group } => tracing::info!("Resource group {group} released"),
         Event::ShutdownComplete => tracing::info!("Heartbeat shutdown complete."),
         other => tracing::info!("{other:?}"),
-    }
-}
-
-fn word(state: NodeState) -> &'static str {
-    match state {
-        NodeState::Init => "init",
-        NodeState::Up => "up",
-        NodeState::Active => "active",
-        NodeState::Dead => "dead",
-        NodeState::Ping => "ping",
     }
 }

@@ -5,6 +5,7 @@ mod actions;
 mod events_log;
 mod handler;
 mod notify;
+mod reload;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,7 +44,8 @@ pub struct DaemonPaths {
 }
 
 /// Runs the node until SIGTERM/SIGINT (graceful: groups released, peers told)
-/// or a shutdown request on the control socket.
+/// or a shutdown request on the control socket. SIGHUP re-reads the
+/// configuration directory (see `reload`).
 pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
     let identity =
         identity::load_and_advance(&paths.state_dir).context("cannot load the node identity")?;
@@ -90,13 +92,14 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
+    let mut running = (*config).clone();
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => tracing::warn!(
-                "SIGHUP: configuration reload is not supported yet; restart to apply changes"
-            ),
+            _ = hup.recv() => {
+                running = reload::reload(&paths.config_dir, &running, &cluster);
+            }
             () = cluster.stopped() => {
                 serving.abort();
                 return Ok(());

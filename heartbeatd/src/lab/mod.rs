@@ -1,7 +1,9 @@
-//! A cluster of real heartbeatd processes on loopback, for the demo and the
-//! integration tests: each node gets its own configuration directory, state
-//! directory, control socket and UDP port under one temporary directory, and
-//! `ucast lo 127.0.0.1:PORT` media to every peer. The resource script
+//! A cluster of real heartbeatd processes, for the demo and the integration
+//! tests: each node gets its own configuration directory, state directory and
+//! control socket under one temporary directory. On [`Topology::Loopback`]
+//! every node has its own UDP port and `ucast lo 127.0.0.1:PORT` media to
+//! every peer; on [`Topology::Namespaces`] (root only) every node runs in a
+//! network namespace of its own with real `ethK` links. The resource script
 //! `lab-logger` appends `<unix time in ns> <node> <group> <start|stop>` to
 //! `actions.log`, which is how tests and the demo time failovers.
 
@@ -14,6 +16,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use heartbeat_core::control::client::{call, ClientError};
 use heartbeat_core::control::{Request, Response, StatusView};
+
+mod topology;
+
+pub use topology::{MediumKind, Namespaces, Topology};
 
 /// The shape of a lab cluster.
 #[derive(Clone, Debug)]
@@ -33,6 +39,11 @@ pub struct LabSpec {
     /// The authkeys secret of each node (all equal unless a test wants a
     /// node with a wrong key).
     pub secrets: Vec<String>,
+    /// Where the nodes live.
+    pub topology: Topology,
+    /// A floating address (`IPaddr` resource, e.g. `10.213.10.100/24/eth0`)
+    /// started before `lab-logger` in the first group.
+    pub floating_ip: Option<String>,
 }
 
 impl LabSpec {
@@ -47,6 +58,8 @@ impl LabSpec {
             auto_failback: "on".into(),
             groups: vec![(0, "web".into())],
             secrets: vec!["lab-secret".into(); nodes],
+            topology: Topology::Loopback,
+            floating_ip: None,
         }
     }
 }
@@ -72,6 +85,7 @@ pub struct Lab {
     root: PathBuf,
     ports: Vec<u16>,
     children: Vec<Option<Child>>,
+    namespaces: Option<Namespaces>,
 }
 
 /// Name of node `i` (0-based): `node1`, `node2`, …
@@ -92,8 +106,15 @@ impl Lab {
                 .unwrap_or(0)
         ));
         fs::create_dir_all(&root)?;
-        let ports = free_ports(spec.nodes)?;
+        let (ports, namespaces) = match spec.topology {
+            Topology::Loopback => (free_ports(spec.nodes)?, None),
+            Topology::Namespaces { links, .. } => (
+                vec![694; spec.nodes],
+                Some(Namespaces::create(spec.nodes, links)?),
+            ),
+        };
         let lab = Lab {
+            namespaces,
             children: (0..spec.nodes).map(|_| None).collect(),
             spec,
             binary: binary.to_path_buf(),
@@ -143,9 +164,7 @@ impl Lab {
             s.auto_failback,
             name = node_name(i),
         );
-        for j in (0..s.nodes).filter(|&j| j != i) {
-            ha_cf.push_str(&format!("ucast lo 127.0.0.1:{}\n", self.ports[j]));
-        }
+        ha_cf.push_str(&self.media_lines(i));
         let names: Vec<String> = (0..s.nodes).map(node_name).collect();
         ha_cf.push_str(&format!("node {}\n", names.join(" ")));
         fs::write(ha_d.join("ha.cf"), ha_cf)?;
@@ -155,7 +174,14 @@ impl Lab {
         let haresources: String = s
             .groups
             .iter()
-            .map(|(pref, g)| format!("{} lab-logger::{g}\n", node_name(*pref)))
+            .enumerate()
+            .map(|(n, (pref, g))| {
+                let ip = match (&s.floating_ip, n) {
+                    (Some(ip), 0) => format!(" IPaddr::{ip}"),
+                    _ => String::new(),
+                };
+                format!("{}{ip} lab-logger::{g}\n", node_name(*pref))
+            })
             .collect();
         fs::write(ha_d.join("haresources"), haresources)?;
         let script = ha_d.join("resource.d/lab-logger");
@@ -178,6 +204,39 @@ impl Lab {
         fs::set_permissions(&script, fs::Permissions::from_mode(0o755))
     }
 
+    /// The `ha.cf` media lines of node `i`.
+    fn media_lines(&self, i: usize) -> String {
+        let peers = (0..self.spec.nodes).filter(|&j| j != i);
+        match self.spec.topology {
+            Topology::Loopback => peers
+                .map(|j| format!("ucast lo 127.0.0.1:{}\n", self.ports[j]))
+                .collect(),
+            Topology::Namespaces { links, medium } => (0..links)
+                .map(|k| match medium {
+                    MediumKind::Bcast => format!("bcast eth{k}\n"),
+                    MediumKind::Mcast => format!("mcast eth{k} 239.77.0.{} 694 1 0\n", k + 1),
+                    MediumKind::Ucast => peers
+                        .clone()
+                        .map(|j| format!("ucast eth{k} {}\n", Namespaces::address(j, k)))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The namespaces, on a [`Topology::Namespaces`] lab.
+    pub fn namespaces(&self) -> Option<&Namespaces> {
+        self.namespaces.as_ref()
+    }
+
+    /// Sets node `i`'s link `k` up or down (namespace topology only).
+    pub fn set_link(&self, i: usize, k: usize, up: bool) -> io::Result<()> {
+        match &self.namespaces {
+            Some(ns) => ns.set_link(i, k, up),
+            None => Err(io::Error::other("links can be cut only in a namespace lab")),
+        }
+    }
+
     /// The shared log of resource script calls.
     pub fn actions_log(&self) -> PathBuf {
         self.root.join("actions.log")
@@ -190,7 +249,15 @@ impl Lab {
             .create(true)
             .append(true)
             .open(self.log_path(i))?;
-        let child = Command::new(&self.binary)
+        let mut command = match &self.namespaces {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", &ns.node(i)]).arg(&self.binary);
+                c
+            }
+            None => Command::new(&self.binary),
+        };
+        let child = command
             .arg("--config-dir")
             .arg(dir.join("ha.d"))
             .args(["--node-name", &node_name(i)])
@@ -210,6 +277,12 @@ impl Lab {
     /// Starts every node.
     pub fn start_all(&mut self) -> io::Result<()> {
         (0..self.spec.nodes).try_for_each(|i| self.start(i))
+    }
+
+    /// Process id of node `i`, while it runs (inside a namespace lab, `ip
+    /// netns exec` has exec'ed heartbeatd in the same process).
+    pub fn pid(&self, i: usize) -> Option<u32> {
+        self.children[i].as_ref().map(Child::id)
     }
 
     /// Whether node `i`'s process is running.
@@ -240,14 +313,21 @@ impl Lab {
 
     /// Sends SIGTERM to node `i` (graceful shutdown) without waiting.
     pub fn terminate(&mut self, i: usize) {
-        if let Some(child) = &self.children[i] {
-            if let Ok(pid) = i32::try_from(child.id()) {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
+        self.signal(i, nix::sys::signal::Signal::SIGTERM);
+    }
+
+    /// Sends `signal` to node `i`'s process, if it runs.
+    pub fn signal(&self, i: usize, signal: nix::sys::signal::Signal) {
+        if let Some(pid) = self.pid(i).and_then(|p| i32::try_from(p).ok()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
         }
+    }
+
+    /// Replaces node `i`'s `authkeys` (mode 0600) with `text`.
+    pub fn write_authkeys(&self, i: usize, text: &str) -> io::Result<()> {
+        let path = self.node_dir(i).join("ha.d/authkeys");
+        fs::write(&path, text)?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
     }
 
     /// Waits up to `timeout` for node `i` to exit; its exit code if it did.

@@ -1,0 +1,164 @@
+//! Real heartbeatd processes, each in a network namespace of its own with
+//! real links (root only; skipped with a printed reason otherwise): bcast on
+//! two links, mcast, ucast, a link cut, both links cut, and a floating
+//! address that moves with the group.
+
+use std::process::Command;
+use std::time::Duration;
+
+use heartbeatd::lab::{node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn netns_lab(links: usize, medium: MediumKind, floating_ip: Option<&str>) -> Option<Lab> {
+    if !nix::unistd::geteuid().is_root() {
+        println!("skipped: network namespaces need root");
+        return None;
+    }
+    let mut spec = LabSpec::new(2, 100, 1000);
+    spec.topology = Topology::Namespaces { links, medium };
+    spec.floating_ip = floating_ip.map(str::to_owned);
+    let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    lab.start_all().expect("start");
+    Some(lab)
+}
+
+/// Waits until node `from` sees node `to` with `status` and the given link
+/// states (in link order).
+fn wait_view(lab: &mut Lab, from: usize, to: usize, status: &str, links: &[&str]) {
+    let seen = lab.wait_for(PATIENCE, |l| {
+        let view = l.status(from).ok()?;
+        let node = view.node(&node_name(to))?.clone();
+        let states: Vec<&str> = node.links.iter().map(|l| l.status.as_str()).collect();
+        (node.status == status && states == links).then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "{} should see {} {status} with links {links:?}; sees {:?}",
+        node_name(from),
+        node_name(to),
+        lab.status(from)
+            .ok()
+            .and_then(|v| v.node(&node_name(to)).cloned())
+    );
+}
+
+fn wait_running_on(lab: &mut Lab, node: usize) {
+    let found = lab.wait_for(PATIENCE, |l| {
+        (l.running("web") == [node_name(node)]).then_some(())
+    });
+    assert!(
+        found.is_some(),
+        "web should run on {}: {:?}",
+        node_name(node),
+        lab.actions()
+    );
+}
+
+#[test]
+fn bcast_on_two_links_one_cut_link_then_both() {
+    let Some(mut lab) = netns_lab(2, MediumKind::Bcast, None) else {
+        return;
+    };
+    wait_view(&mut lab, 1, 0, "active", &["up", "up"]);
+    wait_view(&mut lab, 0, 1, "active", &["up", "up"]);
+    wait_running_on(&mut lab, 0);
+
+    lab.set_link(0, 1, false).unwrap();
+    wait_view(&mut lab, 1, 0, "active", &["up", "dead"]);
+    std::thread::sleep(Duration::from_millis(2000));
+    assert_eq!(
+        lab.status(1).unwrap().node("node1").unwrap().status,
+        "active"
+    );
+    assert_eq!(lab.running("web"), ["node1"], "one dead link moves nothing");
+
+    lab.set_link(0, 0, false).unwrap();
+    wait_view(&mut lab, 1, 0, "dead", &["dead", "dead"]);
+    let took_over = lab.wait_for(PATIENCE, |l| {
+        l.actions()
+            .into_iter()
+            .find(|a| a.node == "node2" && a.verb == "start")
+    });
+    assert!(
+        took_over.is_some(),
+        "node2 takes web over: {:?}",
+        lab.actions()
+    );
+}
+
+#[test]
+fn mcast_cluster_forms_and_fails_over() {
+    let Some(mut lab) = netns_lab(1, MediumKind::Mcast, None) else {
+        return;
+    };
+    wait_view(&mut lab, 1, 0, "active", &["up"]);
+    wait_running_on(&mut lab, 0);
+    lab.kill9(0);
+    wait_running_on(&mut lab, 1);
+}
+
+#[test]
+fn ucast_on_two_links_forms_a_cluster() {
+    let Some(mut lab) = netns_lab(2, MediumKind::Ucast, None) else {
+        return;
+    };
+    wait_view(&mut lab, 0, 1, "active", &["up", "up"]);
+    wait_view(&mut lab, 1, 0, "active", &["up", "up"]);
+    wait_running_on(&mut lab, 0);
+    lab.set_link(1, 0, false).unwrap();
+    wait_view(&mut lab, 0, 1, "active", &["dead", "up"]);
+}
+
+/// The MAC address that answers ARP for `addr` on the switch's link 0.
+fn who_has(lab: &Lab, addr: &str) -> Option<String> {
+    let ns = lab.namespaces()?;
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.switch(),
+            "arping",
+            "-c",
+            "1",
+            "-w",
+            "2",
+            "-I",
+            "br0",
+            addr,
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    let start = text.find('[')? + 1;
+    let end = text[start..].find(']')? + start;
+    Some(text[start..end].to_owned())
+}
+
+#[test]
+fn floating_address_answers_from_the_survivor_after_failover() {
+    if Command::new("arping").arg("-V").output().is_err() {
+        println!("skipped: arping (iputils-arping) is not installed");
+        return;
+    }
+    let Some(mut lab) = netns_lab(1, MediumKind::Bcast, Some("10.213.10.100/24/eth0")) else {
+        return;
+    };
+    wait_running_on(&mut lab, 0);
+    let ns: &Namespaces = lab.namespaces().unwrap();
+    let (mac1, mac2) = (ns.mac(0, 0).unwrap(), ns.mac(1, 0).unwrap());
+    assert_eq!(who_has(&lab, "10.213.10.100"), Some(mac1));
+
+    lab.kill9(0);
+    wait_running_on(&mut lab, 1);
+    // node1's namespace still holds the address (kill -9 ran no stop), as
+    // a crashed host would until it reboots; cut it off like a dead host.
+    lab.set_link(0, 0, false).unwrap();
+    let answered = lab.wait_for(PATIENCE, |l| {
+        (who_has(l, "10.213.10.100").as_deref() == Some(mac2.as_str())).then_some(())
+    });
+    assert!(
+        answered.is_some(),
+        "10.213.10.100 should answer from node2 ({mac2})"
+    );
+}
