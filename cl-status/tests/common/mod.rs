@@ -20,6 +20,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod reference;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,175 @@
+//! Golden tests on the reference's own topology: two heartbeatd nodes, each
+//! in a network namespace, `bcast eth0` + `bcast eth1` (root only; skipped
+//! with a printed reason otherwise). The expectations are the reference
+//! capture itself, sections 1, 1b, 2, 4, 5 and 6, adapted only by the rules
+//! of `common::reference` (no ping node, no API clients, the lab's version
+//! and paths).
+
+mod common;
+
+use std::fs;
+use std::time::Duration;
+
+use common::reference::{adapt, section, REFERENCE_VERSION};
+use common::{check_cases, cl_status, heartbeatd_binary, reference_ha_cf, settle, Case};
+use heartbeatd::lab::{node_name, Lab, LabSpec, MediumKind, Topology};
+
+const PATIENCE: Duration = Duration::from_secs(40);
+
+fn netns_lab() -> Option<Lab> {
+    if !nix::unistd::geteuid().is_root() {
+        println!("skipped: network namespaces need root");
+        return None;
+    }
+    let mut spec = LabSpec::new(2, 1000, 5000);
+    spec.topology = Topology::Namespaces {
+        links: 2,
+        medium: MediumKind::Bcast,
+    };
+    let mut lab = match Lab::create(spec, heartbeatd_binary()) {
+        Ok(lab) => lab,
+        Err(e) => {
+            println!("skipped: cannot build the namespace lab: {e}");
+            return None;
+        }
+    };
+    for i in 0..2 {
+        let ha_cf = lab.node_dir(i).join("ha.d/ha.cf");
+        let mut text = fs::read_to_string(&ha_cf).expect("read ha.cf");
+        text.push_str(&reference_ha_cf(&lab.node_dir(i)));
+        fs::write(&ha_cf, text).expect("write ha.cf");
+    }
+    lab.start_all().expect("start");
+    Some(lab)
+}
+
+/// Node `from`'s view of node `to`: its status and its links' states.
+fn view(lab: &Lab, from: usize, to: usize) -> Option<(String, Vec<String>)> {
+    let status = lab.status(from).ok()?;
+    let node = status.node(&node_name(to))?;
+    let links = node.links.iter().map(|l| l.status.clone()).collect();
+    Some((node.status.clone(), links))
+}
+
+fn wait_view(lab: &mut Lab, from: usize, to: usize, status: &str, links: &[&str]) {
+    let seen = lab.wait_for(PATIENCE, |l| {
+        let (s, ls) = view(l, from, to)?;
+        let quiet = l.status(from).ok()?.resources != "transition";
+        (s == status && ls == links && quiet).then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "{} should see {} {status} {links:?}; sees {:?}",
+        node_name(from),
+        node_name(to),
+        view(lab, from, to)
+    );
+}
+
+/// A case whose expectation differs from the reference on purpose: (node,
+/// arguments, stdout, exit code).
+type Override = (usize, &'static str, &'static str, i32);
+
+/// Section 4 seen from node2, whose eth1 is down: heartbeatd times out the
+/// local node's own links too (its packets stop coming back), where
+/// Heartbeat 3.0.6 never times them out and kept saying `up` for the
+/// downed interface (README, cl-status differences).
+const OWN_LINK_TIMES_OUT: &[Override] = &[
+    (1, "hblinkstatus node2 eth1", "dead\n", 1),
+    (1, "listhblinks -v node2", "\teth1\tdead\n\teth0\tup\n", 0),
+    (
+        1,
+        "hbstatus -v",
+        "version:\t{hbversion}\nmanaged by:\t\"haresources\"\n\
+         \nnode2\tactive\t(nodetype: normal)\n\teth1\tdead\n\teth0\tup\n\
+         \nnode1\tactive\t(nodetype: normal)\n\teth1\tdead\n\teth0\tup\n",
+        0,
+    ),
+];
+
+/// Section 5: right after node2's death Heartbeat still showed its links
+/// `up` (its link timers ran a moment behind the node's; the same
+/// section's later `hbstatus -v` shows them dead). The test waits until the
+/// links are dead too, so the earlier answers are the later state.
+const LINKS_DEAD_TOO: &[Override] = &[
+    (0, "hblinkstatus node2 eth0", "dead\n", 1),
+    (0, "hblinkstatus node2 eth1", "dead\n", 1),
+    (
+        0,
+        "listnodes -v",
+        "\nnode2\tdead\t(nodetype: normal)\n\teth1\tdead\n\teth0\tdead\n\
+         \nnode1\tactive\t(nodetype: normal)\n\teth1\tup\n\teth0\tup\n",
+        0,
+    ),
+];
+
+fn check(lab: &Lab, numbers: &[&str], overrides: &[Override]) {
+    let hbversion = lab.status(0).unwrap().parameters["hbversion"].clone();
+    let substitute = |node: usize, text: &str| {
+        text.replace(REFERENCE_VERSION, &hbversion).replace(
+            "/var/log/ha-",
+            &format!("{}/ha-", lab.node_dir(node).display()),
+        )
+    };
+    let cases: Vec<Case> = numbers
+        .iter()
+        .flat_map(|n| section(n))
+        .filter_map(|c| adapt(&c, &substitute))
+        .map(|mut c| {
+            let args = c.args.join(" ");
+            if let Some((_, _, stdout, code)) = overrides
+                .iter()
+                .find(|(node, a, _, _)| *node == c.node && *a == args)
+            {
+                c.stdout = stdout.replace("{hbversion}", &hbversion);
+                c.code = *code;
+            }
+            c
+        })
+        .collect();
+    let mismatches = check_cases(
+        &cases,
+        cl_status(),
+        |i| lab.control_socket(i),
+        |i| Some(node_name(i)),
+    );
+    assert!(
+        mismatches.is_empty(),
+        "sections {numbers:?}: {} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+#[test]
+fn two_links_healthy_cut_link_dead_node_stopped_node() {
+    let Some(mut lab) = netns_lab() else {
+        return;
+    };
+    settle(&mut lab, 2, "web", "node1");
+    wait_view(&mut lab, 0, 1, "active", &["up", "up"]);
+    wait_view(&mut lab, 1, 0, "active", &["up", "up"]);
+    check(&lab, &["1.", "1b.", "2."], &[]);
+
+    // 4. node2's eth1 down.
+    lab.set_link(1, 1, false).unwrap();
+    wait_view(&mut lab, 0, 1, "active", &["up", "dead"]);
+    wait_view(&mut lab, 1, 0, "active", &["up", "dead"]);
+    check(&lab, &["4."], OWN_LINK_TIMES_OUT);
+    lab.set_link(1, 1, true).unwrap();
+    wait_view(&mut lab, 0, 1, "active", &["up", "up"]);
+
+    // 5. node2 killed; Heartbeat's links died a moment after the node (the
+    // capture caught both moments); wait for both.
+    lab.kill9(1);
+    wait_view(&mut lab, 0, 1, "dead", &["dead", "dead"]);
+    check(&lab, &["5."], LINKS_DEAD_TOO);
+
+    // 6. node2 restarted, then stopped gracefully.
+    lab.start(1).unwrap();
+    wait_view(&mut lab, 0, 1, "active", &["up", "up"]);
+    lab.terminate(1);
+    assert!(lab.wait_exit(1, PATIENCE).is_some(), "node2 did not stop");
+    wait_view(&mut lab, 0, 1, "dead", &["dead", "dead"]);
+    check(&lab, &["6."], &[]);
+}
