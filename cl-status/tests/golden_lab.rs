@@ -80,3 +80,38 @@ fn peer_killed() {
     let mismatches = check_cases(&cases, cl_status(), socket, |i| Some(node_name(i)));
     assert_none(mismatches);
 }
+
+#[test]
+fn rscstatus_says_transition_while_a_resource_script_runs() {
+    use heartbeatd::lab::{Lab, LabSpec};
+    let mut lab = Lab::create(LabSpec::new(2, 200, 2000), common::heartbeatd_binary()).unwrap();
+    // node1's start action takes 3 s.
+    let script = lab.node_dir(0).join("ha.d/resource.d/lab-logger");
+    let text = std::fs::read_to_string(&script).unwrap();
+    let slow = text.replacen('\n', "\n[ \"$2\" = start ] && sleep 3\n", 1);
+    std::fs::write(&script, slow).unwrap();
+    lab.start_all().unwrap();
+    let socket = lab.control_socket(0);
+    let rscstatus = || {
+        let (out, _) = common::run(cl_status(), &socket, &["rscstatus"]);
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.status.code(),
+        )
+    };
+    let seen = lab.wait_for(Duration::from_secs(20), |_| {
+        (rscstatus() == ("transition\n".to_owned(), Some(0))).then_some(())
+    });
+    assert!(seen.is_some(), "never in transition: {:?}", lab.status(0));
+    let (out, _) = common::run(cl_status(), &socket, &["rscstatus", "-m"]);
+    let sentence = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        sentence == "This node is holding transition resources.\n"
+            || sentence == "This node is holding local resources.\n",
+        "{sentence}"
+    );
+    let done = lab.wait_for(Duration::from_secs(20), |_| {
+        (rscstatus() == ("local\n".to_owned(), Some(0))).then_some(())
+    });
+    assert!(done.is_some(), "never local: {:?}", lab.status(0));
+}
