@@ -20,6 +20,7 @@
 //! - `links`: link states per (node, medium).
 //! - `delivery`: sequence numbers, history ring, gap detection,
 //!   retransmission requests, acks (module doc says what is sequenced).
+//! - `freshness`: which ownership announcements of a peer are news.
 //! - `lifeguard`: local stall detection.
 //! - `inbound.rs` / `outbound.rs` / `reactions.rs`: the glue that turns
 //!   packets and state changes into the outputs and calls the resource layer.
@@ -27,6 +28,7 @@
 //! - `rng`: the seeded generator behind every random choice.
 
 mod delivery;
+mod freshness;
 mod inbound;
 mod lifeguard;
 mod links;
@@ -333,9 +335,12 @@ pub struct Engine {
     links: LinkTable,
     history: SenderHistory,
     trackers: Vec<ReceiverTracker>,
-    /// Per peer: new messages that arrived while it was considered dead,
-    /// delivered when it is alive again (dropped if it restarts instead).
-    held: Vec<Vec<crate::wire::Message>>,
+    /// Per peer: new messages (with their sequence numbers) that arrived
+    /// while it was considered dead, delivered when it is alive again
+    /// (dropped if it restarts instead).
+    held: Vec<Vec<(u64, crate::wire::Message)>>,
+    /// Per peer: freshness of its ownership announcements.
+    freshness: Vec<freshness::Freshness>,
     lifeguard: Lifeguard,
     resources: Resources,
     transmits: VecDeque<Transmit>,
@@ -367,6 +372,7 @@ impl Engine {
             &config.nodes,
             &config.groups,
             config.auto_failback,
+            &config.timing,
         );
         let media = config
             .media
@@ -382,6 +388,7 @@ impl Engine {
             history: SenderHistory::new(peers.len(), config.max_rexmit_delay),
             trackers: peers.iter().map(|_| ReceiverTracker::new()).collect(),
             held: vec![Vec::new(); peers.len()],
+            freshness: vec![freshness::Freshness::default(); peers.len()],
             lifeguard: Lifeguard::new(config.timing.keepalive, config.timing.deadtime),
             resources,
             transmits: VecDeque::new(),

@@ -74,6 +74,20 @@ impl Engine {
         Ok(())
     }
 
+    /// Send an ownership announcement: unsequenced, its `seq` our highest
+    /// sequenced number so far (see the delivery module doc). Nothing once
+    /// we departed.
+    pub(super) fn send_announcement(&mut self, dest: Option<String>, message: Message) {
+        if self.departed {
+            return;
+        }
+        let packet = self.packet(self.history.highest_sent(), dest, message);
+        match native::encode(&packet, &self.config.keys) {
+            Ok(bytes) => self.transmit(bytes),
+            Err(e) => self.send_failed(e.into()),
+        }
+    }
+
     /// Send an unsequenced control message to peer `to`.
     pub(super) fn send_control(&mut self, to: &str, message: Message) {
         let packet = self.packet(0, Some(to.to_owned()), message);

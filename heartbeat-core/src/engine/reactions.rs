@@ -84,8 +84,8 @@ impl Engine {
                 if comm_up {
                     self.resources.peer_joined(now, &node);
                 }
-                for message in std::mem::take(&mut self.held[peer]) {
-                    self.deliver(now, peer, message);
+                for (seq, message) in std::mem::take(&mut self.held[peer]) {
+                    self.deliver(now, peer, seq, message);
                 }
             }
             Change::Died { peer, departed } => {
@@ -132,6 +132,9 @@ impl Engine {
             let local = self.config.local_node.clone();
             self.resources.on_message(now, &local, &message);
             return;
+        }
+        if matches!(message, Message::Ownership(_)) {
+            return self.send_announcement(dest, message);
         }
         if let Err(e) = self.send_sequenced(now, dest, message) {
             self.send_failed(e);

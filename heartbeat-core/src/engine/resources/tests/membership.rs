@@ -2,7 +2,8 @@
 
 use super::harness::{n, secs, Cluster};
 use crate::config::AutoFailback;
-use crate::engine::resources::{LocalState, SETTLE};
+use super::harness::SETTLE;
+use crate::engine::resources::LocalState;
 use crate::engine::Event;
 
 fn released(c: &Cluster, node: usize, group: &str) -> usize {
