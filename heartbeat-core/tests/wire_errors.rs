@@ -388,7 +388,9 @@ fn ownership(holds: Vec<GroupHold>) -> Message {
 #[test]
 fn ownership_layout_is_two_bits_per_group_high_bits_first() {
     use GroupHold::*;
-    let bytes = encoded(&sample_packet(ownership(vec![Held, Free, Unmanaged, Held, Held])));
+    let bytes = encoded(&sample_packet(ownership(vec![
+        Held, Free, Unmanaged, Held, Held,
+    ])));
     let body = &bytes[native::HEADER_LEN + BODY_AT..];
     assert_eq!(&body[..8], &7u64.to_be_bytes());
     assert_eq!(&body[8..12], &0xdead_beefu32.to_be_bytes());
@@ -396,7 +398,11 @@ fn ownership_layout_is_two_bits_per_group_high_bits_first() {
     assert_eq!(&body[14..16], &5u16.to_be_bytes());
     assert_eq!(body[16], 0b01_00_10_01);
     assert_eq!(body[17], 0b01_00_00_00);
-    assert_eq!(body.len(), 18 + 1 + METHOD.tag_len(), "body, key index, tag");
+    assert_eq!(
+        body.len(),
+        18 + 1 + METHOD.tag_len(),
+        "body, key index, tag"
+    );
 }
 
 #[test]

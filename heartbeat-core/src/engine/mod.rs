@@ -352,6 +352,9 @@ pub struct Engine {
     departed: bool,
     media: Vec<snapshot::MediumInfo>,
     counters: snapshot::Counters,
+    /// [`Engine::next_timer`] as of the end of the last input (inputs are
+    /// the only way the engine changes, so this is exact).
+    deadline: Option<Instant>,
 }
 
 impl Engine {
@@ -400,6 +403,7 @@ impl Engine {
             departed: false,
             media,
             counters: snapshot::Counters::default(),
+            deadline: None,
             membership,
             rng: Rng::new(seed),
             started: now,
@@ -408,6 +412,7 @@ impl Engine {
         };
         engine.send_status(now);
         engine.react(now);
+        engine.deadline = engine.next_timer();
         engine
     }
 
@@ -416,18 +421,21 @@ impl Engine {
     pub fn handle_datagram(&mut self, now: Instant, medium: MediumId, datagram: &[u8]) {
         self.on_datagram(now, medium, datagram);
         self.react(now);
+        self.deadline = self.next_timer();
     }
 
     /// Let timers that are due at `now` fire.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.on_timeout(now);
         self.react(now);
+        self.deadline = self.next_timer();
     }
 
     /// Apply an operator or application command.
     pub fn handle_command(&mut self, now: Instant, command: Command) {
         self.on_command(now, command);
         self.react(now);
+        self.deadline = self.next_timer();
     }
 
     /// Next datagram to send, if any.
@@ -447,7 +455,7 @@ impl Engine {
 
     /// The next instant at which [`Engine::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.next_timer()
+        self.deadline
     }
 
     /// The local node's name.

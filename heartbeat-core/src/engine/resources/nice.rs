@@ -90,8 +90,7 @@ fn check_settled(r: &mut Resources) {
     let all = r.peers.iter().all(heard);
     let any_stable = r.peers.iter().any(|p| r.nice.stable_peers.contains(p));
     let nobody_holds = r.peers.iter().all(|p| {
-        r.nice.peer_holdings.get(p) == Some(&Holdings::None)
-            && !r.ownership.heard_holding_any(p)
+        r.nice.peer_holdings.get(p) == Some(&Holdings::None) && !r.ownership.heard_holding_any(p)
     });
     if all && (any_stable || nobody_holds) {
         become_stable(r);

@@ -143,9 +143,7 @@ pub(super) fn flush(r: &mut Resources, now: Instant) {
     }
     let a = &mut r.ownership;
     let reply = std::mem::take(&mut a.reply_due)
-        && a
-            .last_sent_at
-            .is_none_or(|t| now >= t + r.timers.reply_gap);
+        && a.last_sent_at.is_none_or(|t| now >= t + r.timers.reply_gap);
     let holds = local_holds(r);
     if !(r.ownership.due || reply || holds != r.ownership.last_sent) {
         return;

@@ -1,8 +1,8 @@
 //! Failed starts and stops; one action at a time per group.
 
+use super::harness::SETTLE;
 use super::harness::{n, secs, Cluster};
 use crate::config::AutoFailback;
-use super::harness::SETTLE;
 use crate::engine::resources::LocalState;
 use crate::engine::{ActionKind, Event};
 use crate::wire::Message;

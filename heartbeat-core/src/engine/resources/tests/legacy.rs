@@ -1,8 +1,8 @@
 //! `auto_failback legacy`: ip-request at comm-up, retries, node death.
 
+use super::harness::RETRY;
 use super::harness::{n, secs, Cluster};
 use crate::config::AutoFailback;
-use super::harness::RETRY;
 use crate::wire::Message;
 
 #[test]

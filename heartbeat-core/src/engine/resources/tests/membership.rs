@@ -1,8 +1,8 @@
 //! Shutdown handover and partition heal.
 
+use super::harness::SETTLE;
 use super::harness::{n, secs, Cluster};
 use crate::config::AutoFailback;
-use super::harness::SETTLE;
 use crate::engine::resources::LocalState;
 use crate::engine::Event;
 

@@ -1,8 +1,8 @@
 //! `auto_failback on|off`: Starting / ResourceReport, standby, takeover.
 
+use super::harness::SETTLE;
 use super::harness::{n, secs, Cluster};
 use crate::config::AutoFailback;
-use super::harness::SETTLE;
 use crate::wire::{Holdings, Message};
 
 /// A cold start of the whole cluster: every peer reported and announced
