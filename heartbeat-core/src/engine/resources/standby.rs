@@ -3,7 +3,8 @@
 //!
 //! Exchange between a giver G and a taker T:
 //! 1. G sends `AskResources{set, Me}` to T (both must be stable); G waits
-//!    [`REPLY_WAIT`] for an answer, then cancels.
+//!    the `standby_reply` wait ([`Timers`](super::Timers)) for an answer,
+//!    then cancels.
 //! 2. T answers `Other`.
 //! 3. G sends an unstable report, stops the moving groups, sends `Done`.
 //! 4. T acquires the moving groups (handshake), sends `Done`; both send stable
@@ -31,8 +32,6 @@ use crate::config::AutoFailback;
 use crate::engine::ActionKind;
 use crate::wire::{Holdings, Message, StandbyPhase};
 
-/// How long a giver waits for `Other` (Linux-HA: 10 s).
-pub(crate) const REPLY_WAIT: Duration = Duration::from_secs(10);
 /// How long either side waits for the other's `Done` (Linux-HA: 1 hour).
 pub(crate) const DONE_WAIT: Duration = Duration::from_secs(3600);
 
@@ -200,7 +199,7 @@ fn begin(r: &mut Resources, now: Instant, taker: String, set: Holdings, moving: 
         set,
         moving,
         step: Step::AwaitOther,
-        deadline: now + REPLY_WAIT,
+        deadline: now + r.timers.standby_reply,
     });
 }
 
@@ -222,7 +221,11 @@ pub(super) fn on_ask(
         .map(|x| x.step);
     match (phase, step) {
         (StandbyPhase::Me, _) => {
-            let ready = nice_ready(r) && !r.standby.busy() && r.nice.stable_peers.contains(from);
+            // Only a stable node sends `Me`: its stable report may still be on
+            // its way (sequenced messages are delivered as they arrive, not
+            // put back in order), so take `Me` as one.
+            r.nice.stable_peers.insert(from.to_owned());
+            let ready = nice_ready(r) && !r.standby.busy();
             if !ready {
                 return; // "standby message ignored"
             }

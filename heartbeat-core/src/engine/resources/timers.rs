@@ -9,12 +9,13 @@
 //! | --- | --- | --- |
 //! | `retry` | 2 × keepalive, at most deadtime | resend of an unanswered `IpRequest` |
 //! | `settle` | 5 × keepalive, at most deadtime | nice_failback start-up without a stable peer report |
+//! | `standby_reply` | 5 × keepalive, at most deadtime | a standby giver's wait for `Other` before it cancels (and may try again) |
 //! | `announce` | 2 × keepalive, at most deadtime / 2, at least keepalive | period of the `Ownership` announcement |
 //! | `reply_gap` | keepalive / 2 | least gap before an announcement answering a conflict |
 //! | `orphan_grace` | keepalive | wait before taking a group whose holder announced it free (the new holder's announcement may still be on its way) |
 //!
 //! With Linux-HA's defaults (keepalive 2 s, deadtime 30 s) `settle` is the
-//! familiar 10 s and `retry` 4 s.
+//! familiar 10 s (so is `standby_reply`) and `retry` 4 s.
 
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub(crate) struct Timers {
     pub(crate) retry: Duration,
     /// nice_failback: how long a starting node waits for peer reports.
     pub(crate) settle: Duration,
+    /// How long a standby giver waits for the taker's `Other`.
+    pub(crate) standby_reply: Duration,
     /// Period of the `Ownership` announcement.
     pub(crate) announce: Duration,
     /// Least gap between two announcements when answering a conflict.
@@ -43,6 +46,7 @@ impl Timers {
         Timers {
             retry: (ka * 2).min(dt),
             settle: (ka * 5).min(dt),
+            standby_reply: (ka * 5).min(dt),
             announce: (ka * 2).min(dt / 2).max(ka),
             reply_gap: ka / 2,
             orphan_grace: ka,
@@ -70,6 +74,7 @@ mod tests {
     fn linux_ha_defaults_give_the_familiar_waits() {
         let t = Timers::new(&timing(2_000, 30_000));
         assert_eq!(t.settle, Duration::from_secs(10));
+        assert_eq!(t.standby_reply, Duration::from_secs(10));
         assert_eq!(t.retry, Duration::from_secs(4));
         assert_eq!(t.announce, Duration::from_secs(4));
     }

@@ -1,7 +1,7 @@
 //! `auto_failback on|off`: Starting / ResourceReport, standby, takeover.
 
 use super::harness::SETTLE;
-use super::harness::{n, secs, Cluster};
+use super::harness::{n, secs, timers, Cluster};
 use crate::config::AutoFailback;
 use crate::wire::{Holdings, Message};
 
@@ -110,7 +110,7 @@ fn standby_without_reply_is_cancelled() {
     c.drop_when(|_, _, m| matches!(m, Message::AskResources { .. }));
     c.standby(1, Holdings::All);
     assert!(c.rs[&n(1)].protocol_timeout().is_some());
-    c.advance(secs(10));
+    c.advance(timers().standby_reply);
     assert_eq!(c.rs[&n(1)].protocol_timeout(), None);
     c.assert_owner("g1", 1);
     c.assert_owner("g2", 2);
@@ -164,4 +164,21 @@ fn startup_without_peer_reports_waits_for_settle() {
         c.advance(SETTLE);
         c.assert_owner("g1", 1);
     }
+}
+
+/// Only a stable node sends `Me`: the taker does not ignore it because the
+/// giver's stable report has not arrived yet (delivery keeps no order;
+/// here every report of n1 is lost).
+#[test]
+fn standby_me_counts_as_a_stable_report() {
+    let mut c = Cluster::new(2, AutoFailback::Off);
+    c.drop_when(|from, _, m| from == "n1" && matches!(m, Message::ResourceReport { .. }));
+    c.start_all(&[1, 2]);
+    c.advance(SETTLE);
+    c.assert_owner("g1", 1);
+    c.assert_owner("g2", 2);
+    c.standby(1, Holdings::All);
+    c.advance(secs(1));
+    c.assert_owner("g1", 2);
+    c.assert_owner("g2", 2);
 }
