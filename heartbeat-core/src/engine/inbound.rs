@@ -22,6 +22,7 @@ enum Sender {
 }
 
 impl Engine {
+    /// A datagram on `medium`: decode and authenticate, then handle it.
     pub(super) fn on_datagram(&mut self, now: Instant, medium: MediumId, datagram: &[u8]) {
         if let Some(m) = self.media.get_mut(medium.0) {
             m.received += 1;
@@ -249,12 +250,14 @@ impl Engine {
         }
     }
 
+    /// Timing of retransmission requests, from the configuration.
     pub(super) fn request_timing(&self) -> RequestTiming {
         RequestTiming {
             max_delay: self.config.max_rexmit_delay,
         }
     }
 
+    /// Report `count` sequenced packets of `peer` as given up.
     pub(super) fn report_lost(&mut self, peer: usize, count: u64) {
         if count > 0 {
             self.events.push_back(Event::LostPackets {

@@ -97,6 +97,7 @@ impl Engine {
         }
     }
 
+    /// Count and report a failed send.
     pub(super) fn send_failed(&mut self, error: SendError) {
         self.counters.send_failures += 1;
         self.events.push_back(Event::SendFailed { error });
@@ -130,6 +131,8 @@ impl Engine {
         }
     }
 
+    /// Timers due at `now`: lifeguard, keepalive, deaths, links,
+    /// retransmission requests, resources.
     pub(super) fn on_timeout(&mut self, now: Instant) {
         let due = self.next_timer().filter(|&t| t <= now);
         if let Some(late_by) = self.lifeguard.check(now, due) {
@@ -175,6 +178,7 @@ impl Engine {
         self.resources.handle_timeout(now);
     }
 
+    /// Apply an operator or application command.
     pub(super) fn on_command(&mut self, now: Instant, command: Command) {
         match command {
             Command::Standby(which) => self.resources.standby(now, which),

@@ -161,6 +161,7 @@ impl Engine {
         self.departed = true;
     }
 
+    /// Report a link state change as an event.
     pub(super) fn link_event(&mut self, change: LinkChange) {
         let node = self
             .membership

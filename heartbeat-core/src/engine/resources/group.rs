@@ -54,8 +54,11 @@ pub(super) struct Request {
 /// One haresources group as seen by this node.
 #[derive(Clone, Debug)]
 pub(super) struct Group {
+    /// Group key (first resource of the haresources line).
     pub(super) key: String,
+    /// Preferred node (first token of the haresources line).
     pub(super) preferred: String,
+    /// What this node is doing with the group.
     pub(super) state: LocalState,
     /// Follow-up action to issue when the one in flight finishes.
     pub(super) next: Option<ActionKind>,
@@ -85,6 +88,7 @@ pub(super) struct Group {
 }
 
 impl Group {
+    /// Group `key` preferred by `preferred`, stopped here, owner unknown.
     pub(super) fn new(key: &str, preferred: &str) -> Self {
         Group {
             key: key.to_owned(),

@@ -81,6 +81,7 @@ pub(super) fn hand_off(r: &mut Resources, i: usize) {
     }
 }
 
+/// An `IpRequest` for `key` from `from` (answers: see the module doc).
 pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str) {
     let Some(i) = r.index(key) else { return };
     let (we_own, ok) = match r.groups[i].state {
@@ -114,6 +115,8 @@ pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str
     r.send(Some(from), msg);
 }
 
+/// An `IpRequestResp` for `key` from `from`: an answer to our request, or
+/// unsolicited (see the module doc).
 pub(super) fn on_response(
     r: &mut Resources,
     now: Instant,

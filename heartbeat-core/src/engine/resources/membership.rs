@@ -9,6 +9,7 @@ use crate::config::AutoFailback;
 use crate::engine::{ActionKind, Event};
 use crate::wire::{Holdings, Message};
 
+/// Communications are up with `peers_alive` alive.
 pub(super) fn comm_up(r: &mut Resources, now: Instant, peers_alive: &[String]) {
     if r.comm_up {
         return;
@@ -27,6 +28,7 @@ pub(super) fn comm_up(r: &mut Resources, now: Instant, peers_alive: &[String]) {
     // rightful for) with the handshake, or starts them if we are alone.
 }
 
+/// `node` became alive (first time, restart, or return after a partition).
 pub(super) fn peer_joined(r: &mut Resources, now: Instant, node: &str) {
     if node == r.me || !r.peers.insert(node.to_owned()) {
         return;
@@ -105,6 +107,7 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
     }
 }
 
+/// Local shutdown: cancel exchanges and stop every group.
 pub(super) fn shutdown(r: &mut Resources) {
     if r.shutting_down {
         return;

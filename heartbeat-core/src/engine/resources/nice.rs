@@ -52,10 +52,12 @@ pub(super) struct Nice {
 }
 
 impl Nice {
+    /// Whether start-up is over.
     pub(super) fn is_stable(&self) -> bool {
         self.phase == Phase::Stable
     }
 
+    /// When start-up settles without reports, while starting.
     pub(super) fn deadline(&self) -> Option<Instant> {
         match self.phase {
             Phase::Starting { settle_at } => Some(settle_at),
@@ -120,6 +122,7 @@ fn become_stable(r: &mut Resources) {
     // `settle` -> `reconcile` now takes the groups nobody holds.
 }
 
+/// A peer sent `Starting`: it (re)started and holds nothing.
 pub(super) fn on_starting(r: &mut Resources, from: &str) {
     if r.policy == crate::config::AutoFailback::Legacy {
         return;
@@ -141,6 +144,7 @@ pub(super) fn on_starting(r: &mut Resources, from: &str) {
     }
 }
 
+/// A `ResourceReport` from `from`: its holdings and whether it is stable.
 pub(super) fn on_report(
     r: &mut Resources,
     _now: Instant,
@@ -184,6 +188,7 @@ pub(super) fn on_report(
     check_settled(r);
 }
 
+/// Settle without reports once the wait is over.
 pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
     if let Phase::Starting { settle_at } = r.nice.phase {
         if settle_at <= now {

@@ -67,10 +67,12 @@ pub(super) struct Standby {
 }
 
 impl Standby {
+    /// Whether an exchange is under way.
     pub(super) fn busy(&self) -> bool {
         self.exchange.is_some()
     }
 
+    /// When the exchange under way times out.
     pub(super) fn deadline(&self) -> Option<Instant> {
         self.exchange.as_ref().map(|x| x.deadline)
     }
@@ -118,6 +120,7 @@ fn taking(r: &Resources, set: Holdings, giver: &str) -> Vec<usize> {
         .collect()
 }
 
+/// Operator standby: queue one exchange per taker of the groups of `set`.
 pub(super) fn standby_command(r: &mut Resources, _now: Instant, set: Holdings) {
     if !nice_ready(r) {
         return; // Linux-HA ignores standby in legacy mode and while unstable
@@ -137,6 +140,7 @@ pub(super) fn standby_command(r: &mut Resources, _now: Instant, set: Holdings) {
     r.standby.queue.extend(takers.into_iter().map(|t| (t, set)));
 }
 
+/// Operator takeover: acquire the groups of `set` through the handshake.
 pub(super) fn takeover_command(r: &mut Resources, now: Instant, set: Holdings) {
     if !nice_ready(r) {
         return;
@@ -203,6 +207,7 @@ fn begin(r: &mut Resources, now: Instant, taker: String, set: Holdings, moving: 
     });
 }
 
+/// An `AskResources` from `from`: a step of an exchange.
 pub(super) fn on_ask(
     r: &mut Resources,
     now: Instant,
@@ -317,6 +322,7 @@ fn finish(r: &mut Resources, peer: &str) {
     nice::send_report(r, None);
 }
 
+/// Cancel an exchange whose wait is over.
 pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
     if r.standby.deadline().is_some_and(|d| d <= now) {
         // "No reply to standby request. Standby request cancelled."

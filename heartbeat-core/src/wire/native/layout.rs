@@ -7,17 +7,29 @@ use crate::wire::{DecodeError, GroupHold, Holdings, Message, NodeStatus, Standby
 
 /// Message type codes (header byte 3).
 pub(super) mod kind {
+    /// `Message::Status`.
     pub(crate) const STATUS: u8 = 1;
+    /// `Message::IpRequest`.
     pub(crate) const IP_REQUEST: u8 = 2;
+    /// `Message::IpRequestResp`.
     pub(crate) const IP_REQUEST_RESP: u8 = 3;
+    /// `Message::RexmitRequest`.
     pub(crate) const REXMIT_REQUEST: u8 = 4;
+    /// `Message::NakRexmit`.
     pub(crate) const NAK_REXMIT: u8 = 5;
+    /// `Message::Ack`.
     pub(crate) const ACK: u8 = 6;
+    /// `Message::Starting`.
     pub(crate) const STARTING: u8 = 7;
+    /// `Message::ResourceReport`.
     pub(crate) const RESOURCE_REPORT: u8 = 8;
+    /// `Message::AskResources`.
     pub(crate) const ASK_RESOURCES: u8 = 9;
+    /// `Message::Shutdone`.
     pub(crate) const SHUTDONE: u8 = 10;
+    /// `Message::App`.
     pub(crate) const APP: u8 = 11;
+    /// `Message::Ownership`.
     pub(crate) const OWNERSHIP: u8 = 12;
 
     /// Whether `code` names a message type this version knows.
