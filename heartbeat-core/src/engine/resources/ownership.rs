@@ -7,9 +7,12 @@
 //! runs it, `Unmanaged` after its stop failed (it may still run and cannot be
 //! stopped), `Free` otherwise (stopped, or being stopped). A node announces
 //! at comm-up, whenever one of these states changes, whenever a peer joins,
-//! returns or restarts, on a peer's `Starting`, and every
-//! [`Timers::announce`](super::timers::Timers) anyway: a lost announcement
-//! is superseded by the next one. Each datagram describes at most
+//! returns or restarts, on a peer's `Starting`, and periodically anyway: a
+//! lost announcement is superseded by the next one. The period starts at
+//! `announce` ([`Timers`](super::timers::Timers)) after every announcement
+//! caused by a change and doubles after each periodic one, up to
+//! `announce_max` (deadtime): quick repetition while things move, little
+//! traffic in a steady state. Each datagram describes at most
 //! [`MAX_ANNOUNCED_GROUPS`] groups (one datagram per run of that many).
 //!
 //! # What a receiver does with each group's state
@@ -39,7 +42,7 @@
 //! whose group list differs (digest) is ignored.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{nice, LocalState, Resources};
 use crate::config::{AutoFailback, ResourceGroup};
@@ -53,8 +56,12 @@ pub(super) struct Announcer {
     digest: u32,
     /// Serial of the last announcement sent.
     serial: u64,
-    /// Announce at the end of the current input.
+    /// Announce at the end of the current input (a change).
     due: bool,
+    /// The periodic announcement is due.
+    periodic_due: bool,
+    /// Current period of the periodic announcement.
+    period: Duration,
     /// A conflict we win was seen: announce unless we just did.
     reply_due: bool,
     /// When we last announced.
@@ -74,6 +81,8 @@ impl Announcer {
             digest: digest(groups),
             serial: 0,
             due: false,
+            periodic_due: false,
+            period: Duration::ZERO,
             reply_due: false,
             last_sent_at: None,
             last_sent: Vec::new(),
@@ -145,7 +154,8 @@ pub(super) fn flush(r: &mut Resources, now: Instant) {
     let reply = std::mem::take(&mut a.reply_due)
         && a.last_sent_at.is_none_or(|t| now >= t + r.timers.reply_gap);
     let holds = local_holds(r);
-    if !(r.ownership.due || reply || holds != r.ownership.last_sent) {
+    let change = r.ownership.due || reply || holds != r.ownership.last_sent;
+    if !change && !r.ownership.periodic_due {
         return;
     }
     for (c, chunk) in holds.chunks(MAX_ANNOUNCED_GROUPS).enumerate() {
@@ -162,17 +172,23 @@ pub(super) fn flush(r: &mut Resources, now: Instant) {
         r.send(None, Message::Ownership(msg));
     }
     let a = &mut r.ownership;
+    a.period = if change {
+        r.timers.announce
+    } else {
+        (a.period * 2).clamp(r.timers.announce, r.timers.announce_max)
+    };
     a.last_sent = holds;
     a.last_sent_at = Some(now);
-    a.next_at = Some(now + r.timers.announce);
+    a.next_at = Some(now + a.period);
     a.due = false;
+    a.periodic_due = false;
 }
 
 /// The periodic announcement is due.
 pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
     if r.ownership.next_at.is_some_and(|t| t <= now) {
         r.ownership.next_at = None;
-        r.ownership.due = true;
+        r.ownership.periodic_due = true;
     }
 }
 

@@ -10,7 +10,8 @@
 //! | `retry` | 2 × keepalive, at most deadtime | resend of an unanswered `IpRequest` |
 //! | `settle` | 5 × keepalive, at most deadtime | nice_failback start-up without a stable peer report |
 //! | `standby_reply` | 5 × keepalive, at most deadtime | a standby giver's wait for `Other` before it cancels (and may try again) |
-//! | `announce` | 2 × keepalive, at most deadtime / 2, at least keepalive | period of the `Ownership` announcement |
+//! | `announce` | 2 × keepalive, at most deadtime / 2, at least keepalive | period of the `Ownership` announcement after a change |
+//! | `announce_max` | deadtime, at least `announce` | longest period of the `Ownership` announcement (steady state) |
 //! | `reply_gap` | keepalive / 2 | least gap before an announcement answering a conflict |
 //! | `orphan_grace` | keepalive | wait before taking a group whose holder announced it free (the new holder's announcement may still be on its way) |
 //!
@@ -30,8 +31,10 @@ pub(crate) struct Timers {
     pub(crate) settle: Duration,
     /// How long a standby giver waits for the taker's `Other`.
     pub(crate) standby_reply: Duration,
-    /// Period of the `Ownership` announcement.
+    /// Period of the `Ownership` announcement after a change.
     pub(crate) announce: Duration,
+    /// Longest period of the `Ownership` announcement.
+    pub(crate) announce_max: Duration,
     /// Least gap between two announcements when answering a conflict.
     pub(crate) reply_gap: Duration,
     /// Wait before acquiring a group whose believed holder announced it free.
@@ -43,11 +46,13 @@ impl Timers {
     pub(crate) fn new(timing: &Timing) -> Self {
         let ka = timing.keepalive.max(Duration::from_millis(1));
         let dt = timing.deadtime.max(ka);
+        let announce = (ka * 2).min(dt / 2).max(ka);
         Timers {
             retry: (ka * 2).min(dt),
             settle: (ka * 5).min(dt),
             standby_reply: (ka * 5).min(dt),
-            announce: (ka * 2).min(dt / 2).max(ka),
+            announce,
+            announce_max: dt.max(announce),
             reply_gap: ka / 2,
             orphan_grace: ka,
         }
@@ -77,6 +82,7 @@ mod tests {
         assert_eq!(t.standby_reply, Duration::from_secs(10));
         assert_eq!(t.retry, Duration::from_secs(4));
         assert_eq!(t.announce, Duration::from_secs(4));
+        assert_eq!(t.announce_max, Duration::from_secs(30));
     }
 
     #[test]
