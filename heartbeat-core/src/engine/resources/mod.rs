@@ -2,8 +2,9 @@
 //!
 //! # Interface (called by the engine glue)
 //!
-//! Create with [`Resources::new`]`(local, nodes, groups, policy)`. Node names
-//! are compared as given: pass the lower-case names of the configuration.
+//! Create with [`Resources::new`]`(local, nodes, groups, policy, timing)`.
+//! Node names are compared as given: pass the lower-case names of the
+//! configuration.
 //!
 //! Inputs, each with the current instant:
 //! - [`Resources::comm_up`]: local communications are up; `peers_alive` are the
@@ -56,7 +57,7 @@
 //!   group only after every live peer answered its `IpRequest` with `ok`: a
 //!   holder stops the group first and answers `we_own, ok`; a node that is
 //!   itself requesting the group and ranks better answers `!ok`, and the
-//!   requester gives up. Missing answers are resent every [`RETRY`] until the
+//!   requester gives up. Missing answers are resent every `retry` until the
 //!   peer answers or dies (then it no longer counts). Peers answer every
 //!   request once and in order, and answers to an earlier request of ours are
 //!   skipped, so a stale `ok` never lets a start through. Legacy start-up,
@@ -83,15 +84,15 @@
 //!   after the `settle` wait of [`Timers`]), the three-phase
 //!   `AskResources` standby exchange, and with `on` auto-failback to a peer
 //!   that restarted. See [`nice`] and [`standby`].
-//!
-//! - **Waits** (settle, retry, announcement period) are a few keepalives,
-//!   bounded by deadtime: see [`Timers`].
+//! - **Waits** (`settle`, `retry`, `standby_reply`, the announcement period)
+//!   are a few keepalives, bounded by deadtime: see [`Timers`].
 //!
 //! # Known limits
 //!
 //! - While two nodes cannot hear each other (partition, one-way cut) both
-//!   may run a group; the worse-ranked copy stops within about one
-//!   announcement period after they hear each other again.
+//!   may run a group. Once they hear each other again the worse-ranked copy
+//!   stops after one announcement exchange (sent at once on the join, then
+//!   every `announce` while lost), plus its stop action.
 //! - No STONITH: when a node whose stop failed dies, peers take its groups.
 
 mod group;
