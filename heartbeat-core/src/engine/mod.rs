@@ -314,6 +314,9 @@ pub enum SendError {
 ///   messages) and their `timestamp_ms` grows strictly within a generation.
 ///   Statuses are never retransmitted; a harness that wants "the last status
 ///   sent" can take the last one transmitted.
+/// - `Ownership` announcements are unsequenced too, with the same `seq`
+///   convention and a per-generation `serial`; they are sent when holdings
+///   or membership change and periodically (see the resource layer).
 /// - Sequenced messages (resource messages, `Shutdone`, application
 ///   messages) are delivered at most once per receiver generation, as they
 ///   arrive (no reordering). Retransmissions reuse the original bytes.
