@@ -88,7 +88,10 @@ fn check_settled(r: &mut Resources) {
     if !matches!(r.nice.phase, Phase::Starting { .. }) {
         return;
     }
-    let heard = |p: &String| r.nice.reported.contains(p) && r.nice.announced.contains(p);
+    // Without groups nobody announces anything.
+    let heard = |p: &String| {
+        r.nice.reported.contains(p) && (r.nice.announced.contains(p) || r.groups.is_empty())
+    };
     let all = r.peers.iter().all(heard);
     let any_stable = r.peers.iter().any(|p| r.nice.stable_peers.contains(p));
     let nobody_holds = r.peers.iter().all(|p| {

@@ -199,7 +199,14 @@ pub(super) fn forget(r: &mut Resources, node: &str) {
 
 /// An announcement from live peer `from`.
 pub(super) fn on_announcement(r: &mut Resources, now: Instant, from: &str, o: &Ownership) {
-    if o.groups_digest != r.ownership.digest || !r.peers.contains(from) {
+    if !r.peers.contains(from) {
+        return;
+    }
+    if r.policy != AutoFailback::Legacy {
+        // Even one we cannot read (another group list): the peer is up.
+        nice::on_announced(r, from);
+    }
+    if o.groups_digest != r.ownership.digest {
         return;
     }
     let n = r.groups.len();
@@ -218,9 +225,6 @@ pub(super) fn on_announcement(r: &mut Resources, now: Instant, from: &str, o: &O
         if first + k < n {
             apply(r, now, from, first + k, *hold);
         }
-    }
-    if r.policy != AutoFailback::Legacy {
-        nice::on_announced(r, from);
     }
 }
 
