@@ -4,8 +4,9 @@ mod wire_common;
 
 use bytes::Bytes;
 use heartbeat_core::wire::{
-    native, AuthKey, AuthMethod, DecodeError, EncodeError, Holdings, Keyring, Message, NodeStatus,
-    NodeUuid, Packet, Status, MAX_DATAGRAM, MAX_GROUP_KEY, MAX_NODE_NAME,
+    native, AuthKey, AuthMethod, DecodeError, EncodeError, GroupHold, Holdings, Keyring, Message,
+    NodeStatus, NodeUuid, Ownership, Packet, Status, MAX_ANNOUNCED_GROUPS, MAX_DATAGRAM,
+    MAX_GROUP_KEY, MAX_NODE_NAME,
 };
 use wire_common::*;
 
@@ -153,7 +154,7 @@ fn unsupported_version() {
 #[test]
 fn unknown_type() {
     let mut bytes = heartbeat();
-    for code in [0, 12, 0x80, 0xff] {
+    for code in [0, 13, 0x80, 0xff] {
         bytes[3] = code;
         assert_eq!(decode(&bytes), Err(DecodeError::UnknownType(code)));
     }
@@ -370,5 +371,83 @@ fn encode_needs_an_active_key() {
     assert_eq!(
         native::encode(&sample_packet(sample_status()), &keys),
         Err(EncodeError::NoActiveKey(2))
+    );
+}
+
+// ---- ownership announcements ----------------------------------------------
+
+fn ownership(holds: Vec<GroupHold>) -> Message {
+    Message::Ownership(Ownership {
+        serial: 7,
+        groups_digest: 0xdead_beef,
+        first: 0,
+        holds,
+    })
+}
+
+#[test]
+fn ownership_layout_is_two_bits_per_group_high_bits_first() {
+    use GroupHold::*;
+    let bytes = encoded(&sample_packet(ownership(vec![
+        Held, Free, Unmanaged, Held, Held,
+    ])));
+    let body = &bytes[native::HEADER_LEN + BODY_AT..];
+    assert_eq!(&body[..8], &7u64.to_be_bytes());
+    assert_eq!(&body[8..12], &0xdead_beefu32.to_be_bytes());
+    assert_eq!(&body[12..14], &0u16.to_be_bytes());
+    assert_eq!(&body[14..16], &5u16.to_be_bytes());
+    assert_eq!(body[16], 0b01_00_10_01);
+    assert_eq!(body[17], 0b01_00_00_00);
+    assert_eq!(
+        body.len(),
+        18 + 1 + METHOD.tag_len(),
+        "body, key index, tag"
+    );
+}
+
+#[test]
+fn ownership_with_every_group_fits_well_under_the_limit() {
+    let mut packet = largest_realistic_status();
+    packet.message = ownership(vec![GroupHold::Unmanaged; MAX_ANNOUNCED_GROUPS]);
+    let len = native::encode(&packet, &keys()).unwrap().len();
+    // 7 + 49 + 144 + 1 + 32, documented in WIRE.md.
+    assert_eq!(len, 233);
+    assert!(len < MAX_DATAGRAM / 4);
+}
+
+#[test]
+fn ownership_count_and_padding_are_checked() {
+    let valid = encoded(&sample_packet(ownership(vec![GroupHold::Held; 3])));
+    let count_at = BODY_AT + 14;
+    for count in [0u16, MAX_ANNOUNCED_GROUPS as u16 + 1] {
+        let bytes = forge(valid.clone(), |p| {
+            p[count_at..count_at + 2].copy_from_slice(&count.to_be_bytes())
+        });
+        assert_eq!(decode(&bytes), Err(DecodeError::InvalidField("holds")));
+    }
+    // The fourth (unused) slot of the only byte must be 0.
+    let padded = forge(valid.clone(), |p| p[count_at + 2] |= 0b01);
+    assert_eq!(decode(&padded), Err(DecodeError::InvalidField("holds")));
+    // 3 is no state.
+    let three = forge(valid.clone(), |p| p[count_at + 2] |= 0b11 << 6);
+    assert_eq!(decode(&three), Err(DecodeError::InvalidField("holds")));
+    // A count beyond the bytes present.
+    let short = forge(valid, |p| {
+        p[count_at..count_at + 2].copy_from_slice(&8u16.to_be_bytes())
+    });
+    assert_eq!(decode(&short), Err(DecodeError::Truncated));
+}
+
+#[test]
+fn encode_refuses_empty_or_oversized_ownership() {
+    let empty = sample_packet(ownership(Vec::new()));
+    assert_eq!(
+        native::encode(&empty, &keys()),
+        Err(EncodeError::EmptyField("holds"))
+    );
+    let big = sample_packet(ownership(vec![GroupHold::Free; MAX_ANNOUNCED_GROUPS + 1]));
+    assert_eq!(
+        native::encode(&big, &keys()),
+        Err(EncodeError::FieldTooLong("holds"))
     );
 }

@@ -376,3 +376,90 @@ fn one_way_cut_then_heal_resolves_double_ownership() {
             .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
     }
 }
+
+/// The variant of the one-way cut: node2 crashes and restarts inside a
+/// partition, comes up alone and starts every group; after the heal node1
+/// keeps its group (no restart of it) and node2 gives its copy up.
+#[test]
+fn restart_inside_a_partition_then_heal_keeps_the_preferred_copy() {
+    for policy in [AutoFailback::Legacy, AutoFailback::On, AutoFailback::Off] {
+        let mut s = spec(2, policy, 23);
+        s.groups = vec![0, 1];
+        let mut c = Cluster::new(s);
+        settle(&mut c, 0);
+        let ok = c
+            .run_until_cond(Duration::from_secs(15), |c| c.owners("grp2") == vec![1])
+            .unwrap();
+        assert!(ok, "{policy:?}: grp2 did not settle on node2");
+        let t0 = c.now();
+        c.apply(Op::Split(vec![0])).unwrap();
+        c.crash(1).unwrap();
+        c.run_for(ms(200)).unwrap();
+        c.start(1).unwrap();
+        let ok = c
+            .run_until_cond(Duration::from_secs(5), |c| c.owners(G1) == vec![0, 1])
+            .unwrap();
+        assert!(ok, "{policy:?}: the restarted node2 should take {G1} alone");
+        c.apply(Op::HealAll).unwrap();
+        c.run_for(Duration::from_secs(10))
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
+        c.check_converged()
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
+        assert_eq!(c.owners(G1), vec![0], "{policy:?}");
+        let restarted_on_node1 = c
+            .node(0)
+            .events
+            .iter()
+            .filter(|o| o.at > t0)
+            .any(|o| matches!(&o.event, Event::GroupAcquired { group } if group == G1));
+        assert!(!restarted_on_node1, "{policy:?}: node1 restarted {G1}");
+    }
+}
+
+/// Three nodes, one-way cut node1 → node2 only: node2 declares node1 dead and
+/// takes grp1; node3 still hears everyone. After the heal exactly one copy
+/// is left, on node1.
+#[test]
+fn one_way_cut_in_three_nodes_heals_to_the_preferred_node() {
+    for policy in [AutoFailback::Legacy, AutoFailback::On, AutoFailback::Off] {
+        let mut c = Cluster::new(spec(3, policy, 24));
+        settle(&mut c, 0);
+        c.apply(Op::Partition {
+            a: 0,
+            b: 1,
+            medium: None,
+            dir: Direction::OneWay,
+        })
+        .unwrap();
+        c.run_for(Duration::from_secs(3))
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
+        c.apply(Op::HealAll).unwrap();
+        c.run_for(Duration::from_secs(10))
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
+        c.check_converged()
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
+        assert_eq!(c.owners(G1), vec![0], "{policy:?}");
+    }
+}
+
+/// auto_failback on|off, every node starting at once: nobody holds anything,
+/// so nobody waits for a stable peer (Linux-HA waits a fixed 10 s). Every
+/// group runs on its preferred node within initdead plus a few keepalives.
+#[test]
+fn nice_failback_cold_start_needs_no_fixed_wait() {
+    for policy in [AutoFailback::On, AutoFailback::Off] {
+        let mut s = spec(3, policy, 25);
+        s.groups = vec![0, 1, 2];
+        let mut c = Cluster::new(s);
+        let t = c.spec().timing;
+        let limit = t.initdead + t.keepalive * 10;
+        let ok = c
+            .run_until_cond(limit, |c| {
+                (0..3).all(|i| c.owners(&format!("grp{}", i + 1)) == vec![i])
+            })
+            .unwrap_or_else(|v| panic!("{policy:?}: {v}"));
+        assert!(ok, "{policy:?}: groups not on their nodes after {limit:?}");
+        c.run_for(Duration::from_secs(5)).unwrap();
+        c.check_converged().unwrap();
+    }
+}

@@ -8,7 +8,7 @@ use super::delivery::is_sequenced;
 use super::delivery::receiver_tracker::{RequestTiming, SeqVerdict};
 use super::membership::{GenerationVerdict, StatusVerdict};
 use super::{DropReason, Engine, Event, MediumId};
-use crate::wire::{native, Message, Packet, Status};
+use crate::wire::{native, Message, Ownership, Packet, Status};
 
 /// Most messages held per peer while it is still considered dead.
 pub(super) const MAX_HELD: usize = 64;
@@ -22,6 +22,7 @@ enum Sender {
 }
 
 impl Engine {
+    /// A datagram on `medium`: decode and authenticate, then handle it.
     pub(super) fn on_datagram(&mut self, now: Instant, medium: MediumId, datagram: &[u8]) {
         if let Some(m) = self.media.get_mut(medium.0) {
             m.received += 1;
@@ -65,12 +66,17 @@ impl Engine {
                 self.history.forget_peer(peer);
                 self.counters.from_dead += self.held[peer].len() as u64;
                 self.held[peer].clear();
+                self.freshness[peer].reset();
                 self.report_lost(peer, lost);
             }
             GenerationVerdict::Current => {}
         }
         let fresh = match &packet.message {
             Message::Status(status) => self.on_status(now, peer, packet.seq, status),
+            Message::Ownership(ownership) => {
+                self.on_ownership(now, peer, packet.seq, ownership);
+                true
+            }
             message if is_sequenced(message) => {
                 if packet.seq == 0 {
                     return self.drop_packet(medium, &packet, DropReason::MissingSequence);
@@ -167,27 +173,47 @@ impl Engine {
             // resource layer hears of the return before the claims.
             let held = &mut self.held[peer];
             if held.len() < MAX_HELD {
-                held.push(packet.message.clone());
+                held.push((packet.seq, packet.message.clone()));
             } else {
                 self.counters.from_dead += 1;
             }
             return true;
         }
-        self.deliver(now, peer, packet.message.clone());
+        self.deliver(now, peer, packet.seq, packet.message.clone());
         true
     }
 
-    /// Hand a new message from a live (or not yet heard) peer to its consumer.
-    pub(super) fn deliver(&mut self, now: Instant, peer: usize, message: Message) {
+    /// Hand a new message (sequence number `seq`) from a live (or not yet
+    /// heard) peer to its consumer.
+    pub(super) fn deliver(&mut self, now: Instant, peer: usize, seq: u64, message: Message) {
         let from = self.membership.peer(peer).name.clone();
         match message {
             Message::App { payload } => self.events.push_back(Event::AppMessage { from, payload }),
             Message::Shutdone => {
+                self.freshness[peer].delivered(seq);
                 self.resources.on_message(now, &from, &message);
                 self.membership.on_departure(peer);
             }
-            message => self.resources.on_message(now, &from, &message),
+            message => {
+                self.freshness[peer].delivered(seq);
+                self.resources.on_message(now, &from, &message);
+            }
         }
+    }
+
+    /// An ownership announcement with high-water mark `high_water`: handed to
+    /// the resource layer if it is news from a live peer (see `freshness`).
+    fn on_ownership(&mut self, now: Instant, peer: usize, high_water: u64, o: &Ownership) {
+        if !self.freshness[peer].accept(o.serial, high_water) {
+            return;
+        }
+        let p = self.membership.peer(peer);
+        if !p.is_alive() || p.departed || self.departed {
+            return;
+        }
+        let from = p.name.clone();
+        self.resources
+            .on_message(now, &from, &Message::Ownership(o.clone()));
     }
 
     /// Retransmission requests, naks and acks addressed to us.
@@ -224,12 +250,14 @@ impl Engine {
         }
     }
 
+    /// Timing of retransmission requests, from the configuration.
     pub(super) fn request_timing(&self) -> RequestTiming {
         RequestTiming {
             max_delay: self.config.max_rexmit_delay,
         }
     }
 
+    /// Report `count` sequenced packets of `peer` as given up.
     pub(super) fn report_lost(&mut self, peer: usize, count: u64) {
         if count > 0 {
             self.events.push_back(Event::LostPackets {

@@ -20,6 +20,7 @@
 //! - `links`: link states per (node, medium).
 //! - `delivery`: sequence numbers, history ring, gap detection,
 //!   retransmission requests, acks (module doc says what is sequenced).
+//! - `freshness`: which ownership announcements of a peer are news.
 //! - `lifeguard`: local stall detection.
 //! - `inbound.rs` / `outbound.rs` / `reactions.rs`: the glue that turns
 //!   packets and state changes into the outputs and calls the resource layer.
@@ -27,6 +28,7 @@
 //! - `rng`: the seeded generator behind every random choice.
 
 mod delivery;
+mod freshness;
 mod inbound;
 mod lifeguard;
 mod links;
@@ -329,6 +331,9 @@ pub enum SendError {
 ///   messages) and their `timestamp_ms` grows strictly within a generation.
 ///   Statuses are never retransmitted; a harness that wants "the last status
 ///   sent" can take the last one transmitted.
+/// - `Ownership` announcements are unsequenced too, with the same `seq`
+///   convention and a per-generation `serial`; they are sent when holdings
+///   or membership change and periodically (see the resource layer).
 /// - Sequenced messages (resource messages, `Shutdone`, application
 ///   messages) are delivered at most once per receiver generation, as they
 ///   arrive (no reordering). Retransmissions reuse the original bytes.
@@ -350,9 +355,12 @@ pub struct Engine {
     links: LinkTable,
     history: SenderHistory,
     trackers: Vec<ReceiverTracker>,
-    /// Per peer: new messages that arrived while it was considered dead,
-    /// delivered when it is alive again (dropped if it restarts instead).
-    held: Vec<Vec<crate::wire::Message>>,
+    /// Per peer: new messages (with their sequence numbers) that arrived
+    /// while it was considered dead, delivered when it is alive again
+    /// (dropped if it restarts instead).
+    held: Vec<Vec<(u64, crate::wire::Message)>>,
+    /// Per peer: freshness of its ownership announcements.
+    freshness: Vec<freshness::Freshness>,
     lifeguard: Lifeguard,
     resources: Resources,
     transmits: VecDeque<Transmit>,
@@ -364,6 +372,9 @@ pub struct Engine {
     departed: bool,
     media: Vec<snapshot::MediumInfo>,
     counters: snapshot::Counters,
+    /// [`Engine::next_timer`] as of the end of the last input (inputs are
+    /// the only way the engine changes, so this is exact).
+    deadline: Option<Instant>,
 }
 
 impl Engine {
@@ -384,6 +395,7 @@ impl Engine {
             &config.nodes,
             &config.groups,
             config.auto_failback,
+            &config.timing,
         );
         let media = config
             .media
@@ -399,6 +411,7 @@ impl Engine {
             history: SenderHistory::new(peers.len(), config.max_rexmit_delay),
             trackers: peers.iter().map(|_| ReceiverTracker::new()).collect(),
             held: vec![Vec::new(); peers.len()],
+            freshness: vec![freshness::Freshness::default(); peers.len()],
             lifeguard: Lifeguard::new(config.timing.keepalive, config.timing.deadtime),
             resources,
             transmits: VecDeque::new(),
@@ -410,6 +423,7 @@ impl Engine {
             departed: false,
             media,
             counters: snapshot::Counters::default(),
+            deadline: None,
             membership,
             rng: Rng::new(seed),
             started: now,
@@ -418,6 +432,7 @@ impl Engine {
         };
         engine.send_status(now);
         engine.react(now);
+        engine.deadline = engine.next_timer();
         engine
     }
 
@@ -426,18 +441,21 @@ impl Engine {
     pub fn handle_datagram(&mut self, now: Instant, medium: MediumId, datagram: &[u8]) {
         self.on_datagram(now, medium, datagram);
         self.react(now);
+        self.deadline = self.next_timer();
     }
 
     /// Let timers that are due at `now` fire.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.on_timeout(now);
         self.react(now);
+        self.deadline = self.next_timer();
     }
 
     /// Apply an operator or application command.
     pub fn handle_command(&mut self, now: Instant, command: Command) {
         self.on_command(now, command);
         self.react(now);
+        self.deadline = self.next_timer();
     }
 
     /// Next datagram to send, if any.
@@ -457,7 +475,7 @@ impl Engine {
 
     /// The next instant at which [`Engine::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.next_timer()
+        self.deadline
     }
 
     /// The local node's name.

@@ -74,6 +74,20 @@ impl Engine {
         Ok(())
     }
 
+    /// Send an ownership announcement: unsequenced, its `seq` our highest
+    /// sequenced number so far (see the delivery module doc). Nothing once
+    /// we departed.
+    pub(super) fn send_announcement(&mut self, dest: Option<String>, message: Message) {
+        if self.departed {
+            return;
+        }
+        let packet = self.packet(self.history.highest_sent(), dest, message);
+        match native::encode(&packet, &self.config.keys) {
+            Ok(bytes) => self.transmit(bytes),
+            Err(e) => self.send_failed(e.into()),
+        }
+    }
+
     /// Send an unsequenced control message to peer `to`.
     pub(super) fn send_control(&mut self, to: &str, message: Message) {
         let packet = self.packet(0, Some(to.to_owned()), message);
@@ -83,6 +97,7 @@ impl Engine {
         }
     }
 
+    /// Count and report a failed send.
     pub(super) fn send_failed(&mut self, error: SendError) {
         self.counters.send_failures += 1;
         self.events.push_back(Event::SendFailed { error });
@@ -116,6 +131,8 @@ impl Engine {
         }
     }
 
+    /// Timers due at `now`: lifeguard, keepalive, deaths, links,
+    /// retransmission requests, resources.
     pub(super) fn on_timeout(&mut self, now: Instant) {
         let due = self.next_timer().filter(|&t| t <= now);
         if let Some(late_by) = self.lifeguard.check(now, due) {
@@ -161,6 +178,7 @@ impl Engine {
         self.resources.handle_timeout(now);
     }
 
+    /// Apply an operator or application command.
     pub(super) fn on_command(&mut self, now: Instant, command: Command) {
         match command {
             Command::Standby(which) => self.resources.standby(now, which),

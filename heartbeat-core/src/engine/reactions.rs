@@ -84,8 +84,8 @@ impl Engine {
                 if comm_up {
                     self.resources.peer_joined(now, &node);
                 }
-                for message in std::mem::take(&mut self.held[peer]) {
-                    self.deliver(now, peer, message);
+                for (seq, message) in std::mem::take(&mut self.held[peer]) {
+                    self.deliver(now, peer, seq, message);
                 }
             }
             Change::Died { peer, departed } => {
@@ -133,6 +133,9 @@ impl Engine {
             self.resources.on_message(now, &local, &message);
             return;
         }
+        if matches!(message, Message::Ownership(_)) {
+            return self.send_announcement(dest, message);
+        }
         if let Err(e) = self.send_sequenced(now, dest, message) {
             self.send_failed(e);
         }
@@ -158,6 +161,7 @@ impl Engine {
         self.departed = true;
     }
 
+    /// Report a link state change as an event.
     pub(super) fn link_event(&mut self, change: LinkChange) {
         let node = self
             .membership

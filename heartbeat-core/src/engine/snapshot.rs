@@ -214,11 +214,17 @@ pub struct DeliveryInfo {
 /// Engine-level counters kept outside the sub-machines.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Counters {
+    /// Datagrams that did not decode or authenticate.
     pub(crate) rejected: u64,
+    /// Packets from a node not in the configuration.
     pub(crate) unknown_node: u64,
+    /// Packets with our name but another uuid or generation.
     pub(crate) impostors: u64,
+    /// Packets on a medium index we do not have.
     pub(crate) unknown_medium: u64,
+    /// Messages from a dead or departed node that were dropped.
     pub(crate) from_dead: u64,
+    /// Sends that failed.
     pub(crate) send_failures: u64,
 }
 

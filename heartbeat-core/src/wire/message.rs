@@ -14,6 +14,11 @@ pub const MAX_NODE_NAME: usize = 64;
 /// Longest resource group key a packet may carry, in bytes.
 pub const MAX_GROUP_KEY: usize = 255;
 
+/// Most groups one [`Ownership`] announcement describes (2 bits each: 128
+/// bytes of body). A node with more haresources groups sends one announcement
+/// per run of this many groups.
+pub const MAX_ANNOUNCED_GROUPS: usize = 512;
+
 /// A node's 16-byte uuid, persisted by the daemon across restarts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeUuid(pub [u8; 16]);
@@ -59,6 +64,37 @@ pub struct Status {
     pub holdings: Holdings,
     /// The sender's clock when it built the packet, in milliseconds since its start.
     pub timestamp_ms: u64,
+}
+
+/// What the sender of an [`Ownership`] announcement does with one group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum GroupHold {
+    /// Not running there (stopped, or being stopped).
+    #[default]
+    Free,
+    /// Running or being started there.
+    Held,
+    /// Its stop failed there: it may still run and is no longer managed.
+    Unmanaged,
+}
+
+/// A per-group ownership announcement: what the sender does with each
+/// haresources group, by index (the order of `haresources`, identical on
+/// every node). Unsequenced, like [`Status`]; sent when the sender's
+/// holdings or its membership view change and periodically, so that every
+/// node's belief about who runs what heals from steady-state information.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ownership {
+    /// Grows with every announcement of a sender generation (newer wins).
+    pub serial: u64,
+    /// Digest of the sender's group list (keys and preferred nodes, in
+    /// order); a receiver whose list differs ignores the announcement.
+    pub groups_digest: u32,
+    /// Index of the first group described.
+    pub first: u16,
+    /// State of groups `first..first + holds.len()`; 1 to
+    /// [`MAX_ANNOUNCED_GROUPS`] entries.
+    pub holds: Vec<GroupHold>,
 }
 
 /// The phase of a standby (`ask_resources`) exchange (Linux-HA `info=me|other|done`).
@@ -128,6 +164,8 @@ pub enum Message {
     },
     /// The sender has released everything and is leaving (`t=shutdone`).
     Shutdone,
+    /// Which groups the sender runs (unsequenced; see [`Ownership`]).
+    Ownership(Ownership),
     /// Opaque bytes for an embedding application.
     App {
         /// The application's payload.

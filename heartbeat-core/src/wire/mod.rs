@@ -18,8 +18,8 @@ pub mod native;
 pub use auth::{AuthKey, AuthMethod, Keyring};
 pub use error::{DecodeError, EncodeError};
 pub use message::{
-    Holdings, Message, NodeStatus, NodeUuid, Packet, StandbyPhase, Status, MAX_GROUP_KEY,
-    MAX_NODE_NAME,
+    GroupHold, Holdings, Message, NodeStatus, NodeUuid, Ownership, Packet, StandbyPhase, Status,
+    MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY, MAX_NODE_NAME,
 };
 
 /// Largest datagram any codec produces or accepts, in bytes: well under a 1500-byte

@@ -19,8 +19,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use self::reader::Reader;
 use super::{
-    AuthMethod, DecodeError, EncodeError, Keyring, Message, Packet, MAX_DATAGRAM, MAX_GROUP_KEY,
-    MAX_NODE_NAME,
+    AuthMethod, DecodeError, EncodeError, Keyring, Message, Packet, MAX_ANNOUNCED_GROUPS,
+    MAX_DATAGRAM, MAX_GROUP_KEY, MAX_NODE_NAME,
 };
 
 /// The first two bytes of every native datagram: `HB`.
@@ -115,6 +115,10 @@ fn check_fields(packet: &Packet) -> Result<(), EncodeError> {
     match &packet.message {
         Message::IpRequest { group } | Message::IpRequestResp { group, .. } => {
             check_str(group, MAX_GROUP_KEY, "group")
+        }
+        Message::Ownership(o) if o.holds.is_empty() => Err(EncodeError::EmptyField("holds")),
+        Message::Ownership(o) if o.holds.len() > MAX_ANNOUNCED_GROUPS => {
+            Err(EncodeError::FieldTooLong("holds"))
         }
         _ => Ok(()),
     }

@@ -5,8 +5,8 @@
 
 use bytes::Bytes;
 use heartbeat_core::wire::{
-    AuthKey, AuthMethod, Holdings, Keyring, Message, NodeStatus, NodeUuid, Packet, StandbyPhase,
-    Status,
+    AuthKey, AuthMethod, GroupHold, Holdings, Keyring, Message, NodeStatus, NodeUuid, Ownership,
+    Packet, StandbyPhase, Status, MAX_ANNOUNCED_GROUPS,
 };
 use proptest::prelude::*;
 
@@ -109,6 +109,33 @@ pub fn ask_resources() -> impl Strategy<Value = Message> {
     (holdings(), phase()).prop_map(|(holdings, phase)| Message::AskResources { holdings, phase })
 }
 
+/// Any `GroupHold`.
+pub fn group_hold() -> impl Strategy<Value = GroupHold> {
+    prop_oneof![
+        Just(GroupHold::Free),
+        Just(GroupHold::Held),
+        Just(GroupHold::Unmanaged)
+    ]
+}
+
+/// `Ownership` with 1..=`MAX_ANNOUNCED_GROUPS` group states.
+pub fn ownership() -> impl Strategy<Value = Message> {
+    (
+        any::<u64>(),
+        any::<u32>(),
+        any::<u16>(),
+        proptest::collection::vec(group_hold(), 1..=MAX_ANNOUNCED_GROUPS),
+    )
+        .prop_map(|(serial, groups_digest, first, holds)| {
+            Message::Ownership(Ownership {
+                serial,
+                groups_digest,
+                first,
+                holds,
+            })
+        })
+}
+
 /// `App` with a payload that fits any envelope and method.
 pub fn app() -> impl Strategy<Value = Message> {
     proptest::collection::vec(any::<u8>(), 0..=MAX_TEST_APP).prop_map(|p| Message::App {
@@ -130,6 +157,7 @@ pub fn message() -> impl Strategy<Value = Message> {
         ask_resources(),
         Just(Message::Shutdone),
         app(),
+        ownership(),
     ]
 }
 

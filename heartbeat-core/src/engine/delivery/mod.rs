@@ -17,6 +17,13 @@
 //! `RexmitRequest`, `NakRexmit` and `Ack` are unsequenced control messages
 //! (seq 0; Heartbeat's `NS_` types).
 //!
+//! **`Ownership` announcements are not sequenced** either: they are periodic
+//! and superseded by the next one. Like a status, an announcement carries the
+//! sender's highest sequenced number in its `seq` field; a receiver drops an
+//! announcement whose number is below a resource message of the same sender
+//! it already delivered (it predates it), and one whose `serial` is not above
+//! the last seen from that generation (late copy, duplicate or replay).
+//!
 //! **Status packets are not sequenced** (unlike Heartbeat): a lost heartbeat
 //! is superseded by the next one and retransmitting it would be useless
 //! traffic. Instead a status carries, in its `seq` field, the sender's
@@ -35,6 +42,7 @@ pub(crate) fn is_sequenced(message: &Message) -> bool {
     !matches!(
         message,
         Message::Status(_)
+            | Message::Ownership(_)
             | Message::RexmitRequest { .. }
             | Message::NakRexmit { .. }
             | Message::Ack { .. }

@@ -35,7 +35,8 @@ pub(crate) struct GroupView<'a> {
     pub(crate) state: LocalState,
 }
 
-/// An outstanding `IpRequest` of ours for one group.
+/// An outstanding `IpRequest` of ours for one group: the group starts once
+/// every live peer answered `ok`.
 #[derive(Clone, Debug)]
 pub(super) struct Request {
     /// Live peers that have not answered yet.
@@ -46,9 +47,6 @@ pub(super) struct Request {
     /// A peer answers every `IpRequest` once and in order; if one was lost,
     /// a resend's answer gets through.
     pub(super) skip: BTreeMap<String, u32>,
-    /// Start the group once everyone answered `ok`; `false` for a claim on a
-    /// group we already run (partition heal).
-    pub(super) acquire: bool,
     /// When to resend to the peers in `awaiting`.
     pub(super) retry_at: Instant,
 }
@@ -56,8 +54,11 @@ pub(super) struct Request {
 /// One haresources group as seen by this node.
 #[derive(Clone, Debug)]
 pub(super) struct Group {
+    /// Group key (first resource of the haresources line).
     pub(super) key: String,
+    /// Preferred node (first token of the haresources line).
     pub(super) preferred: String,
+    /// What this node is doing with the group.
     pub(super) state: LocalState,
     /// Follow-up action to issue when the one in flight finishes.
     pub(super) next: Option<ActionKind>,
@@ -78,9 +79,16 @@ pub(super) struct Group {
     /// The believed owner refused our request (`ok: false`): do not ask it
     /// again until the owner changes.
     pub(super) refused: bool,
+    /// The stop in flight gives way to this better copy (an ownership
+    /// conflict): it becomes the believed owner once we stopped.
+    pub(super) yield_to: Option<String>,
+    /// When the believed holder announced the group free with no other
+    /// holder known: `reconcile` waits `orphan_grace` from then.
+    pub(super) orphaned_at: Option<Instant>,
 }
 
 impl Group {
+    /// Group `key` preferred by `preferred`, stopped here, owner unknown.
     pub(super) fn new(key: &str, preferred: &str) -> Self {
         Group {
             key: key.to_owned(),
@@ -94,6 +102,8 @@ impl Group {
             failed_on: BTreeSet::new(),
             handoff_after_stop: false,
             refused: false,
+            yield_to: None,
+            orphaned_at: None,
         }
     }
 

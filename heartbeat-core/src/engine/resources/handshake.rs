@@ -1,5 +1,6 @@
 //! The `IpRequest` / `IpRequestResp` handshake (Linux-HA `ip-request`), used
-//! by every mode before a start, for partition-heal claims and for hand-offs.
+//! by every mode before a start and for hand-offs. (Double ownership after a
+//! partition heal is resolved by the ownership announcements, not here.)
 //!
 //! Answers to an `IpRequest{g}` from `x`:
 //! - we run, start or stop `g`: stop it (after the start in flight), then
@@ -13,14 +14,14 @@
 //! the sender's failed start or standby release; the sender is then skipped
 //! as a candidate); `we_own: true, ok: true` is a late release for a request
 //! we gave up (the group is unheld; the rightful node takes it);
-//! `we_own: true, ok: false` announces the sender as the holder (sent to a
-//! node that just joined).
+//! `we_own: true, ok: false` (an answer to a request we gave up meanwhile)
+//! names the sender as the holder.
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::group::{Group, Request};
-use super::{LocalState, Resources, RETRY};
+use super::{LocalState, Resources};
 use crate::config::AutoFailback;
 use crate::engine::ActionKind;
 use crate::wire::Message;
@@ -34,14 +35,15 @@ pub(super) fn acquire(r: &mut Resources, now: Instant, i: usize) {
         return;
     }
     let peers = r.peers.clone();
+    let retry = r.timers.retry;
     let g = &mut r.groups[i];
-    g.request = Some(new_request(g, peers, true, now));
+    g.request = Some(new_request(g, peers, now, retry));
     for p in r.peers.clone() {
         ask(r, i, &p);
     }
 }
 
-fn new_request(g: &Group, awaiting: BTreeSet<String>, acquire: bool, now: Instant) -> Request {
+fn new_request(g: &Group, awaiting: BTreeSet<String>, now: Instant, retry: Duration) -> Request {
     let skip = g
         .owed
         .iter()
@@ -51,8 +53,7 @@ fn new_request(g: &Group, awaiting: BTreeSet<String>, acquire: bool, now: Instan
     Request {
         awaiting,
         skip,
-        acquire,
-        retry_at: now + RETRY,
+        retry_at: now + retry,
     }
 }
 
@@ -62,42 +63,6 @@ fn ask(r: &mut Resources, i: usize, peer: &str) {
     *g.owed.entry(peer.to_owned()).or_default() += 1;
     let group = g.key.clone();
     r.send(Some(peer), Message::IpRequest { group });
-}
-
-/// Tell a peer that just joined (restart or partition heal) about every group
-/// we hold: where we rank better we claim it (`IpRequest`: if the peer runs it
-/// too, it stops); otherwise we announce it with `we_own: true, ok: false`
-/// (the peer records us as owner; if it runs the group too, its own claim
-/// makes us stop). Either way exactly one copy survives and none restarts.
-pub(super) fn introduce(r: &mut Resources, now: Instant, peer: &str) {
-    for i in 0..r.groups.len() {
-        let g = &r.groups[i];
-        if !g.held_here() {
-            continue;
-        }
-        let group = g.key.clone();
-        let claim = g.state != LocalState::Failed && r.rank(i, &r.me) < r.rank(i, peer);
-        if !claim {
-            let msg = Message::IpRequestResp {
-                group,
-                we_own: true,
-                ok: false,
-            };
-            r.send(Some(peer), msg);
-            continue;
-        }
-        let g = &mut r.groups[i];
-        match g.request.as_mut() {
-            Some(req) => {
-                req.awaiting.insert(peer.to_owned());
-            }
-            None => {
-                let awaiting = BTreeSet::from([peer.to_owned()]);
-                g.request = Some(new_request(g, awaiting, false, now));
-            }
-        }
-        ask(r, i, peer);
-    }
 }
 
 /// Hand group `i`, which we no longer run, to the next rightful peer with an
@@ -116,6 +81,7 @@ pub(super) fn hand_off(r: &mut Resources, i: usize) {
     }
 }
 
+/// An `IpRequest` for `key` from `from` (answers: see the module doc).
 pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str) {
     let Some(i) = r.index(key) else { return };
     let (we_own, ok) = match r.groups[i].state {
@@ -131,7 +97,7 @@ pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str
         LocalState::Stopped => {
             let mine_better = r.rank(i, &r.me) < r.rank(i, from);
             let g = &mut r.groups[i];
-            if g.request.as_ref().is_some_and(|q| q.acquire) && mine_better {
+            if g.request.is_some() && mine_better {
                 (false, false)
             } else {
                 g.request = None;
@@ -149,6 +115,8 @@ pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str
     r.send(Some(from), msg);
 }
 
+/// An `IpRequestResp` for `key` from `from`: an answer to our request, or
+/// unsolicited (see the module doc).
 pub(super) fn on_response(
     r: &mut Resources,
     now: Instant,
@@ -216,12 +184,12 @@ pub(super) fn on_response(
     }
 }
 
-/// Every peer answered `ok`: start the group if this was an acquisition.
+/// Every peer answered `ok`: start the group.
 fn complete(r: &mut Resources, i: usize) {
-    let Some(req) = r.groups[i].request.take() else {
+    if r.groups[i].request.take().is_none() {
         return;
-    };
-    if req.acquire && !r.shutting_down && r.groups[i].state == LocalState::Stopped {
+    }
+    if !r.shutting_down && r.groups[i].state == LocalState::Stopped {
         r.groups[i].owner = Some(r.me.clone());
         r.want(i, ActionKind::Start);
     }
@@ -245,7 +213,7 @@ pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
     let mut resend = Vec::new();
     for (i, g) in r.groups.iter_mut().enumerate() {
         if let Some(req) = g.request.as_mut().filter(|q| q.retry_at <= now) {
-            req.retry_at = now + RETRY;
+            req.retry_at = now + r.timers.retry;
             resend.extend(req.awaiting.iter().map(|p| (i, p.clone())));
         }
     }

@@ -4,16 +4,18 @@
 
 use std::time::Instant;
 
-use super::{handshake, nice, standby, LocalState, Resources};
+use super::{handshake, nice, ownership, standby, LocalState, Resources};
 use crate::config::AutoFailback;
 use crate::engine::{ActionKind, Event};
 use crate::wire::{Holdings, Message};
 
+/// Communications are up with `peers_alive` alive.
 pub(super) fn comm_up(r: &mut Resources, now: Instant, peers_alive: &[String]) {
     if r.comm_up {
         return;
     }
     r.comm_up = true;
+    ownership::announce(r);
     r.peers = peers_alive
         .iter()
         .filter(|p| **p != r.me)
@@ -26,6 +28,7 @@ pub(super) fn comm_up(r: &mut Resources, now: Instant, peers_alive: &[String]) {
     // rightful for) with the handshake, or starts them if we are alone.
 }
 
+/// `node` became alive (first time, restart, or return after a partition).
 pub(super) fn peer_joined(r: &mut Resources, now: Instant, node: &str) {
     if node == r.me || !r.peers.insert(node.to_owned()) {
         return;
@@ -37,10 +40,14 @@ pub(super) fn peer_joined(r: &mut Resources, now: Instant, node: &str) {
     if !r.comm_up || r.shutting_down {
         return;
     }
-    handshake::introduce(r, now, node);
+    // Tell everyone what we hold: if `node` runs a group we run too (it
+    // restarted inside a partition, or declared us dead), the announcements
+    // make the worse-ranked copy stop (see `ownership`).
+    ownership::announce(r);
     if r.policy != AutoFailback::Legacy {
         nice::send_report(r, Some(node));
     }
+    let _ = now;
 }
 
 /// `node` died or announced `Shutdone`: it holds nothing any more.
@@ -51,10 +58,13 @@ pub(super) fn peer_gone(r: &mut Resources, _now: Instant, node: &str) {
     r.peers.remove(node);
     nice::forget(r, node);
     standby::forget(r, node);
+    ownership::forget(r, node);
     handshake::forget_peer(r, node);
     for g in &mut r.groups {
         g.failed_on.remove(node);
         g.owed.remove(node);
+        // A departure or death is no news on its way: take over at once.
+        g.orphaned_at = None;
         if g.owner.as_deref() == Some(node) {
             g.owner = None;
             g.refused = false;
@@ -64,6 +74,12 @@ pub(super) fn peer_gone(r: &mut Resources, _now: Instant, node: &str) {
 
 /// Acquire every unheld group this node is the rightful holder of.
 pub(super) fn reconcile(r: &mut Resources, now: Instant) {
+    let grace = r.timers.orphan_grace;
+    for g in &mut r.groups {
+        if g.orphaned_at.is_some_and(|t| t + grace <= now) || g.owner.is_some() {
+            g.orphaned_at = None;
+        }
+    }
     if !r.comm_up || r.shutting_down {
         return;
     }
@@ -80,6 +96,7 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
             Some(o) => legacy && !g.refused && o != r.me && r.rank(i, &r.me) < r.rank(i, o),
         };
         let idle = unheld
+            && g.orphaned_at.is_none()
             && g.state == LocalState::Stopped
             && g.request.is_none()
             && !g.failed_on.contains(&r.me)
@@ -90,6 +107,7 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
     }
 }
 
+/// Local shutdown: cancel exchanges and stop every group.
 pub(super) fn shutdown(r: &mut Resources) {
     if r.shutting_down {
         return;

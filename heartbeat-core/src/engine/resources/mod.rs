@@ -2,8 +2,9 @@
 //!
 //! # Interface (called by the engine glue)
 //!
-//! Create with [`Resources::new`]`(local, nodes, groups, policy)`. Node names
-//! are compared as given: pass the lower-case names of the configuration.
+//! Create with [`Resources::new`]`(local, nodes, groups, policy, timing)`.
+//! Node names are compared as given: pass the lower-case names of the
+//! configuration.
 //!
 //! Inputs, each with the current instant:
 //! - [`Resources::comm_up`]: local communications are up; `peers_alive` are the
@@ -13,9 +14,12 @@
 //!   expired, call [`Resources::peer_dead`] first, then `peer_joined`.
 //! - [`Resources::peer_dead`]: a peer was declared dead.
 //! - [`Resources::on_message`]: `IpRequest`, `IpRequestResp`, `Starting`,
-//!   `ResourceReport`, `AskResources`, `Shutdone` from a peer (others ignored),
-//!   after the engine's `dest` filtering. A resource message from a peer
-//!   believed dead counts as its return (as if `peer_joined` came first).
+//!   `ResourceReport`, `AskResources`, `Shutdone`, `Ownership` from a peer
+//!   (others ignored), after the engine's `dest` filtering. A resource
+//!   message from a peer believed dead counts as its return (as if
+//!   `peer_joined` came first); an `Ownership` from a node that is not a live
+//!   peer is ignored. The engine passes only fresh announcements (newest
+//!   serial, not older than a resource message of the sender it delivered).
 //! - [`Resources::on_action_finished`]: a [`ResourceAction`] from
 //!   [`Resources::poll_action`] finished.
 //! - [`Resources::standby`], [`Resources::takeover`]: operator commands
@@ -26,6 +30,8 @@
 //!
 //! Outputs, drained after every input:
 //! - [`Resources::poll_send`]: `(dest, message)`, `dest == None` = all nodes.
+//!   `Ownership` is sent unsequenced (see `engine::delivery`), everything
+//!   else sequenced.
 //! - [`Resources::poll_action`]: start/stop a group. At most one action per
 //!   group is outstanding; the next one comes after `on_action_finished`.
 //! - [`Resources::poll_event`]: [`Event::GroupAcquired`] (start ok),
@@ -36,6 +42,7 @@
 //!   must not take a group that may still run here); the driver may exit
 //!   anyway and peers then take over after deadtime, as after a crash.
 //! - [`Resources::poll_timeout`]: the next deadline (exact, no polling).
+//!   There is always one after comm-up: the periodic announcement.
 //! - [`Resources::holdings`] for the status message, [`Resources::groups`]
 //!   for the status snapshot.
 //!
@@ -50,7 +57,7 @@
 //!   group only after every live peer answered its `IpRequest` with `ok`: a
 //!   holder stops the group first and answers `we_own, ok`; a node that is
 //!   itself requesting the group and ranks better answers `!ok`, and the
-//!   requester gives up. Missing answers are resent every [`RETRY`] until the
+//!   requester gives up. Missing answers are resent every `retry` until the
 //!   peer answers or dies (then it no longer counts). Peers answer every
 //!   request once and in order, and answers to an earlier request of ours are
 //!   skipped, so a stale `ok` never lets a start through. Legacy start-up,
@@ -59,51 +66,55 @@
 //!   requests groups held by a worse-ranked node (preferred node reclaims);
 //!   pulls only go up the rank order, so two nodes never pull back and forth.
 //!   nice_failback modes only acquire groups nobody holds.
-//! - **Join / partition heal.** On `peer_joined(x)` we tell `x` about every
-//!   group we hold: where we rank better, a claim (`IpRequest`: if `x` runs it
-//!   too, `x` stops it); otherwise an announcement `IpRequestResp{we_own:
-//!   true, ok: false}` (`x` records us as owner). The worse-ranked holder stops,
-//!   the better one keeps running: one stop, no restart, never both.
+//! - **Ownership is self-healing** (see [`ownership`]). Every node announces
+//!   per group whether it runs it (`Ownership`), on every change, on every
+//!   membership change and periodically. A node that runs a group which a
+//!   better-ranked live node also runs (or which a node runs unmanaged after
+//!   a failed stop) stops its copy; the better copy keeps running: one stop,
+//!   no restart, never both, whichever side saw the other die or return (a
+//!   one-way cut gives only one side a "join"). A belief that a peer holds a
+//!   group is replaced by the peer's own announcements: when it announces the
+//!   group free and nobody else holds it, the rightful node takes it after a
+//!   short grace. So double ownership after a heal, restarts inside a
+//!   partition, and stale beliefs ("each believes the other owns it", a
+//!   group released to a node that died before starting it) all converge
+//!   from steady-state information.
 //! - nice_failback (`auto_failback on|off`): `Starting` / `ResourceReport` at
-//!   start-up (settles after a stable report or [`SETTLE`]), the three-phase
+//!   start-up (settles after a stable report, at once on a cold start, or
+//!   after the `settle` wait of [`Timers`]), the three-phase
 //!   `AskResources` standby exchange, and with `on` auto-failback to a peer
 //!   that restarted. See [`nice`] and [`standby`].
+//! - **Waits** (`settle`, `retry`, `standby_reply`, the announcement period)
+//!   are a few keepalives, bounded by deadtime: see [`Timers`].
 //!
 //! # Known limits
 //!
-//! - Holdings (`none/local/foreign/all`) cannot name a foreign group in a
-//!   cluster of three or more nodes; per-group announcements and claims fill
-//!   the gap, but a node can keep a stale belief that a peer holds a group the
-//!   peer released to a third node that then died before starting it. The
-//!   group then stays down until a membership change (2 of 3000 random
-//!   scenarios, nice_failback with 3-4 nodes; see `tests/random.rs`).
+//! - While two nodes cannot hear each other (partition, one-way cut) both
+//!   may run a group. Once they hear each other again the worse-ranked copy
+//!   stops after one announcement exchange (sent at once on the join, then
+//!   every `announce` while lost), plus its stop action.
 //! - No STONITH: when a node whose stop failed dies, peers take its groups.
-
-// Until the engine glue lands.
-#![allow(dead_code)]
 
 mod group;
 mod handshake;
 mod membership;
 mod nice;
+mod ownership;
 mod standby;
 #[cfg(test)]
 mod tests;
+mod timers;
 
 use std::collections::{BTreeSet, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::config::{AutoFailback, ResourceGroup};
+use crate::config::{AutoFailback, ResourceGroup, Timing};
 use crate::engine::{ActionKind, Event, ResourceAction};
 use crate::wire::{Holdings, Message};
 
 use group::{union, Group};
 pub(crate) use group::{GroupView, LocalState};
-
-/// Interval between resends of an unanswered `IpRequest`.
-pub(crate) const RETRY: Duration = Duration::from_secs(2);
-/// nice_failback: how long a starting node waits for a stable peer report.
-pub(crate) const SETTLE: Duration = Duration::from_secs(10);
+pub(crate) use timers::Timers;
 
 /// Resource ownership state of one node. See the module documentation.
 #[derive(Debug)]
@@ -111,6 +122,7 @@ pub(crate) struct Resources {
     me: String,
     nodes: Vec<String>,
     policy: AutoFailback,
+    timers: Timers,
     groups: Vec<Group>,
     /// Peers alive (never contains `me`).
     peers: BTreeSet<String>,
@@ -119,23 +131,28 @@ pub(crate) struct Resources {
     shutdown_reported: bool,
     nice: nice::Nice,
     standby: standby::Standby,
+    ownership: ownership::Announcer,
     sends: VecDeque<(Option<String>, Message)>,
     actions: VecDeque<ResourceAction>,
     events: VecDeque<Event>,
 }
 
 impl Resources {
-    /// Resource state of node `local` in a cluster of `nodes` (configured order).
+    /// Resource state of node `local` in a cluster of `nodes` (configured
+    /// order); the waits scale with `timing` (see [`Timers`]).
     pub(crate) fn new(
         local: &str,
         nodes: &[String],
         groups: &[ResourceGroup],
         policy: AutoFailback,
+        timing: &Timing,
     ) -> Self {
         Resources {
             me: local.to_owned(),
             nodes: nodes.to_vec(),
             policy,
+            timers: Timers::new(timing),
+            ownership: ownership::Announcer::new(groups),
             groups: groups
                 .iter()
                 .map(|g| Group::new(&g.key, &g.preferred_node))
@@ -177,7 +194,7 @@ impl Resources {
         }
         let known = self.nodes.iter().any(|n| n == from);
         let returning = self.comm_up && known && !self.peers.contains(from);
-        if returning && !matches!(msg, Message::Shutdone) {
+        if returning && !matches!(msg, Message::Shutdone | Message::Ownership(_)) {
             // A message from a node we believe dead: it is back (partition heal).
             membership::peer_joined(self, now, from);
         }
@@ -196,6 +213,7 @@ impl Resources {
                 standby::on_ask(self, now, from, *holdings, *phase)
             }
             Message::Shutdone => membership::peer_gone(self, now, from),
+            Message::Ownership(o) => ownership::on_announcement(self, now, from, o),
             _ => return,
         }
         self.settle(now);
@@ -255,6 +273,7 @@ impl Resources {
         handshake::on_timeout(self, now);
         nice::on_timeout(self, now);
         standby::on_timeout(self, now);
+        ownership::on_timeout(self, now);
         self.settle(now);
     }
 
@@ -264,7 +283,32 @@ impl Resources {
             .groups
             .iter()
             .filter_map(|g| g.request.as_ref().map(|r| r.retry_at));
+        let orphans = self
+            .groups
+            .iter()
+            .filter_map(|g| g.orphaned_at.map(|t| t + self.timers.orphan_grace));
         requests
+            .chain(orphans)
+            .chain(self.nice.deadline())
+            .chain(self.standby.deadline())
+            .chain(self.ownership.deadline())
+            .min()
+    }
+
+    /// [`Resources::poll_timeout`] without the periodic announcement: the
+    /// next deadline of a pending exchange, if any.
+    #[cfg(test)]
+    pub(crate) fn protocol_timeout(&self) -> Option<Instant> {
+        let requests = self
+            .groups
+            .iter()
+            .filter_map(|g| g.request.as_ref().map(|r| r.retry_at));
+        let orphans = self
+            .groups
+            .iter()
+            .filter_map(|g| g.orphaned_at.map(|t| t + self.timers.orphan_grace));
+        requests
+            .chain(orphans)
             .chain(self.nice.deadline())
             .chain(self.standby.deadline())
             .min()
@@ -385,6 +429,7 @@ impl Resources {
         if handoff {
             g.failed_on.insert(me);
         }
+        let winner = g.yield_to.take();
         let requesters = std::mem::take(&mut g.release_to);
         if !requesters.is_empty() {
             g.next = None;
@@ -404,6 +449,12 @@ impl Resources {
                     self.send(Some(&r), msg);
                 }
             }
+            return;
+        }
+        if let Some(winner) = winner {
+            // We gave way to a better copy (ownership conflict).
+            self.groups[i].next = None;
+            self.groups[i].owner = self.is_alive(&winner).then_some(winner);
             return;
         }
         self.groups[i].owner = None;
@@ -426,6 +477,7 @@ impl Resources {
         g.state = LocalState::Failed;
         g.next = None;
         g.handoff_after_stop = false;
+        g.yield_to = None;
         g.owner = Some(me);
         self.events.push_back(Event::GroupFailed {
             group: g.key.clone(),
@@ -446,11 +498,13 @@ impl Resources {
     }
 
     /// Follow-ups after every input: standby progress, acquisition of groups
-    /// this node should hold, auto-failback, shutdown completion.
+    /// this node should hold, auto-failback, shutdown completion, and the
+    /// ownership announcement if due.
     fn settle(&mut self, now: Instant) {
         standby::progress(self, now);
         membership::reconcile(self, now);
         standby::maybe_start(self, now);
         membership::check_shutdown(self);
+        ownership::flush(self, now);
     }
 }

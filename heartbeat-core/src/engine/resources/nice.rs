@@ -1,19 +1,23 @@
 //! nice_failback start-up (`auto_failback on|off`): `Starting` and
 //! `ResourceReport` (Linux-HA `t=starting`, `t=resource`).
 //!
-//! At comm-up a node with live peers sends `Starting` and waits; a stable peer
-//! report (or [`SETTLE`] without one) makes it stable, and only then does it
-//! acquire the groups nobody holds that it is rightful for. Reports update our
-//! belief of who holds what: a holdings set only says "local" / "foreign"
-//! relative to the sender, so for a foreign group whose holder we already know
-//! the report does not change that belief (exact with two nodes, the
-//! Linux-HA case).
+//! At comm-up a node with live peers sends `Starting` and waits until every
+//! live peer has answered with a report and an ownership announcement; it
+//! becomes stable then if one of them is stable, or at once if nobody holds
+//! anything (a cold start of the whole cluster: no fixed wait). Without
+//! either it settles after the `settle` wait ([`Timers`](super::Timers)).
+//! Only once stable does it acquire the groups nobody holds that it is
+//! rightful for. Reports update our belief of who holds what: a holdings set
+//! only says "local" / "foreign" relative to the sender, so for a foreign
+//! group whose holder we already know the report does not change that belief
+//! (exact with two nodes, the Linux-HA case); the per-group announcements
+//! make beliefs exact with any number of nodes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use super::group::{includes, union};
-use super::{Resources, SETTLE};
+use super::{ownership, Resources};
 use crate::wire::{Holdings, Message};
 
 /// Start-up phase of this node.
@@ -43,13 +47,17 @@ pub(super) struct Nice {
     pub(super) returning: BTreeSet<String>,
     /// Peers that sent a report since our `Starting`.
     reported: BTreeSet<String>,
+    /// Peers that sent an ownership announcement since our `Starting`.
+    announced: BTreeSet<String>,
 }
 
 impl Nice {
+    /// Whether start-up is over.
     pub(super) fn is_stable(&self) -> bool {
         self.phase == Phase::Stable
     }
 
+    /// When start-up settles without reports, while starting.
     pub(super) fn deadline(&self) -> Option<Instant> {
         match self.phase {
             Phase::Starting { settle_at } => Some(settle_at),
@@ -65,25 +73,39 @@ pub(super) fn begin(r: &mut Resources, now: Instant) {
         return;
     }
     r.nice.phase = Phase::Starting {
-        settle_at: now + SETTLE,
+        settle_at: now + r.timers.settle,
     };
     r.send(None, Message::Starting);
     r.nice.reported.clear();
+    r.nice.announced.clear();
 }
 
-/// Settle once every live peer reported since our `Starting` and one of them
-/// is stable. Waiting for all reports (not just the first stable one, as
-/// Linux-HA does) matters with three or more nodes: each peer's per-group
-/// announcements precede its report, so we then know who holds what.
+/// Settle once every live peer reported and announced its groups since our
+/// `Starting`, and either one of them is stable or nobody holds anything.
+/// Waiting for all of them (not just the first stable report, as Linux-HA
+/// does) matters with three or more nodes: we then know who holds what.
 fn check_settled(r: &mut Resources) {
     if !matches!(r.nice.phase, Phase::Starting { .. }) {
         return;
     }
-    let all = r.peers.iter().all(|p| r.nice.reported.contains(p));
+    // Without groups nobody announces anything.
+    let heard = |p: &String| {
+        r.nice.reported.contains(p) && (r.nice.announced.contains(p) || r.groups.is_empty())
+    };
+    let all = r.peers.iter().all(heard);
     let any_stable = r.peers.iter().any(|p| r.nice.stable_peers.contains(p));
-    if all && any_stable {
+    let nobody_holds = r.peers.iter().all(|p| {
+        r.nice.peer_holdings.get(p) == Some(&Holdings::None) && !r.ownership.heard_holding_any(p)
+    });
+    if all && (any_stable || nobody_holds) {
         become_stable(r);
     }
+}
+
+/// Peer `from` sent an ownership announcement.
+pub(super) fn on_announced(r: &mut Resources, from: &str) {
+    r.nice.announced.insert(from.to_owned());
+    check_settled(r);
 }
 
 /// Send our full report to `dest` (all nodes if `None`).
@@ -103,11 +125,14 @@ fn become_stable(r: &mut Resources) {
     // `settle` -> `reconcile` now takes the groups nobody holds.
 }
 
+/// A peer sent `Starting`: it (re)started and holds nothing.
 pub(super) fn on_starting(r: &mut Resources, from: &str) {
     if r.policy == crate::config::AutoFailback::Legacy {
         return;
     }
-    // The peer (re)started: it holds nothing.
+    // The peer (re)started: it holds nothing. It waits for our announcement.
+    ownership::announce(r);
+    ownership::forget(r, from);
     r.nice.stable_peers.remove(from);
     r.nice.returning.insert(from.to_owned());
     r.nice.peer_holdings.insert(from.to_owned(), Holdings::None);
@@ -122,6 +147,7 @@ pub(super) fn on_starting(r: &mut Resources, from: &str) {
     }
 }
 
+/// A `ResourceReport` from `from`: its holdings and whether it is stable.
 pub(super) fn on_report(
     r: &mut Resources,
     _now: Instant,
@@ -165,6 +191,7 @@ pub(super) fn on_report(
     check_settled(r);
 }
 
+/// Settle without reports once the wait is over.
 pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
     if let Phase::Starting { settle_at } = r.nice.phase {
         if settle_at <= now {
@@ -179,5 +206,6 @@ pub(super) fn forget(r: &mut Resources, node: &str) {
     r.nice.stable_peers.remove(node);
     r.nice.returning.remove(node);
     r.nice.reported.remove(node);
+    r.nice.announced.remove(node);
     check_settled(r);
 }

@@ -3,7 +3,8 @@
 //!
 //! Exchange between a giver G and a taker T:
 //! 1. G sends `AskResources{set, Me}` to T (both must be stable); G waits
-//!    [`REPLY_WAIT`] for an answer, then cancels.
+//!    the `standby_reply` wait ([`Timers`](super::Timers)) for an answer,
+//!    then cancels.
 //! 2. T answers `Other`.
 //! 3. G sends an unstable report, stops the moving groups, sends `Done`.
 //! 4. T acquires the moving groups (handshake), sends `Done`; both send stable
@@ -31,8 +32,6 @@ use crate::config::AutoFailback;
 use crate::engine::ActionKind;
 use crate::wire::{Holdings, Message, StandbyPhase};
 
-/// How long a giver waits for `Other` (Linux-HA: 10 s).
-pub(crate) const REPLY_WAIT: Duration = Duration::from_secs(10);
 /// How long either side waits for the other's `Done` (Linux-HA: 1 hour).
 pub(crate) const DONE_WAIT: Duration = Duration::from_secs(3600);
 
@@ -68,10 +67,12 @@ pub(super) struct Standby {
 }
 
 impl Standby {
+    /// Whether an exchange is under way.
     pub(super) fn busy(&self) -> bool {
         self.exchange.is_some()
     }
 
+    /// When the exchange under way times out.
     pub(super) fn deadline(&self) -> Option<Instant> {
         self.exchange.as_ref().map(|x| x.deadline)
     }
@@ -119,6 +120,7 @@ fn taking(r: &Resources, set: Holdings, giver: &str) -> Vec<usize> {
         .collect()
 }
 
+/// Operator standby: queue one exchange per taker of the groups of `set`.
 pub(super) fn standby_command(r: &mut Resources, _now: Instant, set: Holdings) {
     if !nice_ready(r) {
         return; // Linux-HA ignores standby in legacy mode and while unstable
@@ -138,6 +140,7 @@ pub(super) fn standby_command(r: &mut Resources, _now: Instant, set: Holdings) {
     r.standby.queue.extend(takers.into_iter().map(|t| (t, set)));
 }
 
+/// Operator takeover: acquire the groups of `set` through the handshake.
 pub(super) fn takeover_command(r: &mut Resources, now: Instant, set: Holdings) {
     if !nice_ready(r) {
         return;
@@ -200,10 +203,11 @@ fn begin(r: &mut Resources, now: Instant, taker: String, set: Holdings, moving: 
         set,
         moving,
         step: Step::AwaitOther,
-        deadline: now + REPLY_WAIT,
+        deadline: now + r.timers.standby_reply,
     });
 }
 
+/// An `AskResources` from `from`: a step of an exchange.
 pub(super) fn on_ask(
     r: &mut Resources,
     now: Instant,
@@ -222,7 +226,11 @@ pub(super) fn on_ask(
         .map(|x| x.step);
     match (phase, step) {
         (StandbyPhase::Me, _) => {
-            let ready = nice_ready(r) && !r.standby.busy() && r.nice.stable_peers.contains(from);
+            // Only a stable node sends `Me`: its stable report may still be on
+            // its way (sequenced messages are delivered as they arrive, not
+            // put back in order), so take `Me` as one.
+            r.nice.stable_peers.insert(from.to_owned());
+            let ready = nice_ready(r) && !r.standby.busy();
             if !ready {
                 return; // "standby message ignored"
             }
@@ -314,6 +322,7 @@ fn finish(r: &mut Resources, peer: &str) {
     nice::send_report(r, None);
 }
 
+/// Cancel an exchange whose wait is over.
 pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
     if r.standby.deadline().is_some_and(|d| d <= now) {
         // "No reply to standby request. Standby request cancelled."

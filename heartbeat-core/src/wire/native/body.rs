@@ -7,10 +7,21 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::layout::{self, kind};
 use super::reader::Reader;
-use crate::wire::{DecodeError, Message, NodeUuid, Packet, Status, MAX_GROUP_KEY, MAX_NODE_NAME};
+use crate::wire::{
+    DecodeError, GroupHold, Message, NodeUuid, Ownership, Packet, Status, MAX_ANNOUNCED_GROUPS,
+    MAX_GROUP_KEY, MAX_NODE_NAME,
+};
 
 /// Size of a status body: status, deadtime, holdings, timestamp.
 const STATUS_BODY_LEN: usize = 1 + 4 + 1 + 8;
+
+/// Fixed part of an ownership body: serial, digest, first, count.
+const OWNERSHIP_FIXED_LEN: usize = 8 + 4 + 2 + 2;
+
+/// Bytes holding `count` 2-bit group states.
+fn holds_len(count: usize) -> usize {
+    count.div_ceil(4)
+}
 
 /// Encoded size of the envelope of `packet`.
 pub(super) fn envelope_len(packet: &Packet) -> usize {
@@ -30,6 +41,7 @@ pub(super) fn body_len(message: &Message) -> usize {
         Message::ResourceReport { .. } => 3,
         Message::AskResources { .. } => 2,
         Message::App { payload } => payload.len(),
+        Message::Ownership(o) => OWNERSHIP_FIXED_LEN + holds_len(o.holds.len()),
     }
 }
 
@@ -90,7 +102,52 @@ pub(super) fn put_body(buf: &mut BytesMut, message: &Message) {
             buf.put_u8(layout::phase_to_u8(*phase));
         }
         Message::App { payload } => buf.put_slice(payload),
+        Message::Ownership(o) => put_ownership(buf, o),
     }
+}
+
+/// Write an ownership body: group `first + k` is bits `7 - 2(k % 4)` and
+/// `6 - 2(k % 4)` of byte `k / 4` (first group in the high bits); unused
+/// bits of the last byte are 0.
+fn put_ownership(buf: &mut BytesMut, o: &Ownership) {
+    buf.put_u64(o.serial);
+    buf.put_u32(o.groups_digest);
+    buf.put_u16(o.first);
+    // Checked by the caller: 1..=MAX_ANNOUNCED_GROUPS entries.
+    buf.put_u16(o.holds.len() as u16);
+    for chunk in o.holds.chunks(4) {
+        let byte = chunk.iter().enumerate().fold(0u8, |b, (k, h)| {
+            b | (layout::hold_to_bits(*h) << (6 - 2 * k))
+        });
+        buf.put_u8(byte);
+    }
+}
+
+/// Read an ownership body (see [`put_ownership`]).
+fn read_ownership(r: &mut Reader<'_>) -> Result<Ownership, DecodeError> {
+    let serial = r.u64()?;
+    let groups_digest = r.u32()?;
+    let first = r.u16()?;
+    let count = usize::from(r.u16()?);
+    if count == 0 || count > MAX_ANNOUNCED_GROUPS {
+        return Err(DecodeError::InvalidField("holds"));
+    }
+    let bytes = r.bytes(holds_len(count))?;
+    let mut holds: Vec<GroupHold> = Vec::with_capacity(count);
+    for k in 0..bytes.len() * 4 {
+        let bits = (bytes[k / 4] >> (6 - 2 * (k % 4))) & 0b11;
+        if k < count {
+            holds.push(layout::hold_from_bits(bits)?);
+        } else if bits != 0 {
+            return Err(DecodeError::InvalidField("holds"));
+        }
+    }
+    Ok(Ownership {
+        serial,
+        groups_digest,
+        first,
+        holds,
+    })
 }
 
 /// Read the envelope and the body of type `code` from the whole payload.
@@ -155,6 +212,7 @@ fn read_body(r: &mut Reader<'_>, code: u8) -> Result<Message, DecodeError> {
             phase: layout::phase_from_u8(r.u8()?)?,
         },
         kind::SHUTDONE => Message::Shutdone,
+        kind::OWNERSHIP => Message::Ownership(read_ownership(r)?),
         kind::APP => Message::App {
             // Bounded by the datagram, which is at most MAX_DATAGRAM bytes.
             payload: Bytes::copy_from_slice(r.rest()),

@@ -3,25 +3,38 @@
 //! These tables are the single place where a Rust enum meets a wire byte; they
 //! are specified in `heartbeat-core/WIRE.md` and must only ever grow.
 
-use crate::wire::{DecodeError, Holdings, Message, NodeStatus, StandbyPhase};
+use crate::wire::{DecodeError, GroupHold, Holdings, Message, NodeStatus, StandbyPhase};
 
 /// Message type codes (header byte 3).
 pub(super) mod kind {
+    /// `Message::Status`.
     pub(crate) const STATUS: u8 = 1;
+    /// `Message::IpRequest`.
     pub(crate) const IP_REQUEST: u8 = 2;
+    /// `Message::IpRequestResp`.
     pub(crate) const IP_REQUEST_RESP: u8 = 3;
+    /// `Message::RexmitRequest`.
     pub(crate) const REXMIT_REQUEST: u8 = 4;
+    /// `Message::NakRexmit`.
     pub(crate) const NAK_REXMIT: u8 = 5;
+    /// `Message::Ack`.
     pub(crate) const ACK: u8 = 6;
+    /// `Message::Starting`.
     pub(crate) const STARTING: u8 = 7;
+    /// `Message::ResourceReport`.
     pub(crate) const RESOURCE_REPORT: u8 = 8;
+    /// `Message::AskResources`.
     pub(crate) const ASK_RESOURCES: u8 = 9;
+    /// `Message::Shutdone`.
     pub(crate) const SHUTDONE: u8 = 10;
+    /// `Message::App`.
     pub(crate) const APP: u8 = 11;
+    /// `Message::Ownership`.
+    pub(crate) const OWNERSHIP: u8 = 12;
 
     /// Whether `code` names a message type this version knows.
     pub(crate) fn is_known(code: u8) -> bool {
-        (STATUS..=APP).contains(&code)
+        (STATUS..=OWNERSHIP).contains(&code)
     }
 }
 
@@ -39,6 +52,7 @@ pub(super) fn kind_of(message: &Message) -> u8 {
         Message::AskResources { .. } => kind::ASK_RESOURCES,
         Message::Shutdone => kind::SHUTDONE,
         Message::App { .. } => kind::APP,
+        Message::Ownership(_) => kind::OWNERSHIP,
     }
 }
 
@@ -98,5 +112,24 @@ pub(super) fn phase_from_u8(byte: u8) -> Result<StandbyPhase, DecodeError> {
         1 => Ok(StandbyPhase::Other),
         2 => Ok(StandbyPhase::Done),
         _ => Err(DecodeError::InvalidField("phase")),
+    }
+}
+
+/// `GroupHold` as its 2-bit code.
+pub(super) fn hold_to_bits(hold: GroupHold) -> u8 {
+    match hold {
+        GroupHold::Free => 0,
+        GroupHold::Held => 1,
+        GroupHold::Unmanaged => 2,
+    }
+}
+
+/// `GroupHold` from its 2-bit code (3 is invalid).
+pub(super) fn hold_from_bits(bits: u8) -> Result<GroupHold, DecodeError> {
+    match bits {
+        0 => Ok(GroupHold::Free),
+        1 => Ok(GroupHold::Held),
+        2 => Ok(GroupHold::Unmanaged),
+        _ => Err(DecodeError::InvalidField("holds")),
     }
 }

@@ -1,8 +1,9 @@
 //! Failed starts and stops; one action at a time per group.
 
+use super::harness::SETTLE;
 use super::harness::{n, secs, Cluster};
 use crate::config::AutoFailback;
-use crate::engine::resources::{LocalState, SETTLE};
+use crate::engine::resources::LocalState;
 use crate::engine::{ActionKind, Event};
 use crate::wire::Message;
 
@@ -71,7 +72,7 @@ fn failed_stop_keeps_the_group_unmanaged() {
     assert_eq!(c.owner_seen_by(2, "g2").as_deref(), Some("n1"));
     c.advance(secs(60));
     assert_eq!(c.runners("g2"), vec![n(1)]);
-    assert_eq!(c.rs[&n(2)].poll_timeout(), None, "n2 gave up asking");
+    assert_eq!(c.rs[&n(2)].protocol_timeout(), None, "n2 gave up asking");
     c.shutdown(1);
     assert_eq!(c.count_events(1, |e| *e == Event::ShutdownComplete), 0);
     assert!(c.runners("g1").is_empty());

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::super::{LocalState, Resources};
-use crate::config::{AutoFailback, ResourceGroup};
+use super::super::{LocalState, Resources, Timers};
+use crate::config::{AutoFailback, ResourceGroup, Timing};
 use crate::engine::{ActionKind, Event, ResourceAction};
 use crate::wire::{Holdings, Message};
 
@@ -40,6 +40,28 @@ pub(super) struct Cluster {
     /// Random-order mode: `run` does nothing; the test drives `step_random`.
     pub(super) manual: bool,
 }
+
+/// The heartbeat timers of every harness node: keepalive 1 s, deadtime 10 s.
+pub(super) fn timing() -> Timing {
+    Timing {
+        keepalive: Duration::from_secs(1),
+        deadtime: Duration::from_secs(10),
+        warntime: Duration::from_secs(5),
+        initdead: Duration::from_secs(20),
+        deadping: Duration::from_secs(10),
+    }
+}
+
+/// The resource layer's waits for [`timing`].
+pub(super) fn timers() -> Timers {
+    Timers::new(&timing())
+}
+
+/// nice_failback start-up wait for [`timing`].
+pub(super) const SETTLE: Duration = Duration::from_secs(5);
+
+/// `IpRequest` resend interval for [`timing`].
+pub(super) const RETRY: Duration = Duration::from_secs(2);
 
 pub(super) fn n(i: usize) -> String {
     format!("n{i}")
@@ -79,7 +101,7 @@ impl Cluster {
 
     /// Start node `i` (fresh process): not yet comm-up.
     pub(super) fn boot(&mut self, i: usize) {
-        let r = Resources::new(&n(i), &self.nodes, &self.groups, self.policy);
+        let r = Resources::new(&n(i), &self.nodes, &self.groups, self.policy, &timing());
         self.rs.insert(n(i), r);
     }
 
@@ -461,4 +483,10 @@ impl Rng {
 /// Shorthand for a `Duration` in seconds.
 pub(super) fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
+}
+
+#[test]
+fn harness_waits_match_the_timers() {
+    assert_eq!(timers().settle, SETTLE);
+    assert_eq!(timers().retry, RETRY);
 }

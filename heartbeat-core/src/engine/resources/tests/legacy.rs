@@ -1,8 +1,8 @@
 //! `auto_failback legacy`: ip-request at comm-up, retries, node death.
 
+use super::harness::RETRY;
 use super::harness::{n, secs, Cluster};
 use crate::config::AutoFailback;
-use crate::engine::resources::RETRY;
 use crate::wire::Message;
 
 #[test]
@@ -25,7 +25,7 @@ fn alone_takes_everything_without_asking() {
     c.assert_owner("g1", 1);
     c.assert_owner("g2", 1);
     assert!(c.sent.is_empty());
-    assert_eq!(c.rs[&n(1)].poll_timeout(), None);
+    assert_eq!(c.rs[&n(1)].protocol_timeout(), None);
 }
 
 /// n1 holds both groups; n2 comes up and asks for g2; n1's answer is lost.
@@ -47,14 +47,14 @@ fn failback_with_lost_response_is_retried() {
     c.comm_up(2);
     // n1 released g2, but n2 never heard it.
     assert!(c.runners("g2").is_empty());
-    let retry_at = c.rs[&n(2)].poll_timeout().expect("retry pending");
+    let retry_at = c.rs[&n(2)].protocol_timeout().expect("retry pending");
     assert_eq!(retry_at, c.now + RETRY);
     c.advance(secs(1));
     assert!(c.runners("g2").is_empty());
     c.advance(secs(1));
     c.assert_owner("g2", 2);
     c.assert_owner("g1", 1);
-    assert_eq!(c.rs[&n(2)].poll_timeout(), None);
+    assert_eq!(c.rs[&n(2)].protocol_timeout(), None);
 }
 
 /// The holder never answers: the requester keeps asking and never starts the

@@ -1,8 +1,9 @@
 //! Shutdown handover and partition heal.
 
+use super::harness::SETTLE;
 use super::harness::{n, secs, Cluster};
 use crate::config::AutoFailback;
-use crate::engine::resources::{LocalState, SETTLE};
+use crate::engine::resources::LocalState;
 use crate::engine::Event;
 
 fn released(c: &Cluster, node: usize, group: &str) -> usize {

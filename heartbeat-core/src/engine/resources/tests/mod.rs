@@ -6,4 +6,5 @@ mod failures;
 mod legacy;
 mod membership;
 mod nice;
+mod ownership;
 mod random;

@@ -1,17 +1,19 @@
 //! `auto_failback on|off`: Starting / ResourceReport, standby, takeover.
 
-use super::harness::{n, secs, Cluster};
+use super::harness::SETTLE;
+use super::harness::{n, secs, timers, Cluster};
 use crate::config::AutoFailback;
-use crate::engine::resources::SETTLE;
 use crate::wire::{Holdings, Message};
 
+/// A cold start of the whole cluster: every peer reported and announced
+/// that it holds nothing, so nobody waits for SETTLE.
 #[test]
-fn startup_together_settles_then_each_takes_its_own() {
+fn startup_together_settles_at_once_then_each_takes_its_own() {
     for policy in [AutoFailback::On, AutoFailback::Off] {
         let mut c = Cluster::new(2, policy);
         c.start_all(&[1, 2]);
-        // Nobody is stable yet: nobody starts anything before SETTLE.
-        assert!(c.runners("g1").is_empty() && c.runners("g2").is_empty());
+        c.assert_owner("g1", 1);
+        c.assert_owner("g2", 2);
         c.advance(SETTLE);
         c.assert_owner("g1", 1);
         c.assert_owner("g2", 2);
@@ -69,8 +71,8 @@ fn on_returning_preferred_node_gets_its_groups_back() {
     );
     c.advance(secs(3600));
     assert_eq!(c.starts["g2"], 2, "no further moves");
-    assert_eq!(c.rs[&n(1)].poll_timeout(), None);
-    assert_eq!(c.rs[&n(2)].poll_timeout(), None);
+    assert_eq!(c.rs[&n(1)].protocol_timeout(), None);
+    assert_eq!(c.rs[&n(2)].protocol_timeout(), None);
 }
 
 #[test]
@@ -107,9 +109,9 @@ fn standby_without_reply_is_cancelled() {
     c.advance(SETTLE);
     c.drop_when(|_, _, m| matches!(m, Message::AskResources { .. }));
     c.standby(1, Holdings::All);
-    assert!(c.rs[&n(1)].poll_timeout().is_some());
-    c.advance(secs(10));
-    assert_eq!(c.rs[&n(1)].poll_timeout(), None);
+    assert!(c.rs[&n(1)].protocol_timeout().is_some());
+    c.advance(timers().standby_reply);
+    assert_eq!(c.rs[&n(1)].protocol_timeout(), None);
     c.assert_owner("g1", 1);
     c.assert_owner("g2", 2);
 }
@@ -144,6 +146,39 @@ fn takeover_and_standby_three_nodes() {
         .count();
     assert_eq!(me_count, 2);
     for i in 1..=3 {
-        assert_eq!(c.rs[&n(i)].poll_timeout(), None, "n{i} idle");
+        assert_eq!(c.rs[&n(i)].protocol_timeout(), None, "n{i} idle");
     }
+}
+
+/// Without a report from every peer a starting node cannot know that nobody
+/// holds anything: it waits for SETTLE.
+#[test]
+fn startup_without_peer_reports_waits_for_settle() {
+    for policy in [AutoFailback::On, AutoFailback::Off] {
+        let mut c = Cluster::new(2, policy);
+        // n1 and n2 start together but every report of n2 is lost: n1 never
+        // hears that nobody holds anything.
+        c.drop_when(|from, _, m| from == "n2" && matches!(m, Message::ResourceReport { .. }));
+        c.start_all(&[1, 2]);
+        assert!(c.runners("g1").is_empty(), "{policy:?}: n1 settled early");
+        c.advance(SETTLE);
+        c.assert_owner("g1", 1);
+    }
+}
+
+/// Only a stable node sends `Me`: the taker does not ignore it because the
+/// giver's stable report has not arrived yet (delivery keeps no order;
+/// here every report of n1 is lost).
+#[test]
+fn standby_me_counts_as_a_stable_report() {
+    let mut c = Cluster::new(2, AutoFailback::Off);
+    c.drop_when(|from, _, m| from == "n1" && matches!(m, Message::ResourceReport { .. }));
+    c.start_all(&[1, 2]);
+    c.advance(SETTLE);
+    c.assert_owner("g1", 1);
+    c.assert_owner("g2", 2);
+    c.standby(1, Holdings::All);
+    c.advance(secs(1));
+    c.assert_owner("g1", 2);
+    c.assert_owner("g2", 2);
 }
