@@ -233,7 +233,7 @@ proptest! {
     fn generated_packets_survive_the_linux_ha_form(
         packet in packet(), extras in extras(), key in key(), msgfmt_classic in any::<bool>(),
     ) {
-        prop_assume!(!matches!(packet.message, Message::App { .. }));
+        prop_assume!(!matches!(packet.message, Message::App { .. } | Message::Ownership(_)));
         let (packet, extras) = linux_ha_view(packet, extras);
         let keys = ring(1, key);
         let msgfmt = if msgfmt_classic { MsgFmt::Classic } else { MsgFmt::Netstring };
@@ -243,4 +243,24 @@ proptest! {
         let classified = classify(&r.msg).unwrap();
         prop_assert_eq!(classified, Classified::Known { packet, extras });
     }
+}
+
+/// heartbeat-rs's own messages have no Linux-HA form and say so.
+#[test]
+fn native_only_messages_are_refused_by_compose() {
+    use heartbeat_core::wire::linuxha::MapError;
+    let packet = Packet {
+        from: "node1".into(),
+        from_uuid: NodeUuid([1; 16]),
+        generation: 1,
+        seq: 0,
+        dest: None,
+        message: Message::App {
+            payload: bytes::Bytes::from_static(b"x"),
+        },
+    };
+    assert!(matches!(
+        compose(&packet, &Extras::default()),
+        Err(MapError::Unsupported(_))
+    ));
 }

@@ -61,6 +61,11 @@ fn type_of(message: &Message) -> Result<&'static str, MapError> {
         Message::AskResources { .. } => T_ASK_RESOURCES,
         Message::Shutdone => T_SHUTDONE,
         Message::App { .. } => return Err(MapError::Unsupported("application payloads")),
+        Message::Ownership(_) => {
+            return Err(MapError::Unsupported(
+                "ownership announcements (heartbeat-rs only)",
+            ))
+        }
     })
 }
 
@@ -99,7 +104,7 @@ fn body(msg: &mut HaMsg, message: &Message, extras: &Extras) {
             info(msg);
         }
         Message::Ack { ack_seq } => msg.push_str(F_ACKSEQ, hex(*ack_seq)),
-        Message::Starting | Message::App { .. } => {}
+        Message::Starting | Message::App { .. } | Message::Ownership(_) => {}
         Message::ResourceReport {
             holdings: held,
             full,
