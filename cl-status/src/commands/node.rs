@@ -30,11 +30,8 @@ pub fn nodestatus(view: &StatusView, opts: &Parsed) -> Result<Answer, Failure> {
         )
     };
     let (name, node) = named(view, opts, missing, Failure::unknown_node)?;
-    let text = if opts.has('m') {
-        format!("The cluster node {name} is {}\n", node.status)
-    } else {
-        format!("{}\n", node.status)
-    };
+    let sentence = format!("The cluster node {name} is {}", node.status);
+    let text = value_or_sentence(opts, &node.status, sentence);
     let code = match node.status.as_str() {
         "active" | "up" | "ping" => exit::OK,
         _ => exit::FALSE,
@@ -44,6 +41,15 @@ pub fn nodestatus(view: &StatusView, opts: &Parsed) -> Result<Answer, Failure> {
         status: node.status.clone(),
     };
     Ok(Answer::with_code(text, &json, code))
+}
+
+/// The text of a one-value answer: the value, or with `-m` the sentence.
+fn value_or_sentence(opts: &Parsed, value: &str, sentence: String) -> String {
+    if opts.has('m') {
+        format!("{sentence}\n")
+    } else {
+        format!("{value}\n")
+    }
 }
 
 /// `nodeweight <node>`.
@@ -56,16 +62,16 @@ pub fn nodeweight(view: &StatusView, opts: &Parsed) -> Result<Answer, Failure> {
         )
     };
     let (name, node) = named(view, opts, Failure::not_enough_parameters, unknown)?;
-    let text = if opts.has('m') {
-        format!("The weight of the cluster node {name} is {}\n", node.weight)
-    } else {
-        format!("{}\n", node.weight)
-    };
+    let weight = node.weight.to_string();
+    let sentence = format!("The weight of the cluster node {name} is {weight}");
     let json = json::NodeWeight {
         node: node.name.clone(),
         weight: node.weight,
     };
-    Ok(Answer::ok(text, &json))
+    Ok(Answer::ok(
+        value_or_sentence(opts, &weight, sentence),
+        &json,
+    ))
 }
 
 /// `nodesite <node>`.
@@ -76,16 +82,15 @@ pub fn nodesite(view: &StatusView, opts: &Parsed) -> Result<Answer, Failure> {
         Failure::not_enough_parameters,
         Failure::unknown_node,
     )?;
-    let text = if opts.has('m') {
-        format!("The site of the cluster node {name} is {}\n", node.site)
-    } else {
-        format!("{}\n", node.site)
-    };
+    let sentence = format!("The site of the cluster node {name} is {}", node.site);
     let json = json::NodeSite {
         node: node.name.clone(),
         site: node.site.clone(),
     };
-    Ok(Answer::ok(text, &json))
+    Ok(Answer::ok(
+        value_or_sentence(opts, &node.site, sentence),
+        &json,
+    ))
 }
 
 /// `nodetype <node>`: `normal` or `ping`. (Heartbeat's man page says it
@@ -97,16 +102,15 @@ pub fn nodetype(view: &StatusView, opts: &Parsed) -> Result<Answer, Failure> {
         Failure::not_enough_parameters,
         Failure::unknown_node,
     )?;
-    let text = if opts.has('m') {
-        format!("The node {name}'s type: {}\n", node.node_type)
-    } else {
-        format!("{}\n", node.node_type)
-    };
+    let sentence = format!("The node {name}'s type: {}", node.node_type);
     let json = json::NodeType {
         node: node.name.clone(),
         node_type: node.node_type.clone(),
     };
-    Ok(Answer::ok(text, &json))
+    Ok(Answer::ok(
+        value_or_sentence(opts, &node.node_type, sentence),
+        &json,
+    ))
 }
 
 #[cfg(test)]

@@ -279,25 +279,14 @@ impl Resources {
 
     /// The next instant at which [`Resources::handle_timeout`] must be called.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        let requests = self
-            .groups
-            .iter()
-            .filter_map(|g| g.request.as_ref().map(|r| r.retry_at));
-        let orphans = self
-            .groups
-            .iter()
-            .filter_map(|g| g.orphaned_at.map(|t| t + self.timers.orphan_grace));
-        requests
-            .chain(orphans)
-            .chain(self.nice.deadline())
-            .chain(self.standby.deadline())
+        self.protocol_timeout()
+            .into_iter()
             .chain(self.ownership.deadline())
             .min()
     }
 
     /// [`Resources::poll_timeout`] without the periodic announcement: the
     /// next deadline of a pending exchange, if any.
-    #[cfg(test)]
     pub(crate) fn protocol_timeout(&self) -> Option<Instant> {
         let requests = self
             .groups
