@@ -11,7 +11,7 @@ use heartbeat_core::wire::linuxha::{
     self, classify, compose, decode, decode_verified, verify_auth_field, AuthError, Classified,
     Encoding, HaDecodeError, MsgFmt, AUTH_FIELD,
 };
-use heartbeat_core::wire::{AuthKey, AuthMethod, Keyring, Message, NodeStatus};
+use heartbeat_core::wire::{AuthKey, AuthMethod, Keyring, Message, NodeStatus, ACK_DELAY_UNKNOWN};
 use linuxha_common::*;
 
 /// The per-type key the decoded timelines use: `t`, or `status(st=...)`.
@@ -192,7 +192,8 @@ fn the_traps_read_right() {
                 assert!(extras.load.is_none());
                 rexmits.push((name, first_seq));
             }
-            Message::Ack { ack_seq } => {
+            Message::Ack { ack_seq, delay_us } => {
+                assert_eq!(delay_us, ACK_DELAY_UNKNOWN, "NS_ackmsg has no delay");
                 assert_eq!(format!("{ack_seq:x}"), r.msg.get_str("ackseq").unwrap());
                 assert!(packet.dest.is_some() && extras.dest_uuid.is_some());
             }

@@ -11,7 +11,7 @@ use heartbeat_core::wire::linuxha::{
     classify, compose, decode, decode_verified, encode, encode_classic, Classified, Extras, HaMsg,
     MsgFmt, Value,
 };
-use heartbeat_core::wire::{Holdings, Message, NodeUuid, Packet};
+use heartbeat_core::wire::{Holdings, Message, NodeUuid, Packet, ACK_DELAY_UNKNOWN};
 use linuxha_common::{all_heartbeat_payloads, capture_keys};
 use proptest::prelude::*;
 use wire_common::{key, packet, ring};
@@ -132,6 +132,10 @@ fn linux_ha_view(mut packet: Packet, mut extras: Extras) -> (Packet, Extras) {
         extras.dest_uuid = None;
     }
     match &mut packet.message {
+        Message::Ack { delay_us, .. } => {
+            *delay_us = ACK_DELAY_UNKNOWN;
+            extras.protocol = None;
+        }
         Message::Status(status) => {
             status.holdings = Holdings::None;
             extras.ts = status.timestamp_ms / 1000;

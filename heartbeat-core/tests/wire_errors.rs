@@ -5,8 +5,8 @@ mod wire_common;
 use bytes::Bytes;
 use heartbeat_core::wire::{
     native, AuthKey, AuthMethod, DecodeError, EncodeError, GroupHold, Holdings, Keyring, Message,
-    NodeStatus, NodeUuid, Ownership, Packet, Status, MAX_ANNOUNCED_GROUPS, MAX_DATAGRAM,
-    MAX_GROUP_KEY, MAX_NODE_NAME,
+    NodeStatus, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOWN, MAX_ANNOUNCED_GROUPS,
+    MAX_DATAGRAM, MAX_GROUP_KEY, MAX_NODE_NAME,
 };
 use wire_common::*;
 
@@ -375,6 +375,37 @@ fn encode_needs_an_active_key() {
 }
 
 // ---- ownership announcements ----------------------------------------------
+
+#[test]
+fn ack_layout_and_the_legacy_body_without_delay() {
+    let ack = Message::Ack {
+        ack_seq: 0x0102_0304_0506_0708,
+        delay_us: 0x0a0b_0c0d,
+    };
+    let bytes = encoded(&sample_packet(ack.clone()));
+    let body = &bytes[native::HEADER_LEN + BODY_AT..];
+    assert_eq!(&body[..8], &0x0102_0304_0506_0708u64.to_be_bytes());
+    assert_eq!(&body[8..12], &0x0a0b_0c0du32.to_be_bytes());
+    assert_eq!(
+        body.len(),
+        12 + 1 + METHOD.tag_len(),
+        "body, key index, tag"
+    );
+    assert_eq!(decode(&bytes).unwrap().message, ack);
+    // An 8-byte body (before the delay field): the delay is unknown.
+    let legacy = forge(bytes.clone(), |p| p.truncate(p.len() - 4));
+    assert_eq!(
+        decode(&legacy).unwrap().message,
+        Message::Ack {
+            ack_seq: 0x0102_0304_0506_0708,
+            delay_us: ACK_DELAY_UNKNOWN,
+        }
+    );
+    for cut in [1, 2, 3, 5] {
+        let short = forge(bytes.clone(), |p| p.truncate(p.len() - cut));
+        assert_eq!(decode(&short), Err(DecodeError::Truncated), "cut {cut}");
+    }
+}
 
 fn ownership(holds: Vec<GroupHold>) -> Message {
     Message::Ownership(Ownership {

@@ -28,7 +28,10 @@ fn messages() -> Vec<Message> {
             last_seq: 9,
         },
         Message::NakRexmit { seq: 7 },
-        Message::Ack { ack_seq: 42 },
+        Message::Ack {
+            ack_seq: 42,
+            delay_us: 1_500,
+        },
         Message::Starting,
         Message::ResourceReport {
             holdings: Holdings::All,

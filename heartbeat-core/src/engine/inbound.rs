@@ -2,13 +2,13 @@
 //! refresh the link, then hand the message to membership, delivery or the
 //! resource layer.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::delivery::is_sequenced;
 use super::delivery::receiver_tracker::{RequestTiming, SeqVerdict};
 use super::membership::{GenerationVerdict, StatusVerdict};
 use super::{DropReason, Engine, Event, MediumId};
-use crate::wire::{native, Message, Ownership, Packet, Status};
+use crate::wire::{native, Message, Ownership, Packet, Status, ACK_DELAY_UNKNOWN};
 
 /// Most messages held per peer while it is still considered dead.
 pub(super) const MAX_HELD: usize = 64;
@@ -150,7 +150,7 @@ impl Engine {
         let timing = self.request_timing();
         let (verdict, lost) = self.trackers[peer].on_packet(now, packet.seq, timing, &mut self.rng);
         self.report_lost(peer, lost);
-        self.maybe_ack(peer, false);
+        self.maybe_ack(now, peer, false);
         if !verdict.deliver() {
             return verdict == SeqVerdict::Duplicate;
         }
@@ -238,10 +238,12 @@ impl Engine {
             Message::NakRexmit { seq } => {
                 let lost = self.trackers[peer].on_nak(seq);
                 self.report_lost(peer, lost);
-                self.maybe_ack(peer, false);
+                self.maybe_ack(now, peer, false);
             }
-            Message::Ack { ack_seq } => {
-                if let Some(sample) = self.history.on_ack(now, peer, ack_seq) {
+            Message::Ack { ack_seq, delay_us } => {
+                let delay = (delay_us != ACK_DELAY_UNKNOWN)
+                    .then(|| Duration::from_micros(u64::from(delay_us)));
+                if let Some(sample) = self.history.on_ack(now, peer, ack_seq, delay) {
                     self.membership.add_rtt(peer, sample);
                 }
                 self.trim_history();

@@ -129,7 +129,10 @@ pub(crate) struct PeerStats {
 }
 
 impl PeerStats {
-    /// Round-trip estimate: the minimum of recent samples.
+    /// Round-trip estimate: the minimum of the last [`RTT_SAMPLES`] samples.
+    /// A sample is the time from sending a sequenced packet (never
+    /// retransmitted) to receiving its ack, minus the delay the peer reports
+    /// having held it, clamped at zero: network and processing time only.
     pub(crate) fn rtt(&self) -> Option<Duration> {
         self.rtt.iter().min().copied()
     }

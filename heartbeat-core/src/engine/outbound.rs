@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::{Command, Engine, Event, SendError, Transmit, Via};
-use crate::wire::{native, Message, Packet, Status};
+use crate::wire::{native, Message, Packet, Status, ACK_DELAY_UNKNOWN};
 
 impl Engine {
     /// Queue `bytes` on every medium.
@@ -103,11 +103,15 @@ impl Engine {
         self.events.push_back(Event::SendFailed { error });
     }
 
-    /// Acknowledge `peer`'s packets if due (`tick`: keepalive time).
-    pub(super) fn maybe_ack(&mut self, peer: usize, tick: bool) {
-        if let Some(ack_seq) = self.trackers[peer].ack_due(tick) {
+    /// Acknowledge `peer`'s packets if due (`tick`: keepalive time), with
+    /// how long we held the acknowledged packet.
+    pub(super) fn maybe_ack(&mut self, now: Instant, peer: usize, tick: bool) {
+        if let Some((ack_seq, held)) = self.trackers[peer].ack_due(now, tick) {
+            let delay_us = held.map_or(ACK_DELAY_UNKNOWN, |d| {
+                u32::try_from(d.as_micros()).unwrap_or(ACK_DELAY_UNKNOWN)
+            });
             let to = self.membership.peer(peer).name.clone();
-            self.send_control(&to, Message::Ack { ack_seq });
+            self.send_control(&to, Message::Ack { ack_seq, delay_us });
         }
     }
 
@@ -148,7 +152,7 @@ impl Engine {
                 self.next_keepalive = now + self.config.timing.keepalive;
             }
             for peer in 0..self.trackers.len() {
-                self.maybe_ack(peer, true);
+                self.maybe_ack(now, peer, true);
             }
         }
         self.membership.handle_timeout(now);
@@ -171,7 +175,7 @@ impl Engine {
                     );
                 }
                 if lost > 0 {
-                    self.maybe_ack(peer, false);
+                    self.maybe_ack(now, peer, false);
                 }
             }
         }

@@ -138,8 +138,13 @@ pub struct NodeInfo {
     pub missing: usize,
     /// Retransmission requests sent to it.
     pub rexmit_requests: u64,
-    /// Round-trip estimate: the minimum of recent ack round trips (includes
-    /// the peer's ack delay; `None` until sequenced traffic was acked).
+    /// Round-trip estimate: the minimum of the last 8 ack round trips of
+    /// sequenced packets sent once, each minus the ack delay the peer
+    /// reports (how long it held the packet before acknowledging), clamped at
+    /// zero. It thus measures the network and the two engines' processing,
+    /// not the peer's ack batching (which waits up to one keepalive).
+    /// `None` until sequenced traffic was acked with a known delay (acks
+    /// from Linux-HA peers carry none).
     pub rtt: Option<Duration>,
     /// Its links, one per local medium.
     pub links: Vec<LinkInfo>,

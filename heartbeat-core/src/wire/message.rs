@@ -19,6 +19,10 @@ pub const MAX_GROUP_KEY: usize = 255;
 /// per run of this many groups.
 pub const MAX_ANNOUNCED_GROUPS: usize = 512;
 
+/// `Message::Ack::delay_us` when the acker does not know how long it held the
+/// acknowledged packet (or held it for `u32::MAX` µs, about 71 minutes, or more).
+pub const ACK_DELAY_UNKNOWN: u32 = u32::MAX;
+
 /// A node's 16-byte uuid, persisted by the daemon across restarts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeUuid(pub [u8; 16]);
@@ -143,6 +147,12 @@ pub enum Message {
     Ack {
         /// Highest contiguous sequence number received.
         ack_seq: u64,
+        /// How long the sender of the ack held it before acknowledging: from
+        /// its receipt of packet `ack_seq` to the building of this ack, in
+        /// microseconds, saturating. [`ACK_DELAY_UNKNOWN`] (`u32::MAX`, also
+        /// the saturated value) means unknown: the receiver of the ack then
+        /// takes no round-trip sample from it.
+        delay_us: u32,
     },
     /// nice_failback: the sender has just come up and asks for resource reports.
     Starting,

@@ -19,7 +19,7 @@ pub use auth::{AuthKey, AuthMethod, Keyring};
 pub use error::{DecodeError, EncodeError};
 pub use message::{
     GroupHold, Holdings, Message, NodeStatus, NodeUuid, Ownership, Packet, StandbyPhase, Status,
-    MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY, MAX_NODE_NAME,
+    ACK_DELAY_UNKNOWN, MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY, MAX_NODE_NAME,
 };
 
 /// Largest datagram any codec produces or accepts, in bytes: well under a 1500-byte

@@ -90,7 +90,7 @@ pub fn nak_rexmit() -> impl Strategy<Value = Message> {
 
 /// `Ack`.
 pub fn ack() -> impl Strategy<Value = Message> {
-    any::<u64>().prop_map(|ack_seq| Message::Ack { ack_seq })
+    (any::<u64>(), any::<u32>()).prop_map(|(ack_seq, delay_us)| Message::Ack { ack_seq, delay_us })
 }
 
 /// `ResourceReport`.

@@ -24,6 +24,14 @@
 //! [`MAX_REQUEST_ATTEMPTS`] times; then it is given up. Adjacent missing
 //! numbers that are due together travel in one request of at most
 //! [`MAX_REQUEST_SPAN`] numbers.
+//!
+//! An acknowledgement names the contiguous level and how long we held the
+//! packet with that number before acknowledging it (QUIC's `ack_delay`), so
+//! the sender can take our batching out of its round-trip estimate. For that
+//! the first receipt time of every packet above the last acknowledged level
+//! is kept (at most [`MAX_RECEIPT_TIMES`], the lowest forgotten first); a
+//! level reached without a known receipt time (given up, only announced, or
+//! forgotten) is acknowledged with an unknown delay.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -46,6 +54,9 @@ pub(crate) const MAX_REQUEST_SPAN: u64 = 50;
 /// An acknowledgement is sent at once when the contiguous level advanced by
 /// this much; smaller advances wait for the next keepalive tick.
 pub(crate) const ACK_BATCH: u64 = 8;
+
+/// Most receipt times remembered per peer for ack delays.
+pub(crate) const MAX_RECEIPT_TIMES: usize = 512;
 
 /// A copy of an already received packet this close to the highest number is a
 /// duplicate (it refreshes its link); older copies are stale (possible replays).
@@ -106,6 +117,8 @@ pub(crate) struct ReceiverTracker {
     /// Numbers up to this one were sent before our (re)contact.
     contact_base: Option<u64>,
     last_acked: u64,
+    /// First receipt time of packets above `last_acked`.
+    received_at: BTreeMap<u64, Instant>,
     stats: ReceiverStats,
 }
 
@@ -141,6 +154,7 @@ impl ReceiverTracker {
             missing: BTreeMap::new(),
             contact_base: None,
             last_acked: 0,
+            received_at: BTreeMap::new(),
             stats: ReceiverStats::default(),
         }
     }
@@ -205,9 +219,11 @@ impl ReceiverTracker {
             let lost = self.advance_to(now, seq - 1, timing, rng);
             self.highest = seq;
             self.stats.delivered = self.stats.delivered.saturating_add(1);
+            self.note_receipt(now, seq);
             return (SeqVerdict::New, lost);
         }
         if self.missing.remove(&seq).is_some() {
+            self.note_receipt(now, seq);
             self.stats.recovered = self.stats.recovered.saturating_add(1);
             self.stats.delivered = self.stats.delivered.saturating_add(1);
             return (SeqVerdict::Recovered, 0);
@@ -218,6 +234,17 @@ impl ReceiverTracker {
         } else {
             self.stats.stale = self.stats.stale.saturating_add(1);
             (SeqVerdict::Stale, 0)
+        }
+    }
+
+    /// Remember when `seq` first arrived, for the delay of its ack.
+    fn note_receipt(&mut self, now: Instant, seq: u64) {
+        if seq <= self.last_acked {
+            return;
+        }
+        self.received_at.insert(seq, now);
+        while self.received_at.len() > MAX_RECEIPT_TIMES {
+            self.received_at.pop_first();
         }
     }
 
@@ -334,13 +361,25 @@ impl ReceiverTracker {
         (ranges, lost)
     }
 
-    /// The level to acknowledge now, if any: at once after [`ACK_BATCH`] new
-    /// packets, or on a keepalive `tick` after any progress.
-    pub(crate) fn ack_due(&mut self, tick: bool) -> Option<u64> {
+    /// The level to acknowledge at `now`, if any: at once after [`ACK_BATCH`]
+    /// new packets, or on a keepalive `tick` after any progress. With it, how
+    /// long the packet of that number was held (`None`: not known).
+    pub(crate) fn ack_due(&mut self, now: Instant, tick: bool) -> Option<(u64, Option<Duration>)> {
         let level = self.contiguous();
         if level > self.last_acked && (tick || level - self.last_acked >= ACK_BATCH) {
             self.last_acked = level;
-            Some(level)
+            let held = self
+                .received_at
+                .get(&level)
+                .map(|&at| now.saturating_duration_since(at));
+            while self
+                .received_at
+                .first_key_value()
+                .is_some_and(|(&seq, _)| seq <= level)
+            {
+                self.received_at.pop_first();
+            }
+            Some((level, held))
         } else {
             None
         }
@@ -484,15 +523,26 @@ mod tests {
         for seq in 1..=3 {
             r.on_packet(t0, seq, T, &mut rng);
         }
-        assert_eq!(r.ack_due(false), None);
-        assert_eq!(r.ack_due(true), Some(3));
-        assert_eq!(r.ack_due(true), None);
+        let ms = Duration::from_millis(1);
+        assert_eq!(r.ack_due(t0, false), None);
+        assert_eq!(r.ack_due(t0 + 700 * ms, true), Some((3, Some(700 * ms))));
+        assert_eq!(r.ack_due(t0 + 700 * ms, true), None);
         for seq in 4..=11 {
-            r.on_packet(t0, seq, T, &mut rng);
+            r.on_packet(t0 + seq as u32 * ms, seq, T, &mut rng);
         }
-        assert_eq!(r.ack_due(false), Some(11));
+        assert_eq!(
+            r.ack_due(t0 + 11 * ms, false),
+            Some((11, Some(Duration::ZERO)))
+        );
         r.on_packet(t0, 13, T, &mut rng);
-        assert_eq!(r.ack_due(true), None, "gap at 12 holds the level");
+        assert_eq!(r.ack_due(t0, true), None, "gap at 12 holds the level");
+        // The gap is given up: level 13 was received, 12 never was.
+        assert_eq!(r.on_nak(12), 1);
+        assert_eq!(r.ack_due(t0 + 5 * ms, true), Some((13, Some(5 * ms))));
+        r.on_high_water(t0, 14, T, &mut rng);
+        r.on_nak(14);
+        assert_eq!(r.ack_due(t0, true), Some((14, None)), "never received");
+        assert!(r.received_at.is_empty());
     }
 
     #[test]

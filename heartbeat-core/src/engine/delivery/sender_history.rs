@@ -155,17 +155,29 @@ impl SenderHistory {
         self.stats.sent += 1;
     }
 
-    /// Peer `peer` acknowledged everything up to `ack_seq`. Returns a
-    /// round-trip sample when the acknowledged packet was sent exactly once
-    /// (Karn's rule); the sample includes the peer's ack delay.
-    pub(crate) fn on_ack(&mut self, now: Instant, peer: usize, ack_seq: u64) -> Option<Duration> {
+    /// Peer `peer` acknowledged everything up to `ack_seq`, having held
+    /// packet `ack_seq` for `delay` before acknowledging it (`None`: not
+    /// known). Returns a round-trip sample, `(now − sent) − delay` clamped at
+    /// zero, when the delay is known and the acknowledged packet was sent
+    /// exactly once (Karn's rule).
+    pub(crate) fn on_ack(
+        &mut self,
+        now: Instant,
+        peer: usize,
+        ack_seq: u64,
+        delay: Option<Duration>,
+    ) -> Option<Duration> {
         let level = self.acked.get_mut(peer)?;
         if ack_seq <= *level || ack_seq > self.next_seq - 1 {
             return None;
         }
         *level = ack_seq;
         let sent = self.find(ack_seq)?;
-        (sent.resent == 0).then(|| now.saturating_duration_since(sent.first_sent))
+        let delay = delay?;
+        (sent.resent == 0).then(|| {
+            now.saturating_duration_since(sent.first_sent)
+                .saturating_sub(delay)
+        })
     }
 
     /// Forget what `peer` acknowledged (it restarted or came back).
@@ -407,9 +419,24 @@ mod tests {
         let t0 = Instant::now();
         let mut h = filled(10, t0);
         let now = t0 + Duration::from_millis(3);
-        assert_eq!(h.on_ack(now, 0, 4), Some(Duration::from_millis(3)));
-        assert_eq!(h.on_ack(now, 0, 3), None, "acks only go up");
-        assert_eq!(h.on_ack(now, 0, 99), None, "bogus ack ignored");
+        let ms = Duration::from_millis(1);
+        assert_eq!(h.on_ack(now, 0, 2, Some(ms)), Some(2 * ms), "delay removed");
+        assert_eq!(
+            h.on_ack(now, 0, 3, Some(5 * ms)),
+            Some(Duration::ZERO),
+            "clamped"
+        );
+        assert_eq!(h.on_ack(now, 0, 4, Some(Duration::ZERO)), Some(3 * ms));
+        assert_eq!(
+            h.on_ack(now, 0, 3, Some(Duration::ZERO)),
+            None,
+            "acks only go up"
+        );
+        assert_eq!(
+            h.on_ack(now, 0, 99, Some(Duration::ZERO)),
+            None,
+            "bogus ack ignored"
+        );
         h.trim([0, 1]);
         assert_eq!(h.len(), 10, "peer 1 acked nothing");
         h.trim([0]);
@@ -419,9 +446,15 @@ mod tests {
         // Resent packets give no sample.
         let later = now + Duration::from_secs(1);
         assert_eq!(h.answer(later, 1, 7, 7).resend.len(), 1);
-        assert_eq!(h.on_ack(later, 1, 7), None);
+        assert_eq!(h.on_ack(later, 1, 7, Some(Duration::ZERO)), None);
         h.forget_peer(0);
-        assert_eq!(h.on_ack(later, 0, 8), Some(later - t0));
+        assert_eq!(h.on_ack(later, 0, 8, Some(ms)), Some(later - t0 - ms));
+        assert_eq!(
+            h.on_ack(later, 0, 9, None),
+            None,
+            "unknown delay: no sample"
+        );
+        assert_eq!(h.on_ack(later, 0, 9, Some(ms)), None, "but the level moved");
         h.trim(std::iter::empty());
         assert_eq!(h.len(), 0, "alone: nobody can ask");
     }

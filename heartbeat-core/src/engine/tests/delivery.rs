@@ -326,3 +326,33 @@ fn rtt_estimate_from_acks() {
     let rtt = net.engine(0).status().node("b").unwrap().rtt;
     assert_eq!(rtt, Some(8 * MS));
 }
+
+#[test]
+fn rtt_excludes_the_peers_ack_delay_on_an_idle_link() {
+    // 5 ms each way, keepalive 1 s: a lone message is acked on the peer's
+    // next keepalive tick, hundreds of ms later. The peer reports how long
+    // it held the message, so the estimate is the network round trip.
+    let mut net = Net::with(&["a", "b"], |cfg| {
+        cfg.timing.keepalive = 1000 * MS;
+        cfg.timing.warntime = 5000 * MS;
+        cfg.timing.deadtime = 10_000 * MS;
+        cfg.timing.initdead = 20_000 * MS;
+    });
+    net.latency = 5 * MS;
+    net.run_for(3300 * MS);
+    for _ in 0..3 {
+        send_many(&mut net, 0, 1, 2300 * MS);
+    }
+    let rtt = net.engine(0).status().node("b").unwrap().rtt.unwrap();
+    assert!(rtt >= 10 * MS && rtt < 11 * MS, "rtt {rtt:?}");
+    let acks: Vec<u32> = net.sent[1]
+        .iter()
+        .filter_map(|b| match native::decode(b, &keys()).unwrap().message {
+            Message::Ack { delay_us, .. } => Some(delay_us),
+            _ => None,
+        })
+        .collect();
+    // Held until b's next tick: 695, 395 and 95 ms. Without the delay the
+    // samples would be 705, 405 and 105 ms.
+    assert_eq!(acks, [695_000, 395_000, 95_000]);
+}

@@ -29,7 +29,8 @@ fn message() -> impl Strategy<Value = Message> {
             last_seq
         }),
         any::<u64>().prop_map(|seq| Message::NakRexmit { seq }),
-        any::<u64>().prop_map(|ack_seq| Message::Ack { ack_seq }),
+        (any::<u64>(), any::<u32>())
+            .prop_map(|(ack_seq, delay_us)| Message::Ack { ack_seq, delay_us }),
         Just(Message::Starting),
         (any::<bool>(), any::<bool>()).prop_map(|(full, stable)| Message::ResourceReport {
             holdings: Holdings::All,

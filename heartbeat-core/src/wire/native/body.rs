@@ -8,8 +8,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::layout::{self, kind};
 use super::reader::Reader;
 use crate::wire::{
-    DecodeError, GroupHold, Message, NodeUuid, Ownership, Packet, Status, MAX_ANNOUNCED_GROUPS,
-    MAX_GROUP_KEY, MAX_NODE_NAME,
+    DecodeError, GroupHold, Message, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOWN,
+    MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY, MAX_NODE_NAME,
 };
 
 /// Size of a status body: status, deadtime, holdings, timestamp.
@@ -36,7 +36,8 @@ pub(super) fn body_len(message: &Message) -> usize {
         Message::IpRequest { group } => 1 + group.len(),
         Message::IpRequestResp { group, .. } => 1 + group.len() + 2,
         Message::RexmitRequest { .. } => 16,
-        Message::NakRexmit { .. } | Message::Ack { .. } => 8,
+        Message::NakRexmit { .. } => 8,
+        Message::Ack { .. } => 12,
         Message::Starting | Message::Shutdone => 0,
         Message::ResourceReport { .. } => 3,
         Message::AskResources { .. } => 2,
@@ -86,7 +87,10 @@ pub(super) fn put_body(buf: &mut BytesMut, message: &Message) {
             buf.put_u64(*last_seq);
         }
         Message::NakRexmit { seq } => buf.put_u64(*seq),
-        Message::Ack { ack_seq } => buf.put_u64(*ack_seq),
+        Message::Ack { ack_seq, delay_us } => {
+            buf.put_u64(*ack_seq);
+            buf.put_u32(*delay_us);
+        }
         Message::Starting | Message::Shutdone => {}
         Message::ResourceReport {
             holdings,
@@ -200,7 +204,16 @@ fn read_body(r: &mut Reader<'_>, code: u8) -> Result<Message, DecodeError> {
             last_seq: r.u64()?,
         },
         kind::NAK_REXMIT => Message::NakRexmit { seq: r.u64()? },
-        kind::ACK => Message::Ack { ack_seq: r.u64()? },
+        kind::ACK => Message::Ack {
+            ack_seq: r.u64()?,
+            // An 8-byte body (a peer predating the delay field) is an ack
+            // whose delay is unknown.
+            delay_us: if r.remaining() == 0 {
+                ACK_DELAY_UNKNOWN
+            } else {
+                r.u32()?
+            },
+        },
         kind::STARTING => Message::Starting,
         kind::RESOURCE_REPORT => Message::ResourceReport {
             holdings: layout::holdings_from_u8(r.u8()?)?,

@@ -103,7 +103,8 @@ fn body(msg: &mut HaMsg, message: &Message, extras: &Extras) {
             msg.push_str(F_FIRSTSEQ, hex(*seq));
             info(msg);
         }
-        Message::Ack { ack_seq } => msg.push_str(F_ACKSEQ, hex(*ack_seq)),
+        // NS_ackmsg has no field for the ack delay: it is dropped.
+        Message::Ack { ack_seq, .. } => msg.push_str(F_ACKSEQ, hex(*ack_seq)),
         Message::Starting | Message::App { .. } | Message::Ownership(_) => {}
         Message::ResourceReport {
             holdings: held,

@@ -4,7 +4,9 @@ use super::names::*;
 use super::numbers::{parse_dec, parse_hex};
 use super::{Classified, Envelope, Extras, MapError};
 use crate::wire::linuxha::msg::HaMsg;
-use crate::wire::{Holdings, Message, NodeStatus, NodeUuid, Packet, StandbyPhase, Status};
+use crate::wire::{
+    Holdings, Message, NodeStatus, NodeUuid, Packet, StandbyPhase, Status, ACK_DELAY_UNKNOWN,
+};
 
 /// Read `msg` as a [`Packet`] when its type has a counterpart, else report
 /// its type and envelope. Message types compare case-insensitively, as in
@@ -39,6 +41,8 @@ pub fn classify(msg: &HaMsg) -> Result<Classified, MapError> {
     } else if is(T_ACKMSG) {
         Message::Ack {
             ack_seq: number(msg, F_ACKSEQ, parse_hex)?,
+            // NS_ackmsg has no delay: unknown, so no round-trip sample.
+            delay_us: ACK_DELAY_UNKNOWN,
         }
     } else if is(T_STARTING) {
         Message::Starting
