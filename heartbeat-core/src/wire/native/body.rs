@@ -8,8 +8,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::layout::{self, kind};
 use super::reader::Reader;
 use crate::wire::{
-    DecodeError, GroupHold, Message, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOWN,
-    MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY, MAX_NODE_NAME,
+    DecodeError, GroupHold, Message, NodeUuid, Ownership, Packet, Status, MAX_ANNOUNCED_GROUPS,
+    MAX_GROUP_KEY, MAX_NODE_NAME,
 };
 
 /// Size of a status body: status, deadtime, holdings, timestamp.
@@ -206,13 +206,7 @@ fn read_body(r: &mut Reader<'_>, code: u8) -> Result<Message, DecodeError> {
         kind::NAK_REXMIT => Message::NakRexmit { seq: r.u64()? },
         kind::ACK => Message::Ack {
             ack_seq: r.u64()?,
-            // An 8-byte body (a peer predating the delay field) is an ack
-            // whose delay is unknown.
-            delay_us: if r.remaining() == 0 {
-                ACK_DELAY_UNKNOWN
-            } else {
-                r.u32()?
-            },
+            delay_us: r.u32()?,
         },
         kind::STARTING => Message::Starting,
         kind::RESOURCE_REPORT => Message::ResourceReport {
