@@ -1,0 +1,91 @@
+//! Leaving the machine as it was: a registry of the namespaces and
+//! directories the benchmark created, emptied by the owners' `Drop` on a
+//! normal end or a failure, and by [`install_signal_handler`]'s thread on
+//! Ctrl-C / SIGTERM / SIGHUP (which then exits the process).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use nix::sys::signal::{SigSet, Signal};
+
+use crate::netns;
+
+static NAMESPACES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Records a namespace (before it is created, so a half-built one is found).
+pub fn register_namespace(name: &str) {
+    lock(&NAMESPACES).push(name.to_owned());
+}
+
+/// Forgets a namespace its owner has deleted.
+pub fn unregister_namespace(name: &str) {
+    lock(&NAMESPACES).retain(|n| n != name);
+}
+
+/// Records a scratch directory to remove on an interrupt.
+pub fn register_dir(dir: PathBuf) {
+    lock(&DIRS).push(dir);
+}
+
+/// Forgets a scratch directory its owner has removed.
+pub fn unregister_dir(dir: &std::path::Path) {
+    lock(&DIRS).retain(|d| d != dir);
+}
+
+/// Whether Ctrl-C / SIGTERM arrived.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Kills every process in every registered namespace, deletes the
+/// namespaces and removes the registered directories.
+pub fn remove_everything() {
+    let namespaces: Vec<String> = std::mem::take(&mut *lock(&NAMESPACES));
+    for ns in namespaces.iter().rev() {
+        netns::kill_all_in(ns);
+    }
+    for ns in namespaces.iter().rev() {
+        let _ = netns::delete(ns);
+    }
+    let dirs: Vec<PathBuf> = std::mem::take(&mut *lock(&DIRS));
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// Blocks SIGINT, SIGTERM and SIGHUP in this thread (call it first in
+/// `main`, before any thread exists, so every thread inherits the mask) and
+/// starts a thread that waits for them, removes everything and exits 130.
+/// Child processes start with an empty mask (std resets it).
+pub fn install_signal_handler() -> nix::Result<()> {
+    let mut set = SigSet::empty();
+    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        set.add(s);
+    }
+    set.thread_block()?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Ok(signal) = set.wait() {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+                eprintln!("\n{signal}: removing the benchmark's namespaces and files …");
+                remove_everything();
+                let left = netns::ours();
+                if left.is_empty() {
+                    eprintln!("clean: no namespace of this run is left");
+                } else {
+                    eprintln!("WARNING: namespaces left behind: {left:?}");
+                }
+                std::process::exit(130);
+            }
+        })
+        .map(|_| ())
+        .map_err(|_| nix::Error::EAGAIN)
+}
