@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use nix::sys::signal::{SigSet, Signal};
-
 use crate::netns;
 
 static NAMESPACES: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -60,23 +58,28 @@ pub fn remove_everything() {
     }
 }
 
-/// Blocks SIGINT, SIGTERM and SIGHUP in this thread (call it first in
-/// `main`, before any thread exists, so every thread inherits the mask) and
-/// starts a thread that waits for them, removes everything and exits 130.
-/// Child processes start with an empty mask (std resets it).
-pub fn install_signal_handler() -> nix::Result<()> {
-    let mut set = SigSet::empty();
-    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        set.add(s);
-    }
-    set.thread_block()?;
+/// Starts a thread that waits for SIGINT, SIGTERM and SIGHUP, removes
+/// everything and exits 130. (Handlers, not a blocked mask: children would
+/// inherit a mask and ignore the SIGTERM of the graceful handover.)
+pub fn install_signal_handler() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
-            if let Ok(signal) = set.wait() {
+            if let Some(signal) = signals.forever().next() {
                 INTERRUPTED.store(true, Ordering::SeqCst);
-                eprintln!("\n{signal}: removing the benchmark's namespaces and files …");
-                remove_everything();
+                eprintln!("\nsignal {signal}: removing the benchmark's namespaces and files …");
+                // The main thread may still be creating a namespace: sweep
+                // by name as well, a few times.
+                for _ in 0..3 {
+                    remove_everything();
+                    for ns in netns::ours() {
+                        netns::kill_all_in(&ns);
+                        let _ = netns::delete(&ns);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
                 let left = netns::ours();
                 if left.is_empty() {
                     eprintln!("clean: no namespace of this run is left");
@@ -87,5 +90,4 @@ pub fn install_signal_handler() -> nix::Result<()> {
             }
         })
         .map(|_| ())
-        .map_err(|_| nix::Error::EAGAIN)
 }

@@ -34,6 +34,7 @@ pub struct Cluster {
     dir: PathBuf,
     binaries: Binaries,
     children: Vec<Option<Child>>,
+    started: Vec<Option<Instant>>,
 }
 
 /// Name of node `i` (0-based).
@@ -69,6 +70,7 @@ impl Cluster {
             dir,
             binaries: binaries.clone(),
             children: (0..nodes).map(|_| None).collect(),
+            started: vec![None; nodes],
         };
         for i in 0..nodes {
             cluster.write_node(i, links)?;
@@ -182,6 +184,11 @@ impl Cluster {
                     .args(["--script-timeout", "20"]);
             }
             System::Keepalived => {
+                // A killed daemon's pid may belong to an unreaped zombie:
+                // keepalived would then refuse to start ("already running").
+                for f in ["keepalived.pid", "vrrp.pid"] {
+                    let _ = fs::remove_file(dir.join(f));
+                }
                 cmd.arg("keepalived").args(keepalived::args(&dir));
             }
             System::Heartbeat => {
@@ -236,6 +243,11 @@ impl Cluster {
         }
     }
 
+    /// How long ago node `i` was last started (zero if it is not running).
+    pub fn uptime(&self, i: usize) -> Duration {
+        self.started[i].map(|t| t.elapsed()).unwrap_or_default()
+    }
+
     /// Every process of node `i`.
     pub fn pids(&self, i: usize) -> Vec<i32> {
         self.hosts.pids(i)
@@ -258,6 +270,7 @@ impl Cluster {
     /// Marks node `i`'s daemon as gone: reaps it, clears its resource state
     /// and records `killed` in the timing log.
     fn gone(&mut self, i: usize) {
+        self.started[i] = None;
         if let Some(mut c) = self.children[i].take() {
             let _ = c.kill();
             let _ = c.wait();

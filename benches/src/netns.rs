@@ -140,6 +140,9 @@ pub fn address(i: usize, k: usize) -> Ipv4Addr {
 }
 
 fn add_namespace(name: &str) -> Result<()> {
+    if cleanup::interrupted() {
+        return Err(Error::Interrupted);
+    }
     cleanup::register_namespace(name);
     ip(&["netns", "add", name])?;
     ip(&["-n", name, "link", "set", "lo", "up"])

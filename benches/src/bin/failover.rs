@@ -30,10 +30,10 @@ use heartbeat_benches::{cleanup, netns};
 #[derive(Debug, Parser)]
 #[command(about = "heartbeatd vs keepalived vs Heartbeat 3.0.6: failover, load, idle, scale")]
 struct Args {
-    /// Short version: 3 runs, 1-minute load, 20 s idle window, fewer scale runs.
+    /// Short version: 2 runs, 1-minute load, 20 s idle window, one scale run.
     #[arg(long)]
     quick: bool,
-    /// Runs per setting and trigger (default 20; 3 with --quick).
+    /// Runs per setting and trigger (default 20; 2 with --quick).
     #[arg(long)]
     runs: Option<usize>,
     /// Load duration in seconds (default 600; 60 with --quick).
@@ -48,6 +48,10 @@ struct Args {
     /// heartbeatd's most aggressive setting, KEEPALIVE_MS:DEADTIME_MS.
     #[arg(long, default_value = "5:20")]
     aggressive: String,
+    /// Further heartbeatd settings (KA:DT,…) run only in the load window,
+    /// to find the most aggressive stable one.
+    #[arg(long, value_delimiter = ',', default_value = "2:8,1:4")]
+    load_extra: Vec<String>,
     /// Heartbeat 3.0.6's smallest working setting, KEEPALIVE_MS:DEADTIME_MS.
     #[arg(long, default_value = "10:40")]
     heartbeat_fast: String,
@@ -55,7 +59,7 @@ struct Args {
     #[arg(long, value_delimiter = ',', default_value = "2,8,32,64")]
     scale_nodes: Vec<usize>,
     /// heartbeatd setting for the scale measurement, KEEPALIVE_MS:DEADTIME_MS.
-    #[arg(long, default_value = "100:500")]
+    #[arg(long, default_value = "1000:3000")]
     scale_timers: String,
     /// Parts to skip: failover, load, idle, scale.
     #[arg(long, value_delimiter = ',')]
@@ -107,6 +111,7 @@ fn settings(args: &Args) -> anyhow::Result<Vec<Setting>> {
         Setting::keepalived(1000),
         Setting::ha(System::Heartbeat, 1000, 3000),
         Setting::ha(System::Heartbeatd, 100, 400),
+        Setting::ha(System::Heartbeatd, 50, 200),
         Setting::keepalived(50),
         Setting::ha(System::Heartbeatd, 10, 40),
         Setting::keepalived(10),
@@ -132,6 +137,8 @@ fn settings(args: &Args) -> anyhow::Result<Vec<Setting>> {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
+    let t_start = std::time::Instant::now();
+    let at = || format!("[{:>4} s]", t_start.elapsed().as_secs());
     if !nix::unistd::geteuid().is_root() {
         bail!("run as root: the benchmark builds network namespaces");
     }
@@ -146,7 +153,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         heartbeatd: heartbeatd_binary()?,
         heartbeat: heartbeat::daemon_path(),
     };
-    let runs = args.runs.unwrap_or(if args.quick { 3 } else { 20 });
+    let runs = args.runs.unwrap_or(if args.quick { 2 } else { 20 });
     let load_for = Duration::from_secs(args.load_secs.unwrap_or(if args.quick { 60 } else { 600 }));
     let idle_for = Duration::from_secs(args.idle_secs.unwrap_or(if args.quick { 20 } else { 60 }));
     let settings = settings(&args)?;
@@ -164,7 +171,7 @@ fn run(args: Args) -> anyhow::Result<()> {
 
     if !skip("failover") {
         for s in &settings {
-            eprintln!("failover: {} ({runs} runs per trigger)", s.label());
+            eprintln!("{} failover: {} ({runs} runs per trigger)", at(), s.label());
             match failover::measure(*s, runs, &Trigger::ALL, &scratch, &binaries) {
                 Ok(rows) => report.failover.extend(rows),
                 Err(Error::Interrupted) => bail!("interrupted"),
@@ -187,7 +194,14 @@ fn run(args: Args) -> anyhow::Result<()> {
             "load: {} with every setting running",
             minutes_text(load_for)
         );
-        let rows = load::false_failovers(&settings, &spec, &scratch, &binaries)?;
+        let mut load_settings = settings.clone();
+        if settings.iter().any(|s| s.system == System::Heartbeatd) {
+            for extra in &args.load_extra {
+                let (ka, dt) = timers(extra)?;
+                load_settings.push(Setting::ha(System::Heartbeatd, ka, dt));
+            }
+        }
+        let rows = load::false_failovers(&load_settings, &spec, &scratch, &binaries)?;
         let what = format!(
             "Every setting's two-node cluster ran at the same time while {} spinning thread(s){} kept \
              every core busy for {}.",
@@ -213,9 +227,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         write_report(&report, &args.out)?;
     }
     if !skip("scale") && settings.iter().any(|s| s.system == System::Heartbeatd) {
+        eprintln!("{} scale: {:?} nodes", at(), args.scale_nodes);
         let (ka, dt) = timers(&args.scale_timers)?;
         let setting = Setting::ha(System::Heartbeatd, ka, dt);
-        let scale_runs = if args.quick { 2 } else { runs.min(10) };
+        let scale_runs = if args.quick { 1 } else { runs.min(5) };
         let window = if args.quick {
             Duration::from_secs(5)
         } else {
@@ -235,6 +250,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&scratch);
     cleanup::unregister_dir(&scratch);
     println!("{}", report.markdown());
+    eprintln!("{} done", at());
     eprintln!(
         "report written to {}",
         args.out.join("RESULTS.md").display()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::cluster::{node_name, Binaries, Cluster};
 use crate::error::{Error, Result};
 use crate::stamps;
-use crate::systems::Setting;
+use crate::systems::{Setting, System};
 
 use super::sleep;
 
@@ -66,9 +66,20 @@ fn takeover_limit(s: &Setting) -> Duration {
     s.deadtime * 4 + Duration::from_secs(15)
 }
 
-/// Quiet time before each trigger, so the previous failback has settled.
+/// Quiet time before each trigger, so the previous failback has settled
+/// and a few heartbeats have flowed.
 fn settle(s: &Setting) -> Duration {
-    s.deadtime.max(Duration::from_secs(1)) + Duration::from_millis(500)
+    (s.interval * 3 + Duration::from_millis(200)).max(Duration::from_millis(500))
+}
+
+/// How long the owner must have run before it is hit: Heartbeat advertises
+/// deadtime + 2 s for its first 5 s (a start-up allowance, not what a
+/// long-running node gets), so its owner must be older than that.
+pub fn min_owner_uptime(s: &Setting) -> Duration {
+    match s.system {
+        System::Heartbeat => Duration::from_secs(7),
+        _ => Duration::ZERO,
+    }
 }
 
 const RESTORE_LIMIT: Duration = Duration::from_secs(90);
@@ -124,6 +135,8 @@ pub fn measure(
 fn one_run(c: &mut Cluster, trigger: Trigger) -> Result<Duration> {
     c.wait_preferred_owner(RESTORE_LIMIT)?;
     sleep(settle(c.setting()))?;
+    let up = c.uptime(0);
+    sleep(min_owner_uptime(c.setting()).saturating_sub(up))?;
     let survivor = node_name(1);
     let at = match trigger {
         Trigger::Kill9 => c.kill9(0),

@@ -39,6 +39,33 @@ pub fn scale(
     let mut rows = Vec::new();
     for &n in sizes {
         eprintln!("  scale: {n} nodes");
+        match one_size(setting, n, runs, window, parent, binaries) {
+            Ok(row) => rows.push(row),
+            Err(Error::Interrupted) => return Err(Error::Interrupted),
+            Err(e) => {
+                eprintln!("  scale: {n} nodes: FAILED: {e}");
+                rows.push(ScaleRow {
+                    nodes: n,
+                    detection: Vec::new(),
+                    failures: runs,
+                    cpu_per_node: f64::NAN,
+                    packets_per_second: f64::NAN,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn one_size(
+    setting: Setting,
+    n: usize,
+    runs: usize,
+    window: Duration,
+    parent: &Path,
+    binaries: &Binaries,
+) -> Result<ScaleRow> {
+    {
         let mut c = Cluster::create(setting, n, 2, parent, binaries)?;
         c.start_all()?;
         c.wait_preferred_owner(Duration::from_secs(120))?;
@@ -86,7 +113,6 @@ pub fn scale(
             }
             c.start(0)?;
         }
-        rows.push(row);
+        Ok(row)
     }
-    Ok(rows)
 }

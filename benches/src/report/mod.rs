@@ -252,15 +252,19 @@ impl Report {
                     )
                 })
                 .unwrap_or_else(|| "— | — | — | —".into());
+            let num = |v: f64, text: String| if v.is_finite() { text } else { "—".into() };
             let _ = writeln!(
                 m,
-                "| {} | {}/{} | {stats} | {:.2} % | {:.0} | {:.1} |",
+                "| {} | {}/{} | {stats} | {} | {} | {} |",
                 r.nodes,
                 r.detection.len(),
                 r.detection.len() + r.failures,
-                r.cpu_per_node,
-                r.packets_per_second,
-                r.packets_per_second / r.nodes as f64
+                num(r.cpu_per_node, format!("{:.2} %", r.cpu_per_node)),
+                num(r.packets_per_second, format!("{:.0}", r.packets_per_second)),
+                num(
+                    r.packets_per_second,
+                    format!("{:.1}", r.packets_per_second / r.nodes as f64)
+                ),
             );
         }
         let _ = writeln!(
