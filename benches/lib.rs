@@ -1,1 +1,0 @@
-//! Benchmark support for heartbeat-rs.

@@ -1,0 +1,370 @@
+//! Failover, false failovers under load, idle cost and scale of heartbeatd,
+//! keepalived and Heartbeat 3.0.6 on test hosts in network namespaces.
+//!
+//! ```sh
+//! cargo build --release -p heartbeatd
+//! cargo run --release -p heartbeat-benches --bin failover -- [--quick] [--runs N] …
+//! ```
+//!
+//! Run as root. Installs keepalived and heartbeat from Debian's packages when
+//! missing, builds its own namespaces (10.214.x.x inside them only) and
+//! removes them at the end, on failure and on Ctrl-C. Writes RESULTS.md and
+//! plots/ into `--out` (default: the benches crate directory).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use heartbeat_benches::cluster::Binaries;
+use heartbeat_benches::error::Error;
+use heartbeat_benches::measure::failover::{self, Trigger};
+use heartbeat_benches::measure::load::LoadSpec;
+use heartbeat_benches::measure::{idle, load, scale};
+use heartbeat_benches::report::{minutes_text, Report};
+use heartbeat_benches::systems::{heartbeat, Setting, System};
+use heartbeat_benches::{cleanup, netns};
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(about = "heartbeatd vs keepalived vs Heartbeat 3.0.6: failover, load, idle, scale")]
+struct Args {
+    /// Short version: 2 runs, 1-minute load, 20 s idle window, one scale run.
+    #[arg(long)]
+    quick: bool,
+    /// Runs per setting and trigger (default 20; 2 with --quick).
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Load duration in seconds (default 600; 60 with --quick).
+    #[arg(long)]
+    load_secs: Option<u64>,
+    /// Idle-cost window in seconds (default 60; 20 with --quick).
+    #[arg(long)]
+    idle_secs: Option<u64>,
+    /// Also write to disk during the load window.
+    #[arg(long)]
+    disk_io: bool,
+    /// heartbeatd's most aggressive setting, KEEPALIVE_MS:DEADTIME_MS.
+    #[arg(long, default_value = "5:20")]
+    aggressive: String,
+    /// Further heartbeatd settings (KA:DT,…) run only in the load window,
+    /// to find the most aggressive stable one.
+    #[arg(long, value_delimiter = ',', default_value = "2:8,1:4")]
+    load_extra: Vec<String>,
+    /// Heartbeat 3.0.6's smallest working setting, KEEPALIVE_MS:DEADTIME_MS.
+    #[arg(long, default_value = "10:40")]
+    heartbeat_fast: String,
+    /// Cluster sizes for the scale measurement.
+    #[arg(long, value_delimiter = ',', default_value = "2,8,32,64")]
+    scale_nodes: Vec<usize>,
+    /// heartbeatd setting for the scale measurement, KEEPALIVE_MS:DEADTIME_MS.
+    #[arg(long, default_value = "1000:3000")]
+    scale_timers: String,
+    /// Parts to skip: failover, load, idle, scale.
+    #[arg(long, value_delimiter = ',')]
+    skip: Vec<String>,
+    /// Systems to include (heartbeatd, keepalived, heartbeat); default all.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Where RESULTS.md and plots/ go.
+    #[arg(long, default_value = env!("CARGO_MANIFEST_DIR"))]
+    out: PathBuf,
+    /// Do not install missing packages.
+    #[arg(long)]
+    no_install: bool,
+}
+
+fn main() -> std::process::ExitCode {
+    if let Err(e) = cleanup::install_signal_handler() {
+        eprintln!("failover: cannot install the signal handler: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    let result = run(Args::parse());
+    cleanup::remove_everything();
+    let left = netns::ours();
+    if !left.is_empty() {
+        eprintln!("WARNING: namespaces left behind: {left:?}");
+    }
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("failover: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn timers(text: &str) -> anyhow::Result<(u64, u64)> {
+    let (a, b) = text
+        .split_once(':')
+        .context("expected KEEPALIVE_MS:DEADTIME_MS")?;
+    Ok((a.trim().parse()?, b.trim().parse()?))
+}
+
+/// Every compared setting, grouped by interval.
+fn settings(args: &Args) -> anyhow::Result<Vec<Setting>> {
+    let (aka, adt) = timers(&args.aggressive)?;
+    let (hka, hdt) = timers(&args.heartbeat_fast)?;
+    let all = vec![
+        Setting::ha(System::Heartbeatd, 1000, 3000),
+        Setting::keepalived(1000),
+        Setting::ha(System::Heartbeat, 1000, 3000),
+        Setting::ha(System::Heartbeatd, 100, 400),
+        Setting::ha(System::Heartbeatd, 50, 200),
+        Setting::keepalived(50),
+        Setting::ha(System::Heartbeatd, 10, 40),
+        Setting::keepalived(10),
+        Setting::ha(System::Heartbeat, hka, hdt),
+        Setting::ha(System::Heartbeatd, aka, adt),
+    ];
+    let wanted = |s: &Setting| {
+        args.only.is_empty()
+            || args.only.iter().any(|o| match o.to_lowercase().as_str() {
+                "heartbeatd" => s.system == System::Heartbeatd,
+                "keepalived" => s.system == System::Keepalived,
+                "heartbeat" => s.system == System::Heartbeat,
+                _ => false,
+            })
+    };
+    let mut out: Vec<Setting> = Vec::new();
+    for s in all.into_iter().filter(wanted) {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let t_start = std::time::Instant::now();
+    let at = || format!("[{:>4} s]", t_start.elapsed().as_secs());
+    if !nix::unistd::geteuid().is_root() {
+        bail!("run as root: the benchmark builds network namespaces");
+    }
+    let stale = netns::remove_stale();
+    if !stale.is_empty() {
+        eprintln!("removed namespaces of an earlier, interrupted run: {stale:?}");
+    }
+    if !args.no_install {
+        install_packages()?;
+    }
+    let binaries = Binaries {
+        heartbeatd: heartbeatd_binary()?,
+        heartbeat: heartbeat::daemon_path(),
+    };
+    let runs = args.runs.unwrap_or(if args.quick { 2 } else { 20 });
+    let load_for = Duration::from_secs(args.load_secs.unwrap_or(if args.quick { 60 } else { 600 }));
+    let idle_for = Duration::from_secs(args.idle_secs.unwrap_or(if args.quick { 20 } else { 60 }));
+    let settings = settings(&args)?;
+    let skip = |part: &str| args.skip.iter().any(|s| s == part);
+
+    let scratch = std::env::temp_dir().join(format!("hbbench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    cleanup::register_dir(scratch.clone());
+    let mut report = Report {
+        date: shell("date -u '+%Y-%m-%d %H:%M UTC'"),
+        command: command_line(),
+        conditions: conditions(&binaries),
+        ..Report::default()
+    };
+
+    if !skip("failover") {
+        for s in &settings {
+            eprintln!("{} failover: {} ({runs} runs per trigger)", at(), s.label());
+            match failover::measure(*s, runs, &Trigger::ALL, &scratch, &binaries) {
+                Ok(rows) => report.failover.extend(rows),
+                Err(Error::Interrupted) => bail!("interrupted"),
+                Err(e) => report
+                    .notes
+                    .push(format!("{}: not measured: {e}", s.label())),
+            }
+            write_report(&report, &args.out)?;
+        }
+    }
+    if !skip("load") {
+        let spec = LoadSpec {
+            duration: load_for,
+            cpus: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            disk_io: args.disk_io,
+        };
+        eprintln!(
+            "load: {} with every setting running",
+            minutes_text(load_for)
+        );
+        let mut load_settings = settings.clone();
+        if settings.iter().any(|s| s.system == System::Heartbeatd) {
+            for extra in &args.load_extra {
+                let (ka, dt) = timers(extra)?;
+                load_settings.push(Setting::ha(System::Heartbeatd, ka, dt));
+            }
+        }
+        let rows = load::false_failovers(&load_settings, &spec, &scratch, &binaries)?;
+        let what = format!(
+            "Every setting's two-node cluster ran at the same time while {} spinning thread(s){} kept \
+             every core busy for {}.",
+            spec.cpus,
+            if spec.disk_io { " and a disk writer (4 MiB writes + fsync)" } else { "" },
+            minutes_text(load_for)
+        );
+        report.load = Some((what, rows));
+        write_report(&report, &args.out)?;
+    }
+    if !skip("idle") {
+        let idle_settings: Vec<Setting> = settings
+            .iter()
+            .copied()
+            .filter(|s| matches!(s.interval.as_millis(), 1000 | 10))
+            .collect();
+        eprintln!(
+            "idle: {} settings over {}",
+            idle_settings.len(),
+            minutes_text(idle_for)
+        );
+        report.idle = idle::idle_cost(&idle_settings, idle_for, &scratch, &binaries)?;
+        write_report(&report, &args.out)?;
+    }
+    if !skip("scale") && settings.iter().any(|s| s.system == System::Heartbeatd) {
+        eprintln!("{} scale: {:?} nodes", at(), args.scale_nodes);
+        let (ka, dt) = timers(&args.scale_timers)?;
+        let setting = Setting::ha(System::Heartbeatd, ka, dt);
+        let scale_runs = if args.quick { 1 } else { runs.min(5) };
+        let window = if args.quick {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_secs(20)
+        };
+        let rows = scale::scale(
+            setting,
+            &args.scale_nodes,
+            scale_runs,
+            window,
+            &scratch,
+            &binaries,
+        )?;
+        report.scale = Some((setting, rows));
+        write_report(&report, &args.out)?;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    cleanup::unregister_dir(&scratch);
+    println!("{}", report.markdown());
+    eprintln!("{} done", at());
+    eprintln!(
+        "report written to {}",
+        args.out.join("RESULTS.md").display()
+    );
+    Ok(())
+}
+
+fn write_report(report: &Report, out: &Path) -> anyhow::Result<()> {
+    let plots = out.join("plots");
+    std::fs::create_dir_all(&plots)?;
+    for (name, svg) in report.plots() {
+        std::fs::write(plots.join(name), svg)?;
+    }
+    std::fs::write(out.join("RESULTS.md"), report.markdown())?;
+    Ok(())
+}
+
+fn heartbeatd_binary() -> anyhow::Result<PathBuf> {
+    let here = std::env::current_exe()?;
+    let binary = here.with_file_name("heartbeatd");
+    if !binary.exists() {
+        bail!(
+            "{} not found: run `cargo build --release -p heartbeatd` first",
+            binary.display()
+        );
+    }
+    Ok(binary)
+}
+
+/// `apt-get install -y keepalived heartbeat` when either is missing
+/// (`apt-get update` first if the install fails).
+fn install_packages() -> anyhow::Result<()> {
+    let have_keepalived = Command::new("sh")
+        .args(["-c", "command -v keepalived"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if have_keepalived && heartbeat::daemon_path().is_some() {
+        return Ok(());
+    }
+    eprintln!("setup: installing keepalived and heartbeat from Debian's packages");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "keepalived", "heartbeat"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    if !install() {
+        let _ = Command::new("apt-get").arg("update").status();
+        if !install() {
+            bail!("apt-get install keepalived heartbeat failed");
+        }
+    }
+    Ok(())
+}
+
+fn shell(cmd: &str) -> String {
+    Command::new("sh")
+        .args(["-c", cmd])
+        .output()
+        .map(|o| {
+            let mut s = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+            if s.is_empty() {
+                s = String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned();
+            }
+            s
+        })
+        .unwrap_or_default()
+}
+
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let tail = if args.is_empty() {
+        String::new()
+    } else {
+        format!(" -- {}", args.join(" "))
+    };
+    format!(
+        "cargo build --release -p heartbeatd && \\\n  cargo run --release -p heartbeat-benches --bin failover{tail}"
+    )
+}
+
+fn conditions(b: &Binaries) -> Vec<String> {
+    vec![
+        format!(
+            "Machine: {} cores, kernel {}, load average at start {}; shared with other engineers' \
+             builds, so expect noise.",
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            shell("uname -r"),
+            shell("cut -d' ' -f1-3 /proc/loadavg"),
+        ),
+        format!(
+            "Versions: heartbeatd {} (release build, commit {}); {}; heartbeat package {}.",
+            env!("CARGO_PKG_VERSION"),
+            shell("git rev-parse --short HEAD"),
+            shell("keepalived --version 2>&1 | head -1"),
+            shell("dpkg-query -W -f '${Version}' heartbeat"),
+        ),
+        format!(
+            "Each node in its own network namespace, one veth into a bridge in a switch namespace \
+             (10.214.x.x, only inside them). Heartbeat runs each node in its own mount + UTS namespace \
+             ({}), at its default realtime priority (SCHED_RR); heartbeatd and keepalived at normal priority.",
+            b.heartbeat.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "not installed".into())
+        ),
+        "Timing script: the same `date +%s%N` script for every system (haresources resource for heartbeatd \
+         and Heartbeat, notify_master/notify_backup/notify_fault for keepalived); triggers are timed by the \
+         harness just before the kill / `ip link set eth0 down` / SIGTERM."
+            .into(),
+    ]
+}

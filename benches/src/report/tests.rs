@@ -1,0 +1,103 @@
+use super::*;
+
+fn row(setting: Setting, trigger: Trigger, ms: &[u64]) -> FailoverRow {
+    FailoverRow {
+        setting,
+        trigger,
+        samples: ms.iter().map(|&m| Duration::from_millis(m)).collect(),
+        failures: 0,
+    }
+}
+
+fn sample_report() -> Report {
+    let hb = Setting::ha(System::Heartbeatd, 10, 40);
+    let ka = Setting::keepalived(10);
+    let old = Setting::ha(System::Heartbeat, 1000, 3000);
+    Report {
+        date: "2026-11-22 01:00 UTC".into(),
+        command: "cargo run --release -p heartbeat-benches --bin failover -- --quick".into(),
+        conditions: vec!["2 cores".into()],
+        failover: vec![
+            row(hb, Trigger::Kill9, &[40, 50, 60]),
+            row(ka, Trigger::Kill9, &[100, 100, 120]),
+            row(old, Trigger::Kill9, &[3700]),
+        ],
+        load: Some((
+            "Both cores busy for 1 min.".into(),
+            vec![
+                LoadRow {
+                    setting: hb,
+                    script_calls: 0,
+                    dead_lines: 0,
+                    late_lines: 3,
+                },
+                LoadRow {
+                    setting: ka,
+                    script_calls: 2,
+                    dead_lines: 1,
+                    late_lines: 0,
+                },
+            ],
+        )),
+        idle: vec![],
+        scale: None,
+        notes: vec![],
+    }
+}
+
+#[test]
+fn ratio_is_against_heartbeatd_at_the_same_interval() {
+    let r = sample_report();
+    assert_eq!(ratio(&r.failover[0], &r.failover), "1.00×");
+    assert_eq!(ratio(&r.failover[1], &r.failover), "2.00×");
+    assert_eq!(ratio(&r.failover[2], &r.failover), "—");
+}
+
+#[test]
+fn markdown_has_the_rows_the_command_and_the_verdicts() {
+    let md = sample_report().markdown();
+    assert!(md.contains("cargo run --release -p heartbeat-benches --bin failover -- --quick"));
+    assert!(md.contains(
+        "| heartbeatd 10 ms / 40 ms | 40 ms | 3/3 | 40.0 | 50.0 | 59.0 | 60.0 | 1.00× |"
+    ));
+    assert!(md.contains("| keepalived advert_int 0.01 | 2 | 1 | — | **false failover** |"));
+    assert!(md.contains(
+        "zero spurious state changes: **heartbeatd 10 ms / 40 ms**; keepalived: **none**"
+    ));
+    assert!(md.contains("plots/failover-kill9.svg"));
+    assert!(!md.contains("plots/failover-linkcut.svg"));
+}
+
+#[test]
+fn plots_exist_for_measured_triggers_only() {
+    let names: Vec<String> = sample_report().plots().into_iter().map(|p| p.0).collect();
+    assert_eq!(names, ["failover-kill9.svg"]);
+}
+
+#[test]
+fn most_aggressive_clean_picks_the_smallest_interval() {
+    let rows = vec![
+        LoadRow {
+            setting: Setting::ha(System::Heartbeatd, 1000, 3000),
+            script_calls: 0,
+            dead_lines: 0,
+            late_lines: 0,
+        },
+        LoadRow {
+            setting: Setting::ha(System::Heartbeatd, 10, 40),
+            script_calls: 0,
+            dead_lines: 0,
+            late_lines: 0,
+        },
+        LoadRow {
+            setting: Setting::ha(System::Heartbeatd, 5, 20),
+            script_calls: 1,
+            dead_lines: 1,
+            late_lines: 0,
+        },
+    ];
+    let best = most_aggressive_clean(&rows, System::Heartbeatd).unwrap();
+    assert_eq!(best.interval, Duration::from_millis(10));
+    assert_eq!(minutes_text(Duration::from_secs(600)), "10 min");
+    assert_eq!(minutes_text(Duration::from_secs(30)), "30 s");
+}
