@@ -76,6 +76,7 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
             .start_with_transport(sockets),
     );
     tokio::spawn(log_events(cluster.subscribe()));
+    let _checks = crate::health::spawn(&config.health, Arc::clone(&cluster));
 
     let control = ControlSocket::bind(&paths.control_socket, 0o660, paths.control_gid)
         .with_context(|| format!("cannot bind {}", paths.control_socket.display()))?;
