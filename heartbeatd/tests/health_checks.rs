@@ -6,6 +6,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use heartbeat_core::control::StatusView;
+use heartbeatd::daemon::state_files::state_file;
 use heartbeatd::lab::{node_name, unix_now_ns, Lab, LabSpec};
 
 const KEEPALIVE_MS: u64 = 100;
@@ -81,6 +82,15 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
         .wait_for(PATIENCE, |l| (l.running("web") == [node_name(1)])
             .then_some(()))
         .is_some());
+    // rcron-style state files follow the move.
+    let state = |l: &Lab, i: usize| {
+        let dir = l.control_socket(i).parent().unwrap().to_path_buf();
+        std::fs::read_to_string(state_file(&dir, "lab-logger::web")).unwrap_or_default()
+    };
+    let moved = lab.wait_for(PATIENCE, |l| {
+        (state(l, 0) == "passive\n" && state(l, 1) == "active\n").then_some(())
+    });
+    assert!(moved.is_some(), "{:?} {:?}", state(&lab, 0), state(&lab, 1));
     let log = std::fs::read_to_string(lab.log_path(0)).unwrap_or_default();
     assert!(log.contains("health check svc fails"), "{log}");
     let _ = w2.kill();
