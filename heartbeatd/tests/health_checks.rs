@@ -27,11 +27,27 @@ fn watched(lab: &Lab, i: usize) -> Child {
 
 #[test]
 fn failing_process_check_hands_the_group_to_the_healthy_peer() {
+    let hook_dir = std::env::temp_dir().join(format!("hb-hooks-{}", std::process::id()));
+    std::fs::create_dir_all(&hook_dir).unwrap();
+    let hook = hook_dir.join("hook");
+    let hook_log = hook_dir.join("hook.log");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\necho \"$HA_NODE $1 $2 $HA_STATE\" >> '{}'\n",
+            hook_log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let mut spec = LabSpec::new(2, KEEPALIVE_MS, DEADTIME_MS);
     spec.auto_failback = "off".into();
     spec.extra_ha_cf = vec![
         format!("check svc process watch-{{node}} interval {INTERVAL_MS}ms fall {FALL} rise 2"),
         "track lab-logger::web svc".into(),
+        format!("notify_master {}", hook.display()),
+        format!("notify_backup lab-logger::web {}", hook.display()),
+        format!("notify_fault {}", hook.display()),
     ];
     let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
     let mut w1 = watched(&lab, 0);
@@ -93,6 +109,43 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
     assert!(moved.is_some(), "{:?} {:?}", state(&lab, 0), state(&lab, 1));
     let log = std::fs::read_to_string(lab.log_path(0)).unwrap_or_default();
     assert!(log.contains("health check svc fails"), "{log}");
-    let _ = w2.kill();
-    let _ = w2.wait();
+
+    // The check recovers on node1: with auto_failback off web stays on node2.
+    let mut w1 = watched(&lab, 0);
+    let hooks = |_: &Lab| std::fs::read_to_string(&hook_log).unwrap_or_default();
+    let recovered = lab.wait_for(PATIENCE, |l| {
+        hooks(l)
+            .contains("node1 lab-logger::web backup")
+            .then_some(())
+    });
+    assert!(recovered.is_some(), "{}", hooks(&lab));
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(lab.running("web"), [node_name(1)]);
+    // Hooks saw exactly the transitions, in order, per node.
+    let log = hooks(&lab);
+    let of = |node: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with(node))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        of("node1"),
+        [
+            "node1 lab-logger::web master master",
+            "node1 lab-logger::web fault fault",
+            "node1 lab-logger::web backup backup"
+        ],
+        "{log}"
+    );
+    assert_eq!(
+        of("node2"),
+        ["node2 lab-logger::web master master"],
+        "{log}"
+    );
+    for w in [&mut w1, &mut w2] {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+    let _ = std::fs::remove_dir_all(&hook_dir);
 }

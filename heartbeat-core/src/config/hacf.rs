@@ -57,6 +57,11 @@ const NOT_RECORDED: &[&str] = &[
     "stonith_host",
     "env",
     "nice_failback",
+    "check",
+    "track",
+    "notify_master",
+    "notify_backup",
+    "notify_fault",
 ];
 
 /// `crm`/`pacemaker` values that enable Pacemaker (refused here).
@@ -303,6 +308,9 @@ impl Builder {
             "ping_group" => self.ping_group(n, v),
             "check" => self.check(n, v),
             "track" => self.track(n, v),
+            "notify_master" => self.hook(n, &name, super::NotifyState::Master, v),
+            "notify_backup" => self.hook(n, &name, super::NotifyState::Backup, v),
+            "notify_fault" => self.hook(n, &name, super::NotifyState::Fault, v),
             "auto_failback" => self.auto_failback(n, v),
             "nice_failback" => self.nice_failback(n, v),
             "logfacility" => self.logfacility(n, v),
@@ -349,6 +357,17 @@ impl Builder {
             }
             Ok(c) => self.health.checks.push(c),
             Err(e) => self.invalid(line, "check", &e.value, &e.expected),
+        }
+    }
+
+    fn hook(&mut self, line: usize, name: &str, state: super::NotifyState, values: &[&str]) {
+        const EXPECTED: &str = "[GROUP] /absolute/program [ARG...]";
+        if !self.arity(line, name, values, 1, None, EXPECTED) {
+            return;
+        }
+        match super::health::parse_hook(state, values) {
+            Ok(h) => self.health.hooks.push(h),
+            Err(e) => self.invalid(line, name, &e.value, &e.expected),
         }
     }
 

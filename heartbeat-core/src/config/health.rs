@@ -96,6 +96,66 @@ pub struct Track {
     pub line: usize,
 }
 
+/// A group state a notify hook is called for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NotifyState {
+    /// The group runs here (`notify_master`).
+    Master,
+    /// The group does not run here and is healthy here (`notify_backup`).
+    Backup,
+    /// A tracked check marks the group faulty here (`notify_fault`).
+    Fault,
+}
+
+impl NotifyState {
+    /// `master`, `backup` or `fault`: the argument and `HA_STATE` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyState::Master => "master",
+            NotifyState::Backup => "backup",
+            NotifyState::Fault => "fault",
+        }
+    }
+}
+
+/// One `notify_master|notify_backup|notify_fault [GROUP] /path [ARG...]`
+/// line: run (no shell) with `ARG... GROUP STATE` when a group enters the
+/// state, with `HA_GROUP`, `HA_STATE` and `HA_NODE` in the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyHook {
+    /// The state it is called for.
+    pub state: NotifyState,
+    /// Only for this group key; every group when `None`.
+    pub group: Option<String>,
+    /// Absolute path of the program.
+    pub program: String,
+    /// Its leading arguments.
+    pub args: Vec<String>,
+}
+
+/// Parses the values of a `notify_*` line for `state`.
+pub(crate) fn parse_hook(state: NotifyState, values: &[&str]) -> Result<NotifyHook, Invalid> {
+    let (group, rest) = match values.first() {
+        Some(v) if !v.starts_with('/') => (Some((*v).to_owned()), &values[1..]),
+        _ => (None, values),
+    };
+    let Some((program, args)) = rest.split_first() else {
+        return Err(invalid(
+            &values.join(" "),
+            "[GROUP] /absolute/program [ARG...]",
+        ));
+    };
+    if !program.starts_with('/') {
+        return Err(invalid(program, "an absolute program path"));
+    }
+    Ok(NotifyHook {
+        state,
+        group,
+        program: (*program).to_owned(),
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+    })
+}
+
 /// Why a `check` line is invalid: the offending token and what was expected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Invalid {
@@ -337,6 +397,24 @@ mod tests {
         assert_eq!(p("x process a fall 0").unwrap_err().value, "0");
         assert_eq!(p("x process a interval zz").unwrap_err().value, "zz");
         assert!(p("x").is_err());
+    }
+
+    #[test]
+    fn hooks_are_global_or_per_group() {
+        let h = parse_hook(NotifyState::Master, &["/bin/hook", "a"]).unwrap();
+        assert_eq!(
+            (h.group, h.program, h.args),
+            (None, "/bin/hook".into(), vec!["a".into()])
+        );
+        let h = parse_hook(NotifyState::Fault, &["web", "/bin/hook"]).unwrap();
+        assert_eq!(h.group.as_deref(), Some("web"));
+        assert_eq!(
+            parse_hook(NotifyState::Backup, &["web", "hook"])
+                .unwrap_err()
+                .value,
+            "hook"
+        );
+        assert!(parse_hook(NotifyState::Backup, &["web"]).is_err());
     }
 
     #[test]

@@ -60,7 +60,9 @@ pub use hacf::{
     DEFAULT_UDP_PORT,
 };
 pub use haresources::{parse_haresources, parse_resource, IPADDR_SCRIPT};
-pub use health::{Check, CheckKind, Track, DEFAULT_FALL, DEFAULT_INTERVAL, DEFAULT_RISE};
+pub use health::{
+    Check, CheckKind, NotifyHook, NotifyState, Track, DEFAULT_FALL, DEFAULT_INTERVAL, DEFAULT_RISE,
+};
 pub use load::{AUTHKEYS, HARESOURCES, HA_CF};
 pub use time::{format_ms, parse_time, TIME_EXPECTED};
 pub use timing::{default_initdead, DEFAULT_DEADTIME, DEFAULT_KEEPALIVE};
@@ -234,6 +236,8 @@ pub struct Health {
     pub checks: Vec<Check>,
     /// `track` lines in file order (check names all declared).
     pub tracks: Vec<Track>,
+    /// `notify_master`, `notify_backup`, `notify_fault` lines in file order.
+    pub hooks: Vec<NotifyHook>,
 }
 
 impl Health {

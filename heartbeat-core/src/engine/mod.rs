@@ -249,6 +249,14 @@ pub enum Event {
         /// Which action failed.
         kind: ActionKind,
     },
+    /// The tracked health of a group on this node changed
+    /// ([`Command::GroupHealth`]).
+    GroupHealth {
+        /// Group key.
+        group: String,
+        /// Whether its tracked checks all pass here now.
+        healthy: bool,
+    },
     /// A group turned faulty here and is being handed to a healthy peer: its
     /// stop follows, then `to` takes it through the usual handshake.
     GroupHandedOver {

@@ -4,6 +4,7 @@
 mod actions;
 mod events_log;
 mod handler;
+mod hooks;
 mod notify;
 mod reload;
 pub mod state_files;
@@ -85,6 +86,13 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
             cluster.subscribe(),
         ));
     }
+    tokio::spawn(hooks::maintain(
+        config.health.hooks.clone(),
+        config.local_node.clone(),
+        config.groups.iter().map(|g| g.key.clone()).collect(),
+        paths.script_timeout,
+        cluster.subscribe(),
+    ));
     let _checks = crate::health::spawn(&config.health, Arc::clone(&cluster));
 
     let control = ControlSocket::bind(&paths.control_socket, 0o660, paths.control_gid)

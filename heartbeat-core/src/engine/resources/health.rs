@@ -35,6 +35,8 @@ pub(super) fn set(r: &mut Resources, key: &str, healthy: bool) {
     }
     g.faulty_here = !healthy;
     g.fault_reported = false;
+    let group = g.key.clone();
+    r.events.push_back(Event::GroupHealth { group, healthy });
     super::ownership::announce(r);
 }
 
