@@ -15,6 +15,9 @@
 //! - [`json`]: the `--json` schema. [`outcome`]: answers, failures, exit
 //!   codes. [`logline`]: Heartbeat's stderr log prefix.
 //!
+//! - [`run_if_active`]: `run-if-active GROUP -- COMMAND`, the rcron
+//!   replacement (runs outside the query watchdog).
+//!
 //! [`main_entry`] is the whole program; both binaries (`cl-status` and
 //! `cl_status`) call it.
 
@@ -26,6 +29,7 @@ pub mod json;
 pub mod logline;
 pub mod outcome;
 pub mod render;
+pub mod run_if_active;
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -87,6 +91,22 @@ pub fn main_entry() -> ! {
     let mut argv = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
     let flavor = Flavor::from_argv0(&argv.next().unwrap_or_default());
     let args: Vec<String> = argv.collect();
+    if let Ok((globals, rest)) = cli::split_globals(&args) {
+        if rest.first().map(String::as_str) == Some("run-if-active") {
+            let code = match run_if_active::parse(&rest[1..]) {
+                Ok(r) => {
+                    let path = globals.socket_path(std::env::var(cli::SOCKET_ENV).ok().as_deref());
+                    let d = daemon::SocketDaemon::new(path, started + OVERALL_TIMEOUT);
+                    run_if_active::run(&d, &r)
+                }
+                Err(usage) => {
+                    eprintln!("{usage}");
+                    2
+                }
+            };
+            std::process::exit(code)
+        }
+    }
     arm_watchdog(
         flavor,
         args.iter().any(|a| a == "--json"),

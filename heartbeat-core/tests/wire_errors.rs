@@ -404,6 +404,7 @@ fn ownership(holds: Vec<GroupHold>) -> Message {
         groups_digest: 0xdead_beef,
         first: 0,
         holds,
+        faults: Vec::new(),
     })
 }
 
@@ -471,5 +472,47 @@ fn encode_refuses_empty_or_oversized_ownership() {
     assert_eq!(
         native::encode(&big, &keys()),
         Err(EncodeError::FieldTooLong("holds"))
+    );
+}
+
+#[test]
+fn ownership_faults_are_one_bit_per_group_after_the_holds() {
+    let Message::Ownership(mut o) = ownership(vec![GroupHold::Held; 10]) else {
+        unreachable!()
+    };
+    o.faults = vec![false; 10];
+    o.faults[0] = true;
+    o.faults[9] = true;
+    let bytes = encoded(&sample_packet(Message::Ownership(o.clone())));
+    let body = &bytes[native::HEADER_LEN + BODY_AT..];
+    // 16 fixed + 3 bytes of holds, then 2 bytes of faults.
+    assert_eq!(body[19], 0b1000_0000);
+    assert_eq!(body[20], 0b0100_0000);
+    assert_eq!(body.len(), 21 + 1 + METHOD.tag_len());
+    let packet = native::decode(&bytes, &keys()).unwrap();
+    assert_eq!(packet.message, Message::Ownership(o));
+}
+
+#[test]
+fn ownership_faults_padding_and_all_clear_bitmaps_are_refused() {
+    let Message::Ownership(mut o) = ownership(vec![GroupHold::Held; 3]) else {
+        unreachable!()
+    };
+    o.faults = vec![false, true, false];
+    let valid = encoded(&sample_packet(Message::Ownership(o.clone())));
+    let faults_at = BODY_AT + 17;
+    let padded = forge(valid.clone(), |p| p[faults_at] |= 0b1);
+    assert_eq!(decode(&padded), Err(DecodeError::InvalidField("faults")));
+    let clear = forge(valid, |p| p[faults_at] = 0);
+    assert_eq!(decode(&clear), Err(DecodeError::InvalidField("faults")));
+    o.faults = vec![false; 3];
+    assert_eq!(
+        native::encode(&sample_packet(Message::Ownership(o.clone())), &keys()),
+        Err(EncodeError::Inconsistent("faults"))
+    );
+    o.faults = vec![true; 2];
+    assert_eq!(
+        native::encode(&sample_packet(Message::Ownership(o)), &keys()),
+        Err(EncodeError::Inconsistent("faults"))
     );
 }

@@ -7,6 +7,7 @@
 //! - [`daemon`]: the running node: sockets, scripts, control socket, log,
 //!   signals.
 //! - [`demo`]: `heartbeatd demo`, a three-node failover on loopback.
+//! - [`health`]: health checks (`check`, `track`) reported to the engine.
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
 //! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
@@ -19,6 +20,7 @@
 pub mod control_socket;
 pub mod daemon;
 pub mod demo;
+pub mod health;
 pub mod identity;
 pub mod ipaddr;
 pub mod lab;

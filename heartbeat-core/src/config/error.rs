@@ -161,6 +161,15 @@ pub enum ConfigErrorKind {
     /// A name used both as a cluster node and as a ping node.
     #[error("`{0}` is declared both as a cluster node and as a ping node")]
     PingNodeIsNode(String),
+    /// Two `check` lines with the same name.
+    #[error("check `{0}` is declared again")]
+    DuplicateCheck(String),
+    /// A `track` line names a check no `check` line declares.
+    #[error("`track` names check `{0}`, which no `check` line declares")]
+    UnknownCheck(String),
+    /// A `track` line names a group that is not in `haresources`.
+    #[error("`track` names group `{0}`, which is not a haresources group key")]
+    UnknownTrackedGroup(String),
 
     // ---- authkeys --------------------------------------------------------------
     /// authkeys can be read (or written) by group or others.

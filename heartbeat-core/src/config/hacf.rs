@@ -57,6 +57,11 @@ const NOT_RECORDED: &[&str] = &[
     "stonith_host",
     "env",
     "nice_failback",
+    "check",
+    "track",
+    "notify_master",
+    "notify_backup",
+    "notify_fault",
 ];
 
 /// `crm`/`pacemaker` values that enable Pacemaker (refused here).
@@ -81,6 +86,8 @@ pub struct HaCf {
     pub media: Vec<Medium>,
     /// Ping nodes in file order.
     pub ping_nodes: Vec<PingNode>,
+    /// `check` and `track` lines.
+    pub health: super::Health,
     /// `auto_failback` (or the obsolete `nice_failback`).
     pub auto_failback: AutoFailback,
     /// `max_rexmit_delay`.
@@ -134,6 +141,7 @@ struct Builder {
     udp_port: Option<u16>,
     media: Vec<Medium>,
     ping_nodes: Vec<(PingNode, usize)>,
+    health: super::Health,
     auto_failback: Option<AutoFailback>,
     max_rexmit_delay: Option<Duration>,
     logging: Logging,
@@ -156,6 +164,7 @@ impl Builder {
             udp_port: None,
             media: Vec::new(),
             ping_nodes: Vec::new(),
+            health: super::Health::default(),
             auto_failback: None,
             max_rexmit_delay: None,
             logging: Logging::default(),
@@ -297,6 +306,11 @@ impl Builder {
             "ucast" => self.ucast(n, v),
             "ping" => self.ping(n, v),
             "ping_group" => self.ping_group(n, v),
+            "check" => self.check(n, v),
+            "track" => self.track(n, v),
+            "notify_master" => self.hook(n, &name, super::NotifyState::Master, v),
+            "notify_backup" => self.hook(n, &name, super::NotifyState::Backup, v),
+            "notify_fault" => self.hook(n, &name, super::NotifyState::Fault, v),
             "auto_failback" => self.auto_failback(n, v),
             "nice_failback" => self.nice_failback(n, v),
             "logfacility" => self.logfacility(n, v),
@@ -330,6 +344,49 @@ impl Builder {
                 None => self.error(n, K::UnknownDirective(line.tokens[0].to_string())),
             },
         }
+    }
+
+    fn check(&mut self, line: usize, values: &[&str]) {
+        const EXPECTED: &str = "a check name, a kind and its arguments";
+        if !self.arity(line, "check", values, 3, None, EXPECTED) {
+            return;
+        }
+        match super::health::parse_check(values) {
+            Ok(c) if self.health.checks.iter().any(|o| o.name == c.name) => {
+                self.error(line, K::DuplicateCheck(c.name));
+            }
+            Ok(c) => self.health.checks.push(c),
+            Err(e) => self.invalid(line, "check", &e.value, &e.expected),
+        }
+    }
+
+    fn hook(&mut self, line: usize, name: &str, state: super::NotifyState, values: &[&str]) {
+        const EXPECTED: &str = "[GROUP] /absolute/program [ARG...]";
+        if !self.arity(line, name, values, 1, None, EXPECTED) {
+            return;
+        }
+        match super::health::parse_hook(state, values) {
+            Ok(h) => self.health.hooks.push(h),
+            Err(e) => self.invalid(line, name, &e.value, &e.expected),
+        }
+    }
+
+    fn track(&mut self, line: usize, values: &[&str]) {
+        const EXPECTED: &str = "a group key and one or more check names";
+        if !self.arity(line, "track", values, 2, None, EXPECTED) {
+            return;
+        }
+        for name in &values[1..] {
+            if !self.health.checks.iter().any(|c| c.name == *name) {
+                self.error(line, K::UnknownCheck((*name).to_owned()));
+                return;
+            }
+        }
+        self.health.tracks.push(super::Track {
+            group: values[0].to_owned(),
+            checks: values[1..].iter().map(|s| (*s).to_owned()).collect(),
+            line,
+        });
     }
 
     fn node(&mut self, line: usize, values: &[&str]) {
@@ -686,6 +743,7 @@ impl Builder {
             udp_port: self.udp_port.unwrap_or(DEFAULT_UDP_PORT),
             media: self.media,
             ping_nodes,
+            health: self.health,
             auto_failback: self.auto_failback.unwrap_or_default(),
             max_rexmit_delay: self.max_rexmit_delay.unwrap_or(DEFAULT_MAX_REXMIT_DELAY),
             logging: self.logging,

@@ -142,6 +142,14 @@ impl Config {
             p.value
         });
 
+        if let (Some(h), Some(groups)) = (&ha_cf, &groups) {
+            for t in &h.health.tracks {
+                if !groups.iter().any(|g| g.key == t.group) {
+                    let kind = K::UnknownTrackedGroup(t.group.clone());
+                    errors.push(ConfigError::at(ha_cf_path, t.line, kind));
+                }
+            }
+        }
         match (ha_cf, keys, groups) {
             (Some(h), Some(keys), Some(groups)) if errors.is_empty() => Ok(Config {
                 local_node,
@@ -150,6 +158,7 @@ impl Config {
                 timing: h.timing,
                 udp_port: h.udp_port,
                 media: h.media,
+                health: h.health,
                 ping_nodes: h.ping_nodes,
                 auto_failback: h.auto_failback,
                 max_rexmit_delay: h.max_rexmit_delay,

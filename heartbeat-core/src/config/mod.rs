@@ -44,6 +44,7 @@ mod display;
 mod error;
 mod hacf;
 mod haresources;
+mod health;
 mod lexer;
 mod load;
 mod time;
@@ -59,6 +60,9 @@ pub use hacf::{
     DEFAULT_UDP_PORT,
 };
 pub use haresources::{parse_haresources, parse_resource, IPADDR_SCRIPT};
+pub use health::{
+    Check, CheckKind, NotifyHook, NotifyState, Track, DEFAULT_FALL, DEFAULT_INTERVAL, DEFAULT_RISE,
+};
 pub use load::{AUTHKEYS, HARESOURCES, HA_CF};
 pub use time::{format_ms, parse_time, TIME_EXPECTED};
 pub use timing::{default_initdead, DEFAULT_DEADTIME, DEFAULT_KEEPALIVE};
@@ -78,6 +82,8 @@ pub struct Config {
     pub udp_port: u16,
     /// Communication media, in file order.
     pub media: Vec<Medium>,
+    /// Health checks and what they track (`check`, `track`).
+    pub health: Health,
     /// Ping nodes (`ping`, `ping_group`).
     pub ping_nodes: Vec<PingNode>,
     /// Failback policy (`auto_failback`, default legacy).
@@ -221,4 +227,26 @@ pub struct Resource {
     pub script: String,
     /// Arguments passed before `start|stop|status`.
     pub args: Vec<String>,
+}
+
+/// Health checks of `ha.cf` (`check`, `track`): see [`Check`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    /// `check` lines in file order (names unique).
+    pub checks: Vec<Check>,
+    /// `track` lines in file order (check names all declared).
+    pub tracks: Vec<Track>,
+    /// `notify_master`, `notify_backup`, `notify_fault` lines in file order.
+    pub hooks: Vec<NotifyHook>,
+}
+
+impl Health {
+    /// The checks tracked for group `key` (every `track` line of it).
+    pub fn checks_of(&self, key: &str) -> Vec<&str> {
+        self.tracks
+            .iter()
+            .filter(|t| t.group == key)
+            .flat_map(|t| t.checks.iter().map(String::as_str))
+            .collect()
+    }
 }

@@ -166,6 +166,15 @@ pub enum Command {
     /// Use these keys from now on (`authkeys` re-read after SIGHUP): sign
     /// with its active key, verify with whichever key a packet names.
     ReplaceKeys(crate::wire::Keyring),
+    /// A tracked health check turned group `group` healthy or faulty on this
+    /// node: a faulty group is handed to a healthy peer (see
+    /// `engine::resources::health`).
+    GroupHealth {
+        /// Group key.
+        group: String,
+        /// Whether the group's tracked checks all pass here.
+        healthy: bool,
+    },
     /// A resource action requested by [`Engine::poll_action`] finished.
     ActionFinished {
         /// Group key.
@@ -239,6 +248,28 @@ pub enum Event {
         group: String,
         /// Which action failed.
         kind: ActionKind,
+    },
+    /// The tracked health of a group on this node changed
+    /// ([`Command::GroupHealth`]).
+    GroupHealth {
+        /// Group key.
+        group: String,
+        /// Whether its tracked checks all pass here now.
+        healthy: bool,
+    },
+    /// A group turned faulty here and is being handed to a healthy peer: its
+    /// stop follows, then `to` takes it through the usual handshake.
+    GroupHandedOver {
+        /// Group key.
+        group: String,
+        /// The peer it is handed to.
+        to: String,
+    },
+    /// A group we run is faulty here but no live peer reports it healthy:
+    /// this node keeps it (reported once per fault).
+    GroupKeptFaulty {
+        /// Group key.
+        group: String,
     },
     /// Communications are up: every configured peer was heard or declared
     /// dead; the local node is now `active`.

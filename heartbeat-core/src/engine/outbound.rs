@@ -194,6 +194,9 @@ impl Engine {
                     self.resources.shutdown(now);
                 }
             }
+            Command::GroupHealth { group, healthy } => {
+                self.resources.set_health(now, &group, healthy)
+            }
             Command::ActionFinished { group, kind, ok } => {
                 self.resources.on_action_finished(now, &group, kind, ok)
             }

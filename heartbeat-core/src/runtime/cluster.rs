@@ -174,6 +174,15 @@ impl Cluster {
         self.command(Command::Takeover(set))
     }
 
+    /// Reports the tracked health of `group` on this node: a faulty group is
+    /// handed to a healthy peer, and this node does not take it while faulty.
+    pub fn group_health(&self, group: &str, healthy: bool) -> Result<(), Stopped> {
+        self.command(Command::GroupHealth {
+            group: group.to_owned(),
+            healthy,
+        })
+    }
+
     /// Signs with `keys`' active key and verifies with any of its keys from
     /// now on (a key rotation: add the new key everywhere, then make it
     /// active, then remove the old one).

@@ -130,6 +130,7 @@ pub fn config_for(
             timing,
             udp_port: 694,
             media: media.clone(),
+            health: Default::default(),
             ping_nodes: Vec::new(),
             auto_failback: policy,
             max_rexmit_delay: (timing.keepalive * 2).min(Duration::from_millis(250)),

@@ -49,4 +49,9 @@ pub enum EncodeError {
     /// The keyring's active index has no key.
     #[error("no key for active index {0}")]
     NoActiveKey(u8),
+    /// A field's value is inconsistent with the rest of the message (an
+    /// `Ownership` whose `faults` is neither empty nor one per group with
+    /// at least one set).
+    #[error("inconsistent field: {0}")]
+    Inconsistent(&'static str),
 }

@@ -99,6 +99,11 @@ pub struct Ownership {
     /// State of groups `first..first + holds.len()`; 1 to
     /// [`MAX_ANNOUNCED_GROUPS`] entries.
     pub holds: Vec<GroupHold>,
+    /// Per group of `holds`, whether a tracked health check marks the group
+    /// faulty on the sender (it must not run there while a healthy node
+    /// exists). Empty means every group is healthy; otherwise exactly
+    /// `holds.len()` entries.
+    pub faults: Vec<bool>,
 }
 
 /// The phase of a standby (`ask_resources`) exchange (Linux-HA `info=me|other|done`).

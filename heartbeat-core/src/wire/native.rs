@@ -120,6 +120,12 @@ fn check_fields(packet: &Packet) -> Result<(), EncodeError> {
         Message::Ownership(o) if o.holds.len() > MAX_ANNOUNCED_GROUPS => {
             Err(EncodeError::FieldTooLong("holds"))
         }
+        Message::Ownership(o)
+            if !o.faults.is_empty()
+                && (o.faults.len() != o.holds.len() || !o.faults.iter().any(|f| *f)) =>
+        {
+            Err(EncodeError::Inconsistent("faults"))
+        }
         _ => Ok(()),
     }
 }

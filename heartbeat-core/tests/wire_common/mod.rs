@@ -124,14 +124,23 @@ pub fn ownership() -> impl Strategy<Value = Message> {
         any::<u64>(),
         any::<u32>(),
         any::<u16>(),
-        proptest::collection::vec(group_hold(), 1..=MAX_ANNOUNCED_GROUPS),
+        proptest::collection::vec((group_hold(), any::<bool>()), 1..=MAX_ANNOUNCED_GROUPS),
+        any::<bool>(),
     )
-        .prop_map(|(serial, groups_digest, first, holds)| {
+        .prop_map(|(serial, groups_digest, first, pairs, healthy)| {
+            let holds = pairs.iter().map(|p| p.0).collect();
+            let mut faults: Vec<bool> = pairs.iter().map(|p| p.1).collect();
+            if healthy {
+                faults.clear();
+            } else {
+                faults[0] = true;
+            }
             Message::Ownership(Ownership {
                 serial,
                 groups_digest,
                 first,
                 holds,
+                faults,
             })
         })
 }

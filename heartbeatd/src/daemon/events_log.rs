@@ -58,6 +58,12 @@ pub fn log_event(event: &Event) {
         }
         Event::GroupAcquired { group } => tracing::info!("Resource group {group} acquired"),
         Event::GroupReleased { group } => tracing::info!("Resource group {group} released"),
+        Event::GroupHandedOver { group, to } => {
+            tracing::warn!("Resource group {group} is faulty here: handing it over to {to}")
+        }
+        Event::GroupKeptFaulty { group } => tracing::warn!(
+            "Resource group {group} is faulty here but no peer reports it healthy: keeping it"
+        ),
         Event::ShutdownComplete => tracing::info!("Heartbeat shutdown complete."),
         other => tracing::info!("{other:?}"),
     }

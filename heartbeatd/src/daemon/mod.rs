@@ -4,8 +4,10 @@
 mod actions;
 mod events_log;
 mod handler;
+mod hooks;
 mod notify;
 mod reload;
+pub mod state_files;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -76,6 +78,22 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
             .start_with_transport(sockets),
     );
     tokio::spawn(log_events(cluster.subscribe()));
+    if let Some(run_dir) = paths.control_socket.parent() {
+        let groups = config.groups.iter().map(|g| g.key.clone()).collect();
+        tokio::spawn(state_files::maintain(
+            run_dir.to_path_buf(),
+            groups,
+            cluster.subscribe(),
+        ));
+    }
+    tokio::spawn(hooks::maintain(
+        config.health.hooks.clone(),
+        config.local_node.clone(),
+        config.groups.iter().map(|g| g.key.clone()).collect(),
+        paths.script_timeout,
+        cluster.subscribe(),
+    ));
+    let _checks = crate::health::spawn(&config.health, Arc::clone(&cluster));
 
     let control = ControlSocket::bind(&paths.control_socket, 0o660, paths.control_gid)
         .with_context(|| format!("cannot bind {}", paths.control_socket.display()))?;

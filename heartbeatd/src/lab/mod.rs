@@ -44,6 +44,9 @@ pub struct LabSpec {
     /// A floating address (`IPaddr` resource, e.g. `10.213.10.100/24/eth0`)
     /// started before `lab-logger` in the first group.
     pub floating_ip: Option<String>,
+    /// Extra `ha.cf` lines for every node; `{node}` becomes the node's name
+    /// and `{dir}` its directory.
+    pub extra_ha_cf: Vec<String>,
 }
 
 impl LabSpec {
@@ -60,6 +63,7 @@ impl LabSpec {
             secrets: vec!["lab-secret".into(); nodes],
             topology: Topology::Loopback,
             floating_ip: None,
+            extra_ha_cf: Vec::new(),
         }
     }
 }
@@ -167,6 +171,13 @@ impl Lab {
         ha_cf.push_str(&self.media_lines(i));
         let names: Vec<String> = (0..s.nodes).map(node_name).collect();
         ha_cf.push_str(&format!("node {}\n", names.join(" ")));
+        for line in &s.extra_ha_cf {
+            let line = line
+                .replace("{node}", &node_name(i))
+                .replace("{dir}", &dir.display().to_string());
+            ha_cf.push_str(&line);
+            ha_cf.push('\n');
+        }
         fs::write(ha_d.join("ha.cf"), ha_cf)?;
         let authkeys = ha_d.join("authkeys");
         fs::write(&authkeys, format!("auth 1\n1 sha256 {}\n", s.secrets[i]))?;

@@ -85,6 +85,12 @@ pub(super) struct Group {
     /// When the believed holder announced the group free with no other
     /// holder known: `reconcile` waits `orphan_grace` from then.
     pub(super) orphaned_at: Option<Instant>,
+    /// A tracked health check marks the group faulty on this node.
+    pub(super) faulty_here: bool,
+    /// The current fault was acted upon (handover or `GroupKeptFaulty`).
+    pub(super) fault_reported: bool,
+    /// The stop in flight hands the group to a healthy peer (see `health`).
+    pub(super) health_handoff: bool,
 }
 
 impl Group {
@@ -104,6 +110,9 @@ impl Group {
             refused: false,
             yield_to: None,
             orphaned_at: None,
+            faulty_here: false,
+            fault_reported: false,
+            health_handoff: false,
         }
     }
 

@@ -170,7 +170,7 @@ pub(super) fn on_response(
     // standby exchange our belief of its owner may be stale).
     let expected = from_owner || r.standby.taking_from(from);
     let g = &mut r.groups[i];
-    if g.failed_on.contains(&r.me) || !expected {
+    if g.failed_on.contains(&r.me) || g.faulty_here || !expected {
         return;
     }
     g.failed_on.insert(from.to_owned());

@@ -97,6 +97,7 @@
 
 mod group;
 mod handshake;
+mod health;
 mod membership;
 mod nice;
 mod ownership;
@@ -262,6 +263,13 @@ impl Resources {
         self.settle(now);
     }
 
+    /// A tracked health check reports group `group` healthy or faulty on
+    /// this node (see [`health`]).
+    pub(crate) fn set_health(&mut self, now: Instant, group: &str, healthy: bool) {
+        health::set(self, group, healthy);
+        self.settle(now);
+    }
+
     /// Release every group; [`Event::ShutdownComplete`] follows when done.
     pub(crate) fn shutdown(&mut self, now: Instant) {
         membership::shutdown(self);
@@ -366,12 +374,13 @@ impl Resources {
     }
 
     /// The best-ranked live node (this one included, `except` excluded) on
-    /// which group `i` has not failed.
+    /// which group `i` has not failed and is not faulty.
     fn rightful(&self, i: usize, except: Option<&str>) -> Option<String> {
         let g = &self.groups[i];
         std::iter::once(&self.me)
             .chain(self.peers.iter())
             .filter(|n| Some(n.as_str()) != except && !g.failed_on.contains(*n))
+            .filter(|n| !health::faulty(self, i, n))
             .min_by_key(|n| (self.rank(i, n), (*n).clone()))
             .cloned()
     }
@@ -415,6 +424,7 @@ impl Resources {
             group: g.key.clone(),
         });
         let handoff = std::mem::take(&mut g.handoff_after_stop);
+        let health_handoff = std::mem::take(&mut g.health_handoff);
         if handoff {
             g.failed_on.insert(me);
         }
@@ -447,7 +457,10 @@ impl Resources {
             return;
         }
         self.groups[i].owner = None;
-        if handoff || self.standby.involves(i) {
+        if health_handoff && !self.shutting_down {
+            self.groups[i].next = None;
+            handshake::hand_off(self, i);
+        } else if handoff || self.standby.involves(i) {
             handshake::hand_off(self, i);
         } else if let Some(next) = self.groups[i].next.take() {
             if !self.shutting_down {
@@ -491,6 +504,7 @@ impl Resources {
     /// ownership announcement if due.
     fn settle(&mut self, now: Instant) {
         standby::progress(self, now);
+        health::progress(self, now);
         membership::reconcile(self, now);
         standby::maybe_start(self, now);
         membership::check_shutdown(self);

@@ -72,6 +72,10 @@ pub(super) struct Announcer {
     next_at: Option<Instant>,
     /// Latest state of every group announced by each live peer.
     heard: BTreeMap<String, Vec<GroupHold>>,
+    /// Latest fault bit of every group announced by each live peer.
+    heard_faults: BTreeMap<String, Vec<bool>>,
+    /// What we last announced as faulty.
+    last_faults: Vec<bool>,
 }
 
 impl Announcer {
@@ -88,6 +92,8 @@ impl Announcer {
             last_sent: Vec::new(),
             next_at: None,
             heard: BTreeMap::new(),
+            heard_faults: BTreeMap::new(),
+            last_faults: Vec::new(),
         }
     }
 
@@ -102,6 +108,20 @@ impl Announcer {
             .get(node)
             .and_then(|h| h.get(i))
             .is_some_and(|h| *h != GroupHold::Free)
+    }
+
+    /// Whether `node`'s latest announcement marks group `i` faulty.
+    pub(super) fn heard_faulty(&self, node: &str, i: usize) -> bool {
+        self.heard_faults
+            .get(node)
+            .and_then(|f| f.get(i))
+            .is_some_and(|f| *f)
+    }
+
+    /// Whether `node` announced its groups (with our group list) since it
+    /// became alive.
+    pub(super) fn heard_from(&self, node: &str) -> bool {
+        self.heard.contains_key(node)
     }
 
     /// Whether `node`'s latest announcement says it holds any group.
@@ -154,11 +174,19 @@ pub(super) fn flush(r: &mut Resources, now: Instant) {
     let reply = std::mem::take(&mut a.reply_due)
         && a.last_sent_at.is_none_or(|t| now >= t + r.timers.reply_gap);
     let holds = local_holds(r);
-    let change = r.ownership.due || reply || holds != r.ownership.last_sent;
+    let faults: Vec<bool> = r.groups.iter().map(|g| g.faulty_here).collect();
+    let change = r.ownership.due
+        || reply
+        || holds != r.ownership.last_sent
+        || faults != r.ownership.last_faults;
     if !change && !r.ownership.periodic_due {
         return;
     }
-    for (c, chunk) in holds.chunks(MAX_ANNOUNCED_GROUPS).enumerate() {
+    for (c, (chunk, fchunk)) in holds
+        .chunks(MAX_ANNOUNCED_GROUPS)
+        .zip(faults.chunks(MAX_ANNOUNCED_GROUPS))
+        .enumerate()
+    {
         let Ok(first) = u16::try_from(c * MAX_ANNOUNCED_GROUPS) else {
             break; // more than 65,535 groups: the rest is never announced
         };
@@ -168,6 +196,11 @@ pub(super) fn flush(r: &mut Resources, now: Instant) {
             groups_digest: r.ownership.digest,
             first,
             holds: chunk.to_vec(),
+            faults: if fchunk.iter().any(|f| *f) {
+                fchunk.to_vec()
+            } else {
+                Vec::new()
+            },
         };
         r.send(None, Message::Ownership(msg));
     }
@@ -178,6 +211,7 @@ pub(super) fn flush(r: &mut Resources, now: Instant) {
         (a.period * 2).clamp(r.timers.announce, r.timers.announce_max)
     };
     a.last_sent = holds;
+    a.last_faults = faults;
     a.last_sent_at = Some(now);
     a.next_at = Some(now + a.period);
     a.due = false;
@@ -195,6 +229,7 @@ pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
 /// A peer left: forget what it announced.
 pub(super) fn forget(r: &mut Resources, node: &str) {
     r.ownership.heard.remove(node);
+    r.ownership.heard_faults.remove(node);
 }
 
 /// An announcement from live peer `from`.
@@ -219,6 +254,16 @@ pub(super) fn on_announcement(r: &mut Resources, now: Instant, from: &str, o: &O
     for (k, hold) in o.holds.iter().enumerate() {
         if let Some(slot) = heard.get_mut(first + k) {
             *slot = *hold;
+        }
+    }
+    let faults = r
+        .ownership
+        .heard_faults
+        .entry(from.to_owned())
+        .or_insert_with(|| vec![false; n]);
+    for k in 0..o.holds.len() {
+        if let Some(slot) = faults.get_mut(first + k) {
+            *slot = o.faults.get(k).copied().unwrap_or(false);
         }
     }
     for (k, hold) in o.holds.iter().enumerate() {

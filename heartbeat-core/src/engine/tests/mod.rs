@@ -43,6 +43,7 @@ pub(super) fn config(local: &str, nodes: &[&str]) -> Config {
         nodes: nodes.iter().map(|n| n.to_string()).collect(),
         timing: timing(),
         udp_port: 694,
+        health: Default::default(),
         media: vec![
             Medium::Bcast { dev: "eth0".into() },
             Medium::Bcast { dev: "eth1".into() },

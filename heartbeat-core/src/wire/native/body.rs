@@ -23,6 +23,15 @@ fn holds_len(count: usize) -> usize {
     count.div_ceil(4)
 }
 
+/// Bytes of the optional fault bitmap: none when no group is faulty.
+fn faults_len(faults: &[bool]) -> usize {
+    if faults.iter().any(|f| *f) {
+        faults.len().div_ceil(8)
+    } else {
+        0
+    }
+}
+
 /// Encoded size of the envelope of `packet`.
 pub(super) fn envelope_len(packet: &Packet) -> usize {
     let dest = packet.dest.as_ref().map_or(0, |d| 1 + d.len());
@@ -42,7 +51,9 @@ pub(super) fn body_len(message: &Message) -> usize {
         Message::ResourceReport { .. } => 3,
         Message::AskResources { .. } => 2,
         Message::App { payload } => payload.len(),
-        Message::Ownership(o) => OWNERSHIP_FIXED_LEN + holds_len(o.holds.len()),
+        Message::Ownership(o) => {
+            OWNERSHIP_FIXED_LEN + holds_len(o.holds.len()) + faults_len(&o.faults)
+        }
     }
 }
 
@@ -125,6 +136,15 @@ fn put_ownership(buf: &mut BytesMut, o: &Ownership) {
         });
         buf.put_u8(byte);
     }
+    if faults_len(&o.faults) > 0 {
+        for chunk in o.faults.chunks(8) {
+            let byte = chunk
+                .iter()
+                .enumerate()
+                .fold(0u8, |b, (k, f)| b | (u8::from(*f) << (7 - k)));
+            buf.put_u8(byte);
+        }
+    }
 }
 
 /// Read an ownership body (see [`put_ownership`]).
@@ -146,11 +166,25 @@ fn read_ownership(r: &mut Reader<'_>) -> Result<Ownership, DecodeError> {
             return Err(DecodeError::InvalidField("holds"));
         }
     }
+    let faults = if r.remaining() == 0 {
+        Vec::new()
+    } else {
+        let bytes = r.bytes(count.div_ceil(8))?;
+        let faults: Vec<bool> = (0..count)
+            .map(|k| bytes[k / 8] & (0x80 >> (k % 8)) != 0)
+            .collect();
+        let unused = (count..bytes.len() * 8).any(|k| bytes[k / 8] & (0x80 >> (k % 8)) != 0);
+        if unused || !faults.iter().any(|f| *f) {
+            return Err(DecodeError::InvalidField("faults"));
+        }
+        faults
+    };
     Ok(Ownership {
         serial,
         groups_digest,
         first,
         holds,
+        faults,
     })
 }
 

@@ -214,6 +214,15 @@ impl Cluster {
         self.run();
     }
 
+    pub(super) fn health(&mut self, i: usize, group: &str, healthy: bool) {
+        let now = self.now;
+        self.rs
+            .get_mut(&n(i))
+            .unwrap()
+            .set_health(now, group, healthy);
+        self.run();
+    }
+
     pub(super) fn takeover(&mut self, i: usize, set: Holdings) {
         let now = self.now;
         self.rs.get_mut(&n(i)).unwrap().takeover(now, set);

@@ -3,6 +3,7 @@
 mod harness;
 
 mod failures;
+mod health;
 mod legacy;
 mod membership;
 mod nice;

@@ -102,6 +102,7 @@ fn announcement_of_another_group_list_is_ignored() {
         groups_digest: 0x1234_5678,
         first: 0,
         holds: vec![GroupHold::Unmanaged, GroupHold::Unmanaged],
+        faults: Vec::new(),
     });
     c.rs.get_mut(&n(1)).unwrap().on_message(now, &n(2), &forged);
     c.run();

@@ -1,0 +1,88 @@
+//! Service health of groups: tracked checks run by the driver report each
+//! group healthy or faulty on this node ([`Resources::set_health`]); the
+//! ownership announcements carry every node's fault bits to its peers.
+//!
+//! # Rules
+//!
+//! - A node whose group is faulty is no candidate for it: it is skipped by
+//!   [`Resources::rightful`] (so it neither acquires it nor is handed it),
+//!   and it refuses a hand-off of it.
+//! - **Handover.** The owner of a group that turns faulty stops it and hands
+//!   it to the rightful healthy peer (an unsolicited `we_own: false, ok:
+//!   true`, the same hand-off as after a failed start; the taker then runs
+//!   the usual `IpRequest` handshake before its start), as soon as a live
+//!   peer has announced the group healthy. Until then it keeps the group and
+//!   reports [`Event::GroupKeptFaulty`] once per fault.
+//! - **Recovery.** Nothing moves when a group turns healthy again except as
+//!   `auto_failback` says: `legacy` reclaims by rank (the preferred node
+//!   pulls its group back through the handshake), `on` and `off` leave the
+//!   group where it runs. Damping is the checks' `rise`/`fall`: the engine
+//!   hands a group over at most once per fault report.
+//! - A peer that never announced fault bits counts as healthy for rank, but
+//!   a handover waits for an announcement from the taker.
+
+use std::time::Instant;
+
+use super::{LocalState, Resources};
+use crate::engine::{ActionKind, Event};
+
+/// The driver reports group `key` healthy or faulty on this node.
+pub(super) fn set(r: &mut Resources, key: &str, healthy: bool) {
+    let Some(i) = r.index(key) else { return };
+    let g = &mut r.groups[i];
+    if g.faulty_here != healthy {
+        return;
+    }
+    g.faulty_here = !healthy;
+    g.fault_reported = false;
+    let group = g.key.clone();
+    r.events.push_back(Event::GroupHealth { group, healthy });
+    super::ownership::announce(r);
+}
+
+/// Whether group `i` is faulty on `node` (as far as this node knows).
+pub(super) fn faulty(r: &Resources, i: usize, node: &str) -> bool {
+    if node == r.me {
+        r.groups[i].faulty_here
+    } else {
+        r.ownership.heard_faulty(node, i)
+    }
+}
+
+/// Hand every faulty group we run to a healthy peer (see the module doc).
+pub(super) fn progress(r: &mut Resources, _now: Instant) {
+    if !r.comm_up || r.shutting_down {
+        return;
+    }
+    for i in 0..r.groups.len() {
+        let g = &r.groups[i];
+        let eligible = g.faulty_here
+            && g.state == LocalState::Running
+            && g.next.is_none()
+            && g.request.is_none()
+            && !g.health_handoff
+            && !r.standby.involves(i);
+        if !eligible {
+            continue;
+        }
+        let taker = r
+            .rightful(i, Some(&r.me.clone()))
+            .filter(|p| r.ownership.heard_from(p));
+        let g = &mut r.groups[i];
+        match taker {
+            Some(to) => {
+                g.health_handoff = true;
+                g.fault_reported = true;
+                let group = g.key.clone();
+                r.events.push_back(Event::GroupHandedOver { group, to });
+                r.want(i, ActionKind::Stop);
+            }
+            None if !g.fault_reported => {
+                g.fault_reported = true;
+                let group = g.key.clone();
+                r.events.push_back(Event::GroupKeptFaulty { group });
+            }
+            None => {}
+        }
+    }
+}

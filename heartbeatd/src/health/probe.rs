@@ -1,0 +1,208 @@
+//! One run of one check: a command, a TCP connect, a process lookup in
+//! `/proc`, an HTTP/1.0 GET or a file test. Never through a shell; every run
+//! is bounded by the check's timeout (a hung command is killed).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use heartbeat_core::config::CheckKind;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::process::Command;
+
+/// The outcome of one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// Whether the run passed.
+    pub ok: bool,
+    /// What happened (exit status and output, connect error, ...), for the log.
+    pub detail: String,
+}
+
+fn probe(ok: bool, detail: impl Into<String>) -> Probe {
+    Probe {
+        ok,
+        detail: detail.into(),
+    }
+}
+
+/// Runs `kind` once; a run longer than `timeout` fails.
+pub async fn run(kind: &CheckKind, timeout: Duration) -> Probe {
+    match tokio::time::timeout(timeout, run_unbounded(kind)).await {
+        Ok(p) => p,
+        Err(_) => probe(false, format!("timed out after {timeout:?} (killed)")),
+    }
+}
+
+async fn run_unbounded(kind: &CheckKind) -> Probe {
+    match kind {
+        CheckKind::Command { program, args } => command(program, args).await,
+        CheckKind::Tcp { host, port } => match TcpStream::connect((host.as_str(), *port)).await {
+            Ok(_) => probe(true, format!("connected to {host}:{port}")),
+            Err(e) => probe(false, format!("connect to {host}:{port}: {e}")),
+        },
+        CheckKind::Process { name } => {
+            let name = name.clone();
+            let found = tokio::task::spawn_blocking(move || process_running(&name))
+                .await
+                .unwrap_or(false);
+            probe(found, if found { "running" } else { "not running" })
+        }
+        CheckKind::Http {
+            host,
+            port,
+            path,
+            status,
+        } => http(host, *port, path, *status).await,
+        CheckKind::File { path, exists } => {
+            let there = std::path::Path::new(path).try_exists().unwrap_or(false);
+            let word = if there { "exists" } else { "absent" };
+            probe(there == *exists, format!("{path} {word}"))
+        }
+    }
+}
+
+async fn command(program: &str, args: &[String]) -> Probe {
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => return probe(false, format!("cannot run {program}: {e}")),
+    };
+    // Dropped at the timeout: kill_on_drop ends a hung command.
+    match child.wait_with_output().await {
+        Ok(out) => {
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            let text: String = text.trim().chars().take(512).collect();
+            let code = out
+                .status
+                .code()
+                .map_or("killed by a signal".to_owned(), |c| format!("exit {c}"));
+            probe(out.status.success(), format!("{code}: {text}"))
+        }
+        Err(e) => probe(false, format!("{program}: {e}")),
+    }
+}
+
+/// Whether a process whose `comm` or first argument's base name is `name` runs.
+pub fn process_running(name: &str) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .any(|e| {
+            let path = e.path();
+            let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            if comm.trim_end() == name {
+                return true;
+            }
+            let cmdline = std::fs::read(path.join("cmdline")).unwrap_or_default();
+            let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+            let base = argv0.rsplit(|b| *b == b'/').next().unwrap_or_default();
+            !base.is_empty() && base == name.as_bytes()
+        })
+}
+
+async fn http(host: &str, port: u16, path: &str, expected: u16) -> Probe {
+    let mut stream = match TcpStream::connect((host, port)).await {
+        Ok(s) => s,
+        Err(e) => return probe(false, format!("connect to {host}:{port}: {e}")),
+    };
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    if let Err(e) = stream.write_all(request.as_bytes()).await {
+        return probe(false, format!("send: {e}"));
+    }
+    let mut head = Vec::new();
+    let mut buf = [0u8; 256];
+    while !head.contains(&b'\n') && head.len() < 1024 {
+        match stream.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) => return probe(false, format!("read: {e}")),
+        }
+    }
+    let line = String::from_utf8_lossy(&head);
+    let line = line.lines().next().unwrap_or_default().to_owned();
+    let code = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok());
+    probe(code == Some(expected), format!("answered `{line}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hung_command_is_killed_at_its_timeout_and_fails() {
+        let kind = CheckKind::Command {
+            program: "/bin/sleep".into(),
+            args: vec!["30".into()],
+        };
+        let started = std::time::Instant::now();
+        let p = run(&kind, Duration::from_millis(200)).await;
+        assert!(!p.ok);
+        assert!(p.detail.contains("timed out"), "{}", p.detail);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn command_exit_status_and_file_tests() {
+        let ok = CheckKind::Command {
+            program: "/bin/true".into(),
+            args: Vec::new(),
+        };
+        assert!(run(&ok, Duration::from_secs(5)).await.ok);
+        let bad = CheckKind::Command {
+            program: "/bin/false".into(),
+            args: Vec::new(),
+        };
+        let p = run(&bad, Duration::from_secs(5)).await;
+        assert!(!p.ok && p.detail.starts_with("exit 1"), "{}", p.detail);
+        let absent = CheckKind::File {
+            path: "/nonexistent/x".into(),
+            exists: false,
+        };
+        assert!(run(&absent, Duration::from_secs(1)).await.ok);
+    }
+
+    #[tokio::test]
+    async fn http_and_tcp_checks_read_a_local_server() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 512];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(b"HTTP/1.0 204 No Content\r\n\r\n").await;
+            }
+        });
+        let tcp = CheckKind::Tcp {
+            host: "127.0.0.1".into(),
+            port,
+        };
+        assert!(run(&tcp, Duration::from_secs(2)).await.ok);
+        let http = |status| CheckKind::Http {
+            host: "127.0.0.1".into(),
+            port,
+            path: "/health".into(),
+            status,
+        };
+        assert!(run(&http(204), Duration::from_secs(2)).await.ok);
+        let p = run(&http(200), Duration::from_secs(2)).await;
+        assert!(!p.ok && p.detail.contains("204"), "{}", p.detail);
+    }
+}

@@ -1,0 +1,151 @@
+//! Real heartbeatd processes with a tracked `process` check: killing the
+//! watched process on the owner moves the group to the healthy peer, never
+//! running it on both.
+
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use heartbeat_core::control::StatusView;
+use heartbeatd::daemon::state_files::state_file;
+use heartbeatd::lab::{node_name, unix_now_ns, Lab, LabSpec};
+
+const KEEPALIVE_MS: u64 = 100;
+const DEADTIME_MS: u64 = 1000;
+const INTERVAL_MS: u64 = 200;
+const FALL: u64 = 2;
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A copy of `sleep` named `watch-nodeN`, so each node's check sees only its own.
+fn watched(lab: &Lab, i: usize) -> Child {
+    let path = lab.root().join(format!("watch-{}", node_name(i)));
+    std::fs::copy("/bin/sleep", &path).expect("copy sleep");
+    Command::new(&path)
+        .arg("600")
+        .spawn()
+        .expect("spawn watched")
+}
+
+#[test]
+fn failing_process_check_hands_the_group_to_the_healthy_peer() {
+    let hook_dir = std::env::temp_dir().join(format!("hb-hooks-{}", std::process::id()));
+    std::fs::create_dir_all(&hook_dir).unwrap();
+    let hook = hook_dir.join("hook");
+    let hook_log = hook_dir.join("hook.log");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\necho \"$HA_NODE $1 $2 $HA_STATE\" >> '{}'\n",
+            hook_log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut spec = LabSpec::new(2, KEEPALIVE_MS, DEADTIME_MS);
+    spec.auto_failback = "off".into();
+    spec.extra_ha_cf = vec![
+        format!("check svc process watch-{{node}} interval {INTERVAL_MS}ms fall {FALL} rise 2"),
+        "track lab-logger::web svc".into(),
+        format!("notify_master {}", hook.display()),
+        format!("notify_backup lab-logger::web {}", hook.display()),
+        format!("notify_fault {}", hook.display()),
+    ];
+    let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    let mut w1 = watched(&lab, 0);
+    let mut w2 = watched(&lab, 1);
+    lab.start_all().expect("start");
+    let up = lab.wait_for(PATIENCE, |l| {
+        (0..2)
+            .all(|i| {
+                l.status(i)
+                    .is_ok_and(|s: StatusView| s.nodes.iter().all(|n| n.status == "active"))
+            })
+            .then_some(())
+    });
+    assert!(up.is_some());
+    assert!(lab
+        .wait_for(PATIENCE, |l| (l.running("web") == [node_name(0)])
+            .then_some(()))
+        .is_some());
+    // Let the peers exchange announcements.
+    std::thread::sleep(Duration::from_millis(500));
+
+    let killed_at = unix_now_ns();
+    w1.kill().expect("kill watched");
+    let _ = w1.wait();
+    let started = lab
+        .wait_for(PATIENCE, |l| {
+            l.actions()
+                .into_iter()
+                .find(|a| a.node == "node2" && a.verb == "start")
+        })
+        .expect("node2 starts web after node1's check failed");
+    let took = Duration::from_nanos((started.unix_ns - killed_at) as u64);
+    // Detection: fall runs, plus up to one interval of phase; then node1's
+    // stop script, the hand-off and the handshake (a few keepalives).
+    let bound = Duration::from_millis((FALL + 1) * INTERVAL_MS + KEEPALIVE_MS + 1500);
+    eprintln!("handover took {took:?} (bound {bound:?})");
+    assert!(took <= bound, "took {took:?}, bound {bound:?}");
+    let actions = lab.actions();
+    let stopped = actions
+        .iter()
+        .find(|a| a.node == "node1" && a.verb == "stop")
+        .expect("node1 stopped web");
+    assert!(
+        stopped.unix_ns <= started.unix_ns,
+        "never on both: {actions:?}"
+    );
+    assert!(lab
+        .wait_for(PATIENCE, |l| (l.running("web") == [node_name(1)])
+            .then_some(()))
+        .is_some());
+    // rcron-style state files follow the move.
+    let state = |l: &Lab, i: usize| {
+        let dir = l.control_socket(i).parent().unwrap().to_path_buf();
+        std::fs::read_to_string(state_file(&dir, "lab-logger::web")).unwrap_or_default()
+    };
+    let moved = lab.wait_for(PATIENCE, |l| {
+        (state(l, 0) == "passive\n" && state(l, 1) == "active\n").then_some(())
+    });
+    assert!(moved.is_some(), "{:?} {:?}", state(&lab, 0), state(&lab, 1));
+    let log = std::fs::read_to_string(lab.log_path(0)).unwrap_or_default();
+    assert!(log.contains("health check svc fails"), "{log}");
+
+    // The check recovers on node1: with auto_failback off web stays on node2.
+    let mut w1 = watched(&lab, 0);
+    let hooks = |_: &Lab| std::fs::read_to_string(&hook_log).unwrap_or_default();
+    let recovered = lab.wait_for(PATIENCE, |l| {
+        hooks(l)
+            .contains("node1 lab-logger::web backup")
+            .then_some(())
+    });
+    assert!(recovered.is_some(), "{}", hooks(&lab));
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(lab.running("web"), [node_name(1)]);
+    // Hooks saw exactly the transitions, in order, per node.
+    let log = hooks(&lab);
+    let of = |node: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.starts_with(node))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        of("node1"),
+        [
+            "node1 lab-logger::web master master",
+            "node1 lab-logger::web fault fault",
+            "node1 lab-logger::web backup backup"
+        ],
+        "{log}"
+    );
+    assert_eq!(
+        of("node2"),
+        ["node2 lab-logger::web master master"],
+        "{log}"
+    );
+    for w in [&mut w1, &mut w2] {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+    let _ = std::fs::remove_dir_all(&hook_dir);
+}
