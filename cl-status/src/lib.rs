@@ -15,6 +15,7 @@
 //! - [`json`]: the `--json` schema. [`outcome`]: answers, failures, exit
 //!   codes. [`logline`]: Heartbeat's stderr log prefix.
 //!
+//! - [`events`]: `events`, the daemon's event stream as JSON lines.
 //! - [`run_if_active`]: `run-if-active GROUP -- COMMAND`, the rcron
 //!   replacement (runs outside the query watchdog).
 //!
@@ -24,6 +25,7 @@
 pub mod cli;
 pub mod commands;
 pub mod daemon;
+pub mod events;
 pub mod getopt;
 pub mod json;
 pub mod logline;
@@ -92,6 +94,10 @@ pub fn main_entry() -> ! {
     let flavor = Flavor::from_argv0(&argv.next().unwrap_or_default());
     let args: Vec<String> = argv.collect();
     if let Ok((globals, rest)) = cli::split_globals(&args) {
+        if rest.first().map(String::as_str) == Some("events") && rest.len() == 1 {
+            let path = globals.socket_path(std::env::var(cli::SOCKET_ENV).ok().as_deref());
+            std::process::exit(events::stream(&path, &mut std::io::stdout()))
+        }
         if rest.first().map(String::as_str) == Some("run-if-active") {
             let code = match run_if_active::parse(&rest[1..]) {
                 Ok(r) => {

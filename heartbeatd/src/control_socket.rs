@@ -5,7 +5,10 @@
 //! and group. Who may change something is decided here, per connection, from
 //! the peer's kernel-checked credentials (SO_PEERCRED): root, or a member of
 //! the configured admin group. Reading the status is open to every client
-//! that could connect. Each connection has a deadline, and request lines are
+//! that could connect; so is the event stream (`{"request":"events"}`: an
+//! `accepted` line, then one JSON event line per engine event until the
+//! client closes). Each connection has a deadline (the event stream once
+//! accepted has none), and request lines are
 //! bounded, so a stuck or hostile client costs one task and a few KiB.
 
 use std::io;
@@ -15,10 +18,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use heartbeat_core::control::{
-    parse_request, response_line, ErrorKind, Request, Response, MAX_REQUEST_LINE,
+    parse_request, response_line, ErrorKind, EventLine, Request, Response, MAX_REQUEST_LINE,
 };
+use heartbeat_core::engine::Event;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::broadcast;
 
 /// How long one client may take to send its request and read the answer.
 pub const CLIENT_DEADLINE: Duration = Duration::from_secs(5);
@@ -27,6 +33,11 @@ pub const CLIENT_DEADLINE: Duration = Duration::from_secs(5);
 pub trait RequestHandler: Send + Sync + 'static {
     /// Answers `request` (already checked for permission).
     fn handle(&self, request: Request) -> impl std::future::Future<Output = Response> + Send;
+
+    /// The engine's events, for [`Request::Events`]; `None` refuses it.
+    fn subscribe(&self) -> Option<broadcast::Receiver<Event>> {
+        None
+    }
 }
 
 /// Who may change state besides root.
@@ -103,11 +114,7 @@ impl ControlSocket {
             };
             let handler = Arc::clone(&handler);
             tokio::spawn(async move {
-                let _ = tokio::time::timeout(
-                    CLIENT_DEADLINE,
-                    serve_client(stream, handler.as_ref(), policy),
-                )
-                .await;
+                let _ = serve_client(stream, handler.as_ref(), policy).await;
             });
         }
     }
@@ -119,11 +126,44 @@ impl Drop for ControlSocket {
     }
 }
 
+/// One client: the request and its answer within [`CLIENT_DEADLINE`]; an
+/// accepted [`Request::Events`] then streams without a deadline until the
+/// client goes away.
 async fn serve_client<H: RequestHandler>(
     stream: UnixStream,
     handler: &H,
     policy: AdminPolicy,
 ) -> io::Result<()> {
+    let timed_out = || io::Error::new(io::ErrorKind::TimedOut, "client too slow");
+    let (mut write, events) =
+        tokio::time::timeout(CLIENT_DEADLINE, answer_client(stream, handler, policy))
+            .await
+            .map_err(|_| timed_out())??;
+    let Some(mut events) = events else {
+        return Ok(());
+    };
+    loop {
+        let event = match events.recv().await {
+            Ok(e) => e,
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return write.shutdown().await,
+        };
+        let unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        if let Some(line) = EventLine::from_event(&event, unix_ms) {
+            write.write_all(line.to_line().as_bytes()).await?;
+        }
+    }
+}
+
+/// Reads the request and writes the answer; for an accepted
+/// [`Request::Events`] returns the subscription to stream.
+async fn answer_client<H: RequestHandler>(
+    stream: UnixStream,
+    handler: &H,
+    policy: AdminPolicy,
+) -> io::Result<(OwnedWriteHalf, Option<broadcast::Receiver<Event>>)> {
     let cred = stream.peer_cred()?;
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
@@ -131,6 +171,21 @@ async fn serve_client<H: RequestHandler>(
     BufReader::new(read.take(limit))
         .read_line(&mut line)
         .await?;
+    if let Ok(Request::Events) = parse_request(line.trim_end()) {
+        let response = match handler.subscribe() {
+            Some(events) => {
+                let ok = Response::Accepted {
+                    message: "streaming events".into(),
+                };
+                write.write_all(response_line(&ok).as_bytes()).await?;
+                return Ok((write, Some(events)));
+            }
+            None => Response::error(ErrorKind::Refused, "no event stream here"),
+        };
+        write.write_all(response_line(&response).as_bytes()).await?;
+        write.shutdown().await?;
+        return Ok((write, None));
+    }
     let response = match parse_request(line.trim_end()) {
         Err(response) => response,
         Ok(request) => {
@@ -152,7 +207,8 @@ async fn serve_client<H: RequestHandler>(
         }
     };
     write.write_all(response_line(&response).as_bytes()).await?;
-    write.shutdown().await
+    write.shutdown().await?;
+    Ok((write, None))
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! watched process on the owner moves the group to the healthy peer, never
 //! running it on both.
 
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
 use std::process::{Child, Command};
 use std::time::Duration;
 
@@ -69,6 +71,15 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
     // Let the peers exchange announcements.
     std::thread::sleep(Duration::from_millis(500));
 
+    // Listen to node1's event stream meanwhile.
+    let mut conn = UnixStream::connect(lab.control_socket(0)).expect("control socket");
+    conn.write_all(b"{\"version\":1,\"request\":\"events\"}\n")
+        .unwrap();
+    conn.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut events = BufReader::new(conn).lines();
+    let accepted = events.next().unwrap().unwrap();
+    assert!(accepted.contains("accepted"), "{accepted}");
+
     let killed_at = unix_now_ns();
     w1.kill().expect("kill watched");
     let _ = w1.wait();
@@ -98,6 +109,28 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
         .wait_for(PATIENCE, |l| (l.running("web") == [node_name(1)])
             .then_some(()))
         .is_some());
+    // The stream told the story, in order.
+    let mut seen = Vec::new();
+    for line in events.by_ref() {
+        let line = line.expect("event line");
+        let released = line.contains("\"group_released\"");
+        seen.push(line);
+        if released {
+            break;
+        }
+    }
+    let kinds: Vec<&str> = seen
+        .iter()
+        .filter_map(|l| l.split("\"event\":\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["group_health", "group_handed_over", "group_released"],
+        "{seen:?}"
+    );
+    assert!(seen[0].contains("\"state\":\"faulty\""), "{seen:?}");
+    assert!(seen[1].contains("\"node\":\"node2\""), "{seen:?}");
+
     // rcron-style state files follow the move.
     let state = |l: &Lab, i: usize| {
         let dir = l.control_socket(i).parent().unwrap().to_path_buf();

@@ -12,10 +12,12 @@
 //! peer's credentials (SO_PEERCRED) are root's or the configured group's.
 
 pub mod client;
+mod events;
 mod view;
 
 use serde::{Deserialize, Serialize};
 
+pub use events::EventLine;
 pub use view::{GroupView, LinkView, MediumView, NodeView, StatusView};
 
 /// The protocol version this crate speaks.
@@ -57,12 +59,14 @@ pub enum Request {
     },
     /// Release every group, announce the departure and exit.
     Shutdown,
+    /// Keep the connection open and stream one [`EventLine`] per line.
+    Events,
 }
 
 impl Request {
     /// Whether the request changes the cluster (and needs privileges).
     pub fn changes_state(&self) -> bool {
-        !matches!(self, Request::Status)
+        !matches!(self, Request::Status | Request::Events)
     }
 }
 

@@ -18,6 +18,10 @@ pub struct ClusterHandler {
 }
 
 impl RequestHandler for ClusterHandler {
+    fn subscribe(&self) -> Option<tokio::sync::broadcast::Receiver<heartbeat_core::engine::Event>> {
+        Some(self.cluster.subscribe())
+    }
+
     async fn handle(&self, request: Request) -> Response {
         let sent = match &request {
             Request::Status => {
@@ -28,6 +32,10 @@ impl RequestHandler for ClusterHandler {
             Request::Standby { set } => self.cluster.standby(holdings(*set)),
             Request::Takeover { set } => self.cluster.takeover(holdings(*set)),
             Request::Shutdown => self.cluster.request_shutdown(),
+            Request::Events => {
+                let message = "events are streamed by the control socket";
+                return Response::error(heartbeat_core::control::ErrorKind::Refused, message);
+            }
         };
         tracing::info!("control request: {request:?}");
         match sent {
