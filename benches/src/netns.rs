@@ -33,41 +33,37 @@ impl Hosts {
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
         let hosts = Hosts { tag, nodes, links };
+        // Namespaces first, then one `ip -batch` per namespace (hundreds of
+        // separate `ip` runs would take tens of seconds for 64 nodes).
         let sw = hosts.switch();
         add_namespace(&sw)?;
+        for i in 0..nodes {
+            add_namespace(&hosts.node(i))?;
+        }
+        let mut switch = vec!["link set lo up".to_string()];
         for k in 0..links {
-            let br = format!("br{k}");
-            ip(&["-n", &sw, "link", "add", &br, "type", "bridge"])?;
             // Forward at once: no STP, no learning delay.
-            ip(&[
-                "-n",
-                &sw,
-                "link",
-                "set",
-                &br,
-                "type",
-                "bridge",
-                "forward_delay",
-                "0",
-            ])?;
-            ip(&["-n", &sw, "link", "set", &br, "up"])?;
+            switch.push(format!("link add br{k} type bridge forward_delay 0"));
+            switch.push(format!("link set br{k} up"));
         }
         for i in 0..nodes {
-            let node = hosts.node(i);
-            add_namespace(&node)?;
             for k in 0..links {
-                let port = format!("n{i}e{k}");
-                let eth = format!("eth{k}");
-                ip(&[
-                    "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", &eth, "netns",
-                    &node,
-                ])?;
-                ip(&["-n", &sw, "link", "set", &port, "master", &format!("br{k}")])?;
-                ip(&["-n", &sw, "link", "set", &port, "up"])?;
-                let addr = format!("{}/24", address(i, k));
-                ip(&["-n", &node, "addr", "add", &addr, "brd", "+", "dev", &eth])?;
-                ip(&["-n", &node, "link", "set", &eth, "up"])?;
+                switch.push(format!(
+                    "link add n{i}e{k} type veth peer name eth{k} netns {}",
+                    hosts.node(i)
+                ));
+                switch.push(format!("link set n{i}e{k} master br{k}"));
+                switch.push(format!("link set n{i}e{k} up"));
             }
+        }
+        ip_batch(&sw, &switch)?;
+        for i in 0..nodes {
+            let mut node = vec!["link set lo up".to_string()];
+            for k in 0..links {
+                node.push(format!("addr add {}/24 brd + dev eth{k}", address(i, k)));
+                node.push(format!("link set eth{k} up"));
+            }
+            ip_batch(&hosts.node(i), &node)?;
         }
         Ok(hosts)
     }
@@ -144,8 +140,35 @@ fn add_namespace(name: &str) -> Result<()> {
         return Err(Error::Interrupted);
     }
     cleanup::register_namespace(name);
-    ip(&["netns", "add", name])?;
-    ip(&["-n", name, "link", "set", "lo", "up"])
+    ip(&["netns", "add", name])
+}
+
+/// Runs `ip -n NS -batch -` with `lines` on its standard input.
+fn ip_batch(ns: &str, lines: &[String]) -> Result<()> {
+    use std::io::Write;
+    let mut child = Command::new("ip")
+        .args(["-n", ns, "-batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context(|| format!("running ip -n {ns} -batch"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all((lines.join("\n") + "\n").as_bytes())
+            .context(|| "writing ip's batch".into())?;
+    }
+    let out = child
+        .wait_with_output()
+        .context(|| "waiting for ip -batch".into())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Command {
+            command: format!("ip -n {ns} -batch ({} commands)", lines.len()),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        })
+    }
 }
 
 /// Deletes namespace `name` and forgets it.

@@ -69,7 +69,7 @@ fn takeover_limit(s: &Setting) -> Duration {
 /// Quiet time before each trigger, so the previous failback has settled
 /// and a few heartbeats have flowed.
 fn settle(s: &Setting) -> Duration {
-    (s.interval * 3 + Duration::from_millis(200)).max(Duration::from_millis(500))
+    (s.interval * 2 + Duration::from_millis(200)).max(Duration::from_millis(500))
 }
 
 /// How long the owner must have run before it is hit: Heartbeat advertises
@@ -77,7 +77,7 @@ fn settle(s: &Setting) -> Duration {
 /// long-running node gets), so its owner must be older than that.
 pub fn min_owner_uptime(s: &Setting) -> Duration {
     match s.system {
-        System::Heartbeat => Duration::from_secs(7),
+        System::Heartbeat => Duration::from_secs(6),
         _ => Duration::ZERO,
     }
 }

@@ -45,6 +45,11 @@ pub fn idle_cost(
         c.wait_preferred_owner(Duration::from_secs(90))?;
     }
     sleep(Duration::from_secs(2))?;
+    measure_clusters(&clusters, window)
+}
+
+/// Measures the running `clusters` over `window` (healthy and settled).
+pub fn measure_clusters(clusters: &[Cluster], window: Duration) -> Result<Vec<IdleRow>> {
     let pids: Vec<[Vec<i32>; 2]> = clusters.iter().map(|c| [c.pids(0), c.pids(1)]).collect();
     let before: Vec<[u64; 2]> = pids
         .iter()
@@ -57,7 +62,8 @@ pub fn idle_cost(
         .iter()
         .zip(pids.iter().zip(&before))
         .map(|(c, (p, b))| {
-            let cpu = |n: usize| (cpu_ticks(&p[n]) - b[n]) as f64 / USER_HZ / secs * 100.0;
+            let cpu =
+                |n: usize| cpu_ticks(&p[n]).saturating_sub(b[n]) as f64 / USER_HZ / secs * 100.0;
             let (m0, m1) = (memory_kib(&p[0]), memory_kib(&p[1]));
             IdleRow {
                 setting: *c.setting(),

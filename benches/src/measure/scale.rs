@@ -27,7 +27,13 @@ pub struct ScaleRow {
     pub packets_per_second: f64,
 }
 
-/// Measures every size in `sizes` at `setting` (a heartbeatd setting).
+/// `initdead` of the scale clusters: starting 64 daemons one after the
+/// other takes seconds on a loaded machine, and a node that gives up on its
+/// peers before they are all up takes the group itself.
+pub const SCALE_INITDEAD: Duration = Duration::from_secs(20);
+
+/// Measures every size in `sizes` at `setting` (a heartbeatd setting;
+/// its initdead is set to [`SCALE_INITDEAD`]).
 pub fn scale(
     setting: Setting,
     sizes: &[usize],
@@ -37,6 +43,10 @@ pub fn scale(
     binaries: &Binaries,
 ) -> Result<Vec<ScaleRow>> {
     let mut rows = Vec::new();
+    let setting = Setting {
+        initdead_override: Some(SCALE_INITDEAD),
+        ..setting
+    };
     for &n in sizes {
         eprintln!("  scale: {n} nodes");
         match one_size(setting, n, runs, window, parent, binaries) {
@@ -68,8 +78,8 @@ fn one_size(
     {
         let mut c = Cluster::create(setting, n, 2, parent, binaries)?;
         c.start_all()?;
-        c.wait_preferred_owner(Duration::from_secs(120))?;
-        sleep(setting.initdead() + Duration::from_secs(1))?;
+        c.wait_preferred_owner(SCALE_INITDEAD + Duration::from_secs(15))?;
+        sleep(Duration::from_secs(2))?;
         let pids: Vec<i32> = (0..n).flat_map(|i| c.pids(i)).collect();
         let (t0, ticks0, pk0) = (Instant::now(), cpu_ticks(&pids), c.hosts().packets_sent());
         sleep(window)?;
@@ -84,7 +94,7 @@ fn one_size(
             packets_per_second,
         };
         for run in 1..=runs {
-            c.wait_preferred_owner(Duration::from_secs(120))?;
+            c.wait_preferred_owner(SCALE_INITDEAD + Duration::from_secs(15))?;
             sleep(setting.deadtime.max(Duration::from_secs(1)))?;
             let at = c.kill9(0);
             let found = c.wait_stamp(

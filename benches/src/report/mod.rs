@@ -65,7 +65,8 @@ pub fn ratio(row: &FailoverRow, all: &[FailoverRow]) -> String {
 /// spurious state change under load.
 pub fn most_aggressive_clean(rows: &[LoadRow], system: System) -> Option<Setting> {
     rows.iter()
-        .filter(|r| r.setting.system == system && r.script_calls == 0 && r.dead_lines == 0)
+        .filter(|r| r.setting.system == system && r.settled)
+        .filter(|r| r.script_calls == 0 && r.dead_lines == 0)
         .map(|r| r.setting)
         .min_by_key(|s| s.interval)
 }
@@ -168,22 +169,23 @@ impl Report {
              |---|---:|---:|---:|---|"
         );
         for r in rows {
-            let clean = r.script_calls == 0 && r.dead_lines == 0;
+            let verdict = if !r.settled {
+                "**never settled** (no single owner before the load)"
+            } else if r.script_calls == 0 && r.dead_lines == 0 {
+                "stable"
+            } else {
+                "**false failover**"
+            };
             let late = match r.setting.system {
                 System::Keepalived => "—".to_string(),
                 _ => r.late_lines.to_string(),
             };
             let _ = writeln!(
                 m,
-                "| {} | {} | {} | {late} | {} |",
+                "| {} | {} | {} | {late} | {verdict} |",
                 r.setting.label(),
                 r.script_calls,
                 r.dead_lines,
-                if clean {
-                    "stable"
-                } else {
-                    "**false failover**"
-                }
             );
         }
         let name = |s: Option<Setting>| s.map(|s| s.label()).unwrap_or_else(|| "none".into());
@@ -204,7 +206,7 @@ impl Report {
         let window = self.idle[0].window;
         let _ = writeln!(
             m,
-            "## Idle cost\n\nA healthy two-node cluster, all settings side by side, over {}. CPU in % of \
+            "## Idle cost\n\nA healthy two-node cluster, all settings side by side (right before the load window), over {}. CPU in % of \
              one core (all processes of the node); memory summed over the node's processes (PSS shares \
              pages between them fairly).\n\n\
              | system / setting | processes per node | CPU node1 (owner) | CPU node2 | RSS node1 KiB | PSS node1 KiB | PSS node2 KiB |\n\

@@ -30,12 +30,14 @@ fn sample_report() -> Report {
                     script_calls: 0,
                     dead_lines: 0,
                     late_lines: 3,
+                    settled: true,
                 },
                 LoadRow {
                     setting: ka,
                     script_calls: 2,
                     dead_lines: 1,
                     late_lines: 0,
+                    settled: true,
                 },
             ],
         )),
@@ -82,18 +84,21 @@ fn most_aggressive_clean_picks_the_smallest_interval() {
             script_calls: 0,
             dead_lines: 0,
             late_lines: 0,
+            settled: true,
         },
         LoadRow {
             setting: Setting::ha(System::Heartbeatd, 10, 40),
             script_calls: 0,
             dead_lines: 0,
             late_lines: 0,
+            settled: true,
         },
         LoadRow {
             setting: Setting::ha(System::Heartbeatd, 5, 20),
             script_calls: 1,
             dead_lines: 1,
             late_lines: 0,
+            settled: true,
         },
     ];
     let best = most_aggressive_clean(&rows, System::Heartbeatd).unwrap();

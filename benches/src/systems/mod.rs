@@ -43,6 +43,8 @@ pub struct Setting {
     /// deadtime; for keepalived the master-down interval of the backup
     /// (3 × advert_int + skew), which it derives itself.
     pub deadtime: Duration,
+    /// `initdead` instead of the default of [`Setting::initdead`].
+    pub initdead_override: Option<Duration>,
 }
 
 /// Priority of the preferred keepalived node; the other one has [`BACKUP_PRIORITY`].
@@ -57,6 +59,7 @@ impl Setting {
             system,
             interval: Duration::from_millis(keepalive_ms),
             deadtime: Duration::from_millis(deadtime_ms),
+            initdead_override: None,
         }
     }
 
@@ -70,6 +73,7 @@ impl Setting {
             system: System::Keepalived,
             interval: advert,
             deadtime: advert * 3 + skew,
+            initdead_override: None,
         }
     }
 
@@ -99,7 +103,8 @@ impl Setting {
     /// `initdead` for heartbeatd and Heartbeat: the deadtime, but at least
     /// 2 s so a restarting node hears its peer before it decides alone.
     pub fn initdead(&self) -> Duration {
-        self.deadtime.max(Duration::from_secs(2))
+        self.initdead_override
+            .unwrap_or_else(|| self.deadtime.max(Duration::from_secs(2)))
     }
 
     /// `warntime`: half the deadtime, above one keepalive.
