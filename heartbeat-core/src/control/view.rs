@@ -148,6 +148,7 @@ mod from_engine {
     use crate::config::Config;
     use crate::engine::{
         ClusterStatus, GroupActivity, GroupInfo, LinkInfo, LinkState, NodeInfo, NodeState,
+        PingNodeInfo,
     };
 
     impl StatusView {
@@ -163,6 +164,7 @@ mod from_engine {
                     nodes.push(peer_node(peer, now));
                 }
             }
+            nodes.extend(status.ping_nodes.iter().map(|p| ping_node(p, config, now)));
             StatusView {
                 daemon_version: env!("CARGO_PKG_VERSION").to_owned(),
                 local_node: status.local_node.clone(),
@@ -220,12 +222,7 @@ mod from_engine {
     fn peer_node(peer: &NodeInfo, now: Instant) -> NodeView {
         NodeView {
             name: peer.name.clone(),
-            node_type: if peer.state == NodeState::Ping {
-                "ping"
-            } else {
-                "normal"
-            }
-            .to_owned(),
+            node_type: "normal".to_owned(),
             status: peer.state.as_str().to_owned(),
             local: false,
             weight: 100,
@@ -248,6 +245,41 @@ mod from_engine {
             deaths: peer.deaths,
             restarts: peer.restarts,
             links: peer.links.iter().map(|l| link(l, now)).collect(),
+        }
+    }
+
+    /// A ping node, shown as Heartbeat shows one: type `ping`, status
+    /// `ping` or `dead`, one link named after the node.
+    fn ping_node(p: &PingNodeInfo, config: &Config, now: Instant) -> NodeView {
+        let last_heard_ms_ago = p
+            .last_reply
+            .map(|t| millis(now.saturating_duration_since(t)));
+        NodeView {
+            name: p.name.clone(),
+            node_type: "ping".to_owned(),
+            status: p.state.as_str().to_owned(),
+            local: false,
+            weight: 100,
+            site: String::new(),
+            generation: None,
+            deadtime_ms: millis(config.timing.deadping),
+            last_heard_ms_ago,
+            dead_in_ms: p.dead_at.map(|t| millis(t.saturating_duration_since(now))),
+            max_gap_ms: 0,
+            late_heartbeats: 0,
+            lost_packets: 0,
+            recovered_packets: 0,
+            rtt_us: None,
+            deaths: p.deaths,
+            restarts: 0,
+            links: vec![LinkView {
+                name: p.name.clone(),
+                status: if p.state == NodeState::Ping { "up" } else { "dead" }.to_owned(),
+                last_heard_ms_ago,
+                max_gap_ms: 0,
+                packets: p.replies,
+                deaths: p.deaths,
+            }],
         }
     }
 

@@ -22,6 +22,7 @@
 //!   retransmission requests, acks (module doc says what is sequenced).
 //! - `freshness`: which ownership announcements of a peer are news.
 //! - `lifeguard`: local stall detection.
+//! - `ping`: ping nodes (reachability of hosts that are no members).
 //! - `inbound.rs` / `outbound.rs` / `reactions.rs`: the glue that turns
 //!   packets and state changes into the outputs and calls the resource layer.
 //! - [`snapshot`]: [`ClusterStatus`], the operator's view with statistics.
@@ -34,6 +35,7 @@ mod lifeguard;
 mod links;
 mod membership;
 mod outbound;
+mod ping;
 mod reactions;
 pub(crate) mod resources;
 mod rng;
@@ -52,11 +54,13 @@ use delivery::sender_history::SenderHistory;
 use lifeguard::Lifeguard;
 use links::LinkTable;
 use membership::Membership;
+use ping::PingTable;
 use resources::Resources;
 use rng::Rng;
 
 pub use snapshot::{
     ClusterStatus, DeliveryInfo, GroupActivity, GroupInfo, LinkInfo, MediumInfo, NodeInfo,
+    PingNodeInfo,
 };
 
 /// The persisted identity of the local node.
@@ -174,6 +178,12 @@ pub enum Command {
         group: String,
         /// Whether the group's tracked checks all pass here.
         healthy: bool,
+    },
+    /// An ICMP echo reply from (a host of) ping node `node` arrived; the
+    /// engine keeps the ping node alive for `deadping` (see `engine::ping`).
+    PingReply {
+        /// Ping node name, as in [`crate::config::PingNode::name`].
+        node: String,
     },
     /// A resource action requested by [`Engine::poll_action`] finished.
     ActionFinished {
@@ -383,6 +393,7 @@ pub struct Engine {
     /// their index is the row of [`Engine::links`] and of
     /// [`Engine::trackers`]. The local node's links are the last row.
     membership: Membership,
+    pings: PingTable,
     links: LinkTable,
     history: SenderHistory,
     trackers: Vec<ReceiverTracker>,
@@ -421,6 +432,8 @@ impl Engine {
             .cloned()
             .collect();
         let membership = Membership::new(&peers, config.timing, now);
+        let ping_names: Vec<String> = config.ping_nodes.iter().map(|p| p.name.clone()).collect();
+        let pings = PingTable::new(&ping_names, config.timing.deadping, now);
         let resources = Resources::new(
             &config.local_node,
             &config.nodes,
@@ -456,6 +469,7 @@ impl Engine {
             counters: snapshot::Counters::default(),
             deadline: None,
             membership,
+            pings,
             rng: Rng::new(seed),
             started: now,
             identity,
@@ -531,6 +545,7 @@ impl Engine {
         [
             keepalive,
             self.membership.next_timeout(),
+            self.pings.next_timeout(),
             self.links.next_timeout(),
             self.trackers.iter().filter_map(|t| t.next_timeout()).min(),
             self.resources.poll_timeout(),

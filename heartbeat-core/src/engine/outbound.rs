@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{Command, Engine, Event, SendError, Transmit, Via};
+use super::{ping, Command, Engine, Event, SendError, Transmit, Via};
 use crate::wire::{native, Message, Packet, Status, ACK_DELAY_UNKNOWN};
 
 impl Engine {
@@ -143,6 +143,7 @@ impl Engine {
             let grace = self.lifeguard.grace();
             self.membership.extend_deadlines(now, late_by, grace);
             self.links.extend_deadlines(now, late_by, grace);
+            self.pings.extend_deadlines(now, late_by, grace);
             self.events.push_back(Event::LocalStall { late_by });
         }
         if !self.departed && self.next_keepalive <= now {
@@ -156,6 +157,9 @@ impl Engine {
             }
         }
         self.membership.handle_timeout(now);
+        for change in self.pings.handle_timeout(now) {
+            self.ping_event(now, change);
+        }
         for change in self.links.handle_timeout(now) {
             self.link_event(change);
         }
@@ -197,11 +201,26 @@ impl Engine {
             Command::GroupHealth { group, healthy } => {
                 self.resources.set_health(now, &group, healthy)
             }
+            Command::PingReply { node } => {
+                if let Some(change) = self.pings.on_reply(now, &node) {
+                    self.ping_event(now, change);
+                }
+            }
             Command::ActionFinished { group, kind, ok } => {
                 self.resources.on_action_finished(now, &group, kind, ok)
             }
             Command::ReplaceKeys(keys) => self.config.keys = keys,
         }
+    }
+
+    /// A ping node changed state: report it, and tell the resource layer
+    /// whether this node has lost every ping node.
+    fn ping_event(&mut self, now: Instant, change: ping::PingChange) {
+        self.events.push_back(Event::NodeState {
+            node: change.name,
+            state: change.state,
+        });
+        self.resources.set_ping_lost(now, self.pings.all_lost());
     }
 
     fn send_app(&mut self, now: Instant, to: Option<String>, payload: Bytes) {

@@ -36,6 +36,28 @@ pub struct ClusterStatus {
     pub delivery: DeliveryInfo,
     /// Resource groups, in haresources order.
     pub groups: Vec<GroupInfo>,
+    /// Ping nodes, in configuration order.
+    pub ping_nodes: Vec<PingNodeInfo>,
+    /// Every ping node is dead (none configured: `false`): this node's
+    /// groups count as faulty here.
+    pub ping_lost: bool,
+}
+
+/// What is known about one ping node (`ping` / `ping_group`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PingNodeInfo {
+    /// Ping node name (the host, or the group's name).
+    pub name: String,
+    /// `Init` before its first reply, `Ping` while it answers, `Dead`.
+    pub state: NodeState,
+    /// When its last echo reply arrived.
+    pub last_reply: Option<Instant>,
+    /// When it will be declared dead if it stays silent (`None` when dead).
+    pub dead_at: Option<Instant>,
+    /// Echo replies received.
+    pub replies: u64,
+    /// Times declared dead.
+    pub deaths: u64,
 }
 
 impl ClusterStatus {
@@ -316,6 +338,20 @@ impl Engine {
                     activity: g.state.into(),
                 })
                 .collect(),
+            ping_nodes: self
+                .pings
+                .nodes()
+                .iter()
+                .map(|p| PingNodeInfo {
+                    name: p.name.clone(),
+                    state: p.state,
+                    last_reply: p.last_reply,
+                    dead_at: p.deadline,
+                    replies: p.replies,
+                    deaths: p.deaths,
+                })
+                .collect(),
+            ping_lost: self.pings.all_lost(),
         }
     }
 

@@ -183,6 +183,15 @@ impl Cluster {
         })
     }
 
+    /// Reports an echo reply from ping node `node` (what
+    /// [`super::spawn_ping_prober`] does; an embedder with its own prober
+    /// calls it too).
+    pub fn ping_reply(&self, node: &str) -> Result<(), Stopped> {
+        self.command(Command::PingReply {
+            node: node.to_owned(),
+        })
+    }
+
     /// Signs with `keys`' active key and verifies with any of its keys from
     /// now on (a key rotation: add the new key everywhere, then make it
     /// active, then remove the old one).

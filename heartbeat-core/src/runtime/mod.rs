@@ -10,6 +10,8 @@
 //!   implement it, and so do the test transports that inject loss.
 //! - [`memory`]: an in-process network for tests and examples.
 //! - [`ActionRunner`]: who runs the resource actions the engine asks for.
+//! - [`spawn_ping_prober`]: ICMP echoes to the ping nodes, replies reported
+//!   to the engine.
 //!
 //! One task owns the engine (`driver`): it `select!`s over the sockets, the
 //! engine's next deadline and a command channel, and after every input
@@ -24,12 +26,14 @@ mod cluster;
 mod driver;
 pub mod memory;
 pub mod net;
+mod ping;
 mod transport;
 
 use std::io;
 
 pub use actions::{ActionRunner, AlwaysSucceed};
 pub use cluster::{Cluster, ClusterBuilder, Stopped, EVENT_BACKLOG};
+pub use ping::spawn_ping_prober;
 pub use transport::{Datagram, Transport};
 
 use crate::engine::Transmit;

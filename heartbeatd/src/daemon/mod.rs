@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use heartbeat_core::config::Config;
 use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
-use heartbeat_core::runtime::Cluster;
+use heartbeat_core::runtime::{spawn_ping_prober, Cluster};
 use tokio::signal::unix::{signal, SignalKind};
 
 pub use actions::ScriptActions;
@@ -94,6 +94,7 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
         cluster.subscribe(),
     ));
     let _checks = crate::health::spawn(&config.health, Arc::clone(&cluster));
+    let _pinger = start_ping_prober(&config, &cluster)?;
 
     let control = ControlSocket::bind(&paths.control_socket, 0o660, paths.control_gid)
         .with_context(|| format!("cannot bind {}", paths.control_socket.display()))?;
@@ -129,4 +130,36 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
     cluster.shutdown().await;
     serving.abort();
     Ok(())
+}
+
+/// Pings the ping nodes of `ha.cf`, if any, once per keepalive (as
+/// Heartbeat's ping media do). A node with ping nodes that cannot open an
+/// ICMP socket refuses to start: it would see them all dead and give up its
+/// groups.
+fn start_ping_prober(
+    config: &Config,
+    cluster: &Arc<Cluster>,
+) -> anyhow::Result<Option<AbortOnDrop>> {
+    if config.ping_nodes.is_empty() {
+        return Ok(None);
+    }
+    let handle = spawn_ping_prober(
+        Arc::clone(cluster),
+        &config.ping_nodes,
+        config.timing.keepalive,
+    )
+    .context("cannot ping the ping nodes")?;
+    for node in &config.ping_nodes {
+        tracing::info!("ping node {} ({}) ready", node.name, node.hosts.join(" "));
+    }
+    Ok(Some(AbortOnDrop(handle)))
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

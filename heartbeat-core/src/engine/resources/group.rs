@@ -85,7 +85,10 @@ pub(super) struct Group {
     /// When the believed holder announced the group free with no other
     /// holder known: `reconcile` waits `orphan_grace` from then.
     pub(super) orphaned_at: Option<Instant>,
-    /// A tracked health check marks the group faulty on this node.
+    /// A tracked health check fails for the group on this node.
+    pub(super) check_failed: bool,
+    /// The group is faulty on this node: a tracked check fails, or every
+    /// ping node is lost (see `health`).
     pub(super) faulty_here: bool,
     /// The current fault was acted upon (handover or `GroupKeptFaulty`).
     pub(super) fault_reported: bool,
@@ -110,6 +113,7 @@ impl Group {
             refused: false,
             yield_to: None,
             orphaned_at: None,
+            check_failed: false,
             faulty_here: false,
             fault_reported: false,
             health_handoff: false,

@@ -4,6 +4,9 @@
 //!
 //! # Rules
 //!
+//! - A group is faulty here while one of its tracked checks fails, or while
+//!   every ping node is lost ([`Resources::set_ping_lost`]: this node lost
+//!   the network, so a peer that still reaches a ping node should serve).
 //! - A node whose group is faulty is no candidate for it: it is skipped by
 //!   [`Resources::rightful`] (so it neither acquires it nor is handed it),
 //!   and it refuses a hand-off of it.
@@ -26,18 +29,47 @@ use std::time::Instant;
 use super::{LocalState, Resources};
 use crate::engine::{ActionKind, Event};
 
-/// The driver reports group `key` healthy or faulty on this node.
+/// The driver reports group `key`'s tracked checks passing or failing.
 pub(super) fn set(r: &mut Resources, key: &str, healthy: bool) {
     let Some(i) = r.index(key) else { return };
-    let g = &mut r.groups[i];
-    if g.faulty_here != healthy {
+    r.groups[i].check_failed = !healthy;
+    if refresh(r, i) {
+        super::ownership::announce(r);
+    }
+}
+
+/// Every ping node is lost (`true`) or one answers again.
+pub(super) fn set_ping_lost(r: &mut Resources, lost: bool) {
+    if r.ping_lost == lost {
         return;
     }
-    g.faulty_here = !healthy;
+    r.ping_lost = lost;
+    let mut changed = false;
+    for i in 0..r.groups.len() {
+        changed |= refresh(r, i);
+    }
+    if changed {
+        super::ownership::announce(r);
+    }
+}
+
+/// Recompute whether group `i` is faulty here; on a change, start a new
+/// fault (or end it) and report [`Event::GroupHealth`]. Returns whether it
+/// changed.
+fn refresh(r: &mut Resources, i: usize) -> bool {
+    let g = &mut r.groups[i];
+    let faulty = g.check_failed || r.ping_lost;
+    if g.faulty_here == faulty {
+        return false;
+    }
+    g.faulty_here = faulty;
     g.fault_reported = false;
     let group = g.key.clone();
-    r.events.push_back(Event::GroupHealth { group, healthy });
-    super::ownership::announce(r);
+    r.events.push_back(Event::GroupHealth {
+        group,
+        healthy: !faulty,
+    });
+    true
 }
 
 /// Whether group `i` is faulty on `node` (as far as this node knows).

@@ -133,6 +133,8 @@ pub(crate) struct Resources {
     nice: nice::Nice,
     standby: standby::Standby,
     ownership: ownership::Announcer,
+    /// Every ping node is dead: each group counts as faulty here.
+    ping_lost: bool,
     sends: VecDeque<(Option<String>, Message)>,
     actions: VecDeque<ResourceAction>,
     events: VecDeque<Event>,
@@ -164,6 +166,7 @@ impl Resources {
             shutdown_reported: false,
             nice: nice::Nice::default(),
             standby: standby::Standby::default(),
+            ping_lost: false,
             sends: VecDeque::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -267,6 +270,13 @@ impl Resources {
     /// this node (see [`health`]).
     pub(crate) fn set_health(&mut self, now: Instant, group: &str, healthy: bool) {
         health::set(self, group, healthy);
+        self.settle(now);
+    }
+
+    /// Whether every ping node is dead: while so, each group counts as
+    /// faulty here (see [`health`]).
+    pub(crate) fn set_ping_lost(&mut self, now: Instant, lost: bool) {
+        health::set_ping_lost(self, lost);
         self.settle(now);
     }
 

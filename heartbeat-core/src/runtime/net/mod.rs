@@ -63,6 +63,7 @@
 mod attribution;
 mod bound;
 mod error;
+pub(crate) mod icmp;
 mod iface;
 mod media;
 mod plan;
