@@ -114,7 +114,7 @@ fn check(lab: &Lab, numbers: &[&str], overrides: &[Override]) {
     let cases: Vec<Case> = numbers
         .iter()
         .flat_map(|n| section(n))
-        .filter_map(|c| adapt(&c, &substitute))
+        .filter_map(|c| adapt(&c, None, &substitute))
         .map(|mut c| {
             let args = c.args.join(" ");
             if let Some((_, _, stdout, code)) = overrides

@@ -6,8 +6,9 @@
 //!
 //! What changes, and why (each rule is a deliberate difference listed in
 //! the README's cl-status section, or a fact of the lab):
-//! - cases about the ping node 10.77.0.1 are dropped, and its lines removed
-//!   from listings: ping nodes are not implemented yet (issue 6);
+//! - the ping node 10.77.0.1 becomes the lab's own ping target (the switch
+//!   namespace's address), in arguments and answers; a lab without one drops
+//!   the cases about it and removes its lines from listings;
 //! - `online` answers of `clientstatus` become `offline`, exit 1:
 //!   heartbeatd has no API clients (the reference had ipfail running);
 //! - `hbversion`, `logfile` and `debugfile` values are the lab's.
@@ -44,16 +45,27 @@ pub(crate) fn section(number: &str) -> Vec<Case> {
     cases
 }
 
-/// The expectation for a heartbeat-rs cluster without the ping node:
-/// `None` for a case about the ping node; `substitute(node, text)` adapts
+/// The expectation for a heartbeat-rs cluster whose ping node is
+/// `ping_node` (`None`: the lab has none, so cases about it are dropped
+/// and its lines removed from listings); `substitute(node, text)` adapts
 /// values (version, paths) in stdout.
-pub(crate) fn adapt(case: &Case, substitute: &dyn Fn(usize, &str) -> String) -> Option<Case> {
-    if case.args.iter().any(|a| a == PING_NODE) {
+pub(crate) fn adapt(
+    case: &Case,
+    ping_node: Option<&str>,
+    substitute: &dyn Fn(usize, &str) -> String,
+) -> Option<Case> {
+    let mut case = case.clone();
+    if let Some(ping) = ping_node {
+        for a in &mut case.args {
+            *a = a.replace(PING_NODE, ping);
+        }
+        case.stdout = case.stdout.replace(PING_NODE, ping);
+    } else if case.args.iter().any(|a| a == PING_NODE) {
         return None;
     }
     let mut kept: Vec<&str> = Vec::new();
     for line in case.stdout.lines() {
-        if line.contains(PING_NODE) {
+        if ping_node.is_none() && line.contains(PING_NODE) {
             if kept.last() == Some(&"") {
                 kept.pop();
             }

@@ -274,7 +274,12 @@ mod from_engine {
             restarts: 0,
             links: vec![LinkView {
                 name: p.name.clone(),
-                status: if p.state == NodeState::Ping { "up" } else { "dead" }.to_owned(),
+                status: if p.state == NodeState::Ping {
+                    "up"
+                } else {
+                    "dead"
+                }
+                .to_owned(),
                 last_heard_ms_ago,
                 max_gap_ms: 0,
                 packets: p.replies,

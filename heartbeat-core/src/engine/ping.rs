@@ -155,7 +155,10 @@ mod tests {
         assert_eq!(c[0].name, "gw");
         assert!(t.all_lost());
         assert_eq!(t.next_timeout(), None);
-        assert_eq!(t.on_reply(t0 + 600 * MS, "dns").unwrap().state, NodeState::Ping);
+        assert_eq!(
+            t.on_reply(t0 + 600 * MS, "dns").unwrap().state,
+            NodeState::Ping
+        );
         assert!(!t.all_lost());
     }
 

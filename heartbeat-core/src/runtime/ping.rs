@@ -99,7 +99,9 @@ impl Prober {
                 }
                 None => {
                     if !self.warned.contains(&host) {
-                        tracing::warn!("ping node {node}: cannot resolve {host} to an IPv4 address");
+                        tracing::warn!(
+                            "ping node {node}: cannot resolve {host} to an IPv4 address"
+                        );
                         self.warned.push(host.clone());
                     }
                     still_pending.push((host, node));

@@ -94,6 +94,10 @@ pub(super) struct Group {
     pub(super) fault_reported: bool,
     /// The stop in flight hands the group to a healthy peer (see `health`).
     pub(super) health_handoff: bool,
+    /// We handed the group over for health and nobody took it yet: if no
+    /// live node turns out healthy for it (the taker turned faulty too),
+    /// we take it back rather than leave it stopped (see `health`).
+    pub(super) reclaim_if_unhealthy: bool,
 }
 
 impl Group {
@@ -117,6 +121,7 @@ impl Group {
             faulty_here: false,
             fault_reported: false,
             health_handoff: false,
+            reclaim_if_unhealthy: false,
         }
     }
 

@@ -21,6 +21,11 @@
 //!   pulls its group back through the handshake), `on` and `off` leave the
 //!   group where it runs. Damping is the checks' `rise`/`fall`: the engine
 //!   hands a group over at most once per fault report.
+//! - **No healthy taker after all.** If the chosen peer turned faulty too
+//!   before it could take the group (a lost gateway usually hits every node
+//!   at once), it refuses the hand-off; once no live node is healthy for the
+//!   group, the node that handed it over takes it back (it would have kept
+//!   it had it known), so the group is not left stopped.
 //! - A peer that never announced fault bits counts as healthy for rank, but
 //!   a handover waits for an announcement from the taker.
 

@@ -79,6 +79,9 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
         if g.orphaned_at.is_some_and(|t| t + grace <= now) || g.owner.is_some() {
             g.orphaned_at = None;
         }
+        if g.owner.as_ref().is_some_and(|o| *o != r.me) || !g.faulty_here {
+            g.reclaim_if_unhealthy = false;
+        }
     }
     if !r.comm_up || r.shutting_down {
         return;
@@ -101,7 +104,9 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
             && g.request.is_none()
             && !g.failed_on.contains(&r.me)
             && !r.standby.involves(i);
-        if idle && r.rightful(i, None).as_deref() == Some(r.me.as_str()) {
+        let rightful = r.rightful(i, None);
+        let reclaim = g.reclaim_if_unhealthy && g.owner.is_none() && rightful.is_none();
+        if idle && (rightful.as_deref() == Some(r.me.as_str()) || reclaim) {
             handshake::acquire(r, now, i);
         }
     }

@@ -405,6 +405,10 @@ impl Resources {
         g.owner = Some(self.me.clone());
         g.refused = false;
         g.failed_on.clear();
+        g.reclaim_if_unhealthy = false;
+        // Running while faulty (taken back after a hand-over nobody could
+        // accept): a new fault episode, reported or handed over afresh.
+        g.fault_reported = false;
         self.events.push_back(Event::GroupAcquired {
             group: g.key.clone(),
         });
@@ -469,6 +473,7 @@ impl Resources {
         self.groups[i].owner = None;
         if health_handoff && !self.shutting_down {
             self.groups[i].next = None;
+            self.groups[i].reclaim_if_unhealthy = true;
             handshake::hand_off(self, i);
         } else if handoff || self.standby.involves(i) {
             handshake::hand_off(self, i);

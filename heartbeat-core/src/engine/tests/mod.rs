@@ -8,6 +8,7 @@
 mod delivery;
 mod lifecycle;
 mod membership;
+mod ping;
 mod robustness;
 
 use std::collections::BTreeMap;

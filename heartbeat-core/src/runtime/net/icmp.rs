@@ -33,15 +33,16 @@ pub(crate) fn open() -> io::Result<IcmpSocket> {
     let (socket, raw) = match Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)) {
         Ok(s) => (s, true),
         Err(raw_error) => {
-            let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::ICMPV4)).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!(
-                        "no raw ICMP socket ({raw_error}) and no ping socket ({e}): \
+            let s =
+                Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::ICMPV4)).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!(
+                            "no raw ICMP socket ({raw_error}) and no ping socket ({e}): \
                          run as root or allow the group in net.ipv4.ping_group_range"
-                    ),
-                )
-            })?;
+                        ),
+                    )
+                })?;
             (s, false)
         }
     };
@@ -134,10 +135,19 @@ mod tests {
     #[test]
     fn replies_are_recognised_on_both_socket_kinds() {
         let reply = reply_of(&echo_request(42, 1));
-        assert!(is_our_reply(&reply, false, 0), "ping socket: id is the kernel's");
+        assert!(
+            is_our_reply(&reply, false, 0),
+            "ping socket: id is the kernel's"
+        );
         assert!(is_our_reply(&with_ip_header(&reply), true, 42));
-        assert!(!is_our_reply(&with_ip_header(&reply), true, 43), "someone else's echo");
-        assert!(!is_our_reply(&echo_request(42, 1), false, 42), "a request is no reply");
+        assert!(
+            !is_our_reply(&with_ip_header(&reply), true, 43),
+            "someone else's echo"
+        );
+        assert!(
+            !is_our_reply(&echo_request(42, 1), false, 42),
+            "a request is no reply"
+        );
         let mut other = reply.clone();
         other[9] ^= 1;
         assert!(!is_our_reply(&other, false, 42), "not our payload");

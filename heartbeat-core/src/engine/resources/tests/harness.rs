@@ -223,6 +223,19 @@ impl Cluster {
         self.run();
     }
 
+    /// Several nodes report health at the same instant, before any of them
+    /// hears from the others.
+    pub(super) fn health_at_once(&mut self, reports: &[(usize, &str, bool)]) {
+        let now = self.now;
+        for &(i, group, healthy) in reports {
+            self.rs
+                .get_mut(&n(i))
+                .unwrap()
+                .set_health(now, group, healthy);
+        }
+        self.run();
+    }
+
     pub(super) fn takeover(&mut self, i: usize, set: Holdings) {
         let now = self.now;
         self.rs.get_mut(&n(i)).unwrap().takeover(now, set);

@@ -115,3 +115,33 @@ fn flapping_moves_the_group_once_per_fault_report() {
         assert_eq!(handed(&c, 1, "g1"), expected, "{policy:?}");
     }
 }
+
+#[test]
+fn taker_turning_faulty_at_handover_time_leaves_the_group_running() {
+    for policy in POLICIES {
+        let mut c = booted(2, policy);
+        c.assert_owner("g1", 1);
+        // Both fault at the same instant (a lost gateway): n1 still believes
+        // n2 healthy and hands g1 over; n2 refuses it.
+        c.health_at_once(&[(1, "g1", false), (2, "g1", false)]);
+        c.advance(secs(30));
+        assert_eq!(c.runners("g1"), vec![n(1)], "{policy:?}: g1 runs again");
+        assert_eq!(kept(&c, 1, "g1"), 1, "{policy:?}: and n1 says it keeps it");
+        // n2 recovers: the group moves to it once.
+        c.health(2, "g1", true);
+        c.advance(secs(10));
+        assert_eq!(c.runners("g1"), vec![n(2)], "{policy:?}");
+    }
+}
+
+#[test]
+fn faulty_survivor_still_does_not_take_an_orphan() {
+    for policy in POLICIES {
+        let mut c = booted(2, policy);
+        c.health(2, "g1", false);
+        c.advance(secs(5));
+        c.kill(1);
+        c.advance(secs(30));
+        assert!(c.runners("g1").is_empty(), "{policy:?}");
+    }
+}
