@@ -43,7 +43,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Kills every process in every registered namespace, deletes the
-/// namespaces and removes the registered directories.
+/// namespaces and removes the registered directories (kept, with the
+/// daemons' logs, when `HBB_KEEP` is set).
 pub fn remove_everything() {
     let namespaces: Vec<String> = std::mem::take(&mut *lock(&NAMESPACES));
     for ns in namespaces.iter().rev() {
@@ -53,6 +54,9 @@ pub fn remove_everything() {
         let _ = netns::delete(ns);
     }
     let dirs: Vec<PathBuf> = std::mem::take(&mut *lock(&DIRS));
+    if std::env::var_os("HBB_KEEP").is_some() {
+        return;
+    }
     for d in dirs {
         let _ = std::fs::remove_dir_all(d);
     }

@@ -258,8 +258,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     report.notes.extend(notes());
     write_report(&report, &args.out)?;
-    let _ = std::fs::remove_dir_all(&scratch);
-    cleanup::unregister_dir(&scratch);
+    if std::env::var_os("HBB_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&scratch);
+        cleanup::unregister_dir(&scratch);
+    }
     println!("{}", report.markdown());
     eprintln!("{} done", at());
     eprintln!(
