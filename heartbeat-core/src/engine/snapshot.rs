@@ -38,9 +38,6 @@ pub struct ClusterStatus {
     pub groups: Vec<GroupInfo>,
     /// Ping nodes, in configuration order.
     pub ping_nodes: Vec<PingNodeInfo>,
-    /// Every ping node is dead (none configured: `false`): this node's
-    /// groups count as faulty here.
-    pub ping_lost: bool,
 }
 
 /// What is known about one ping node (`ping` / `ping_group`).
@@ -61,6 +58,12 @@ pub struct PingNodeInfo {
 }
 
 impl ClusterStatus {
+    /// Whether every ping node is dead (none configured: `false`): this
+    /// node's groups then count as faulty here.
+    pub fn ping_lost(&self) -> bool {
+        !self.ping_nodes.is_empty() && self.ping_nodes.iter().all(|p| p.state == NodeState::Dead)
+    }
+
     /// The peer called `name`.
     pub fn node(&self, name: &str) -> Option<&NodeInfo> {
         self.nodes.iter().find(|n| n.name == name)
@@ -351,7 +354,6 @@ impl Engine {
                     deaths: p.deaths,
                 })
                 .collect(),
-            ping_lost: self.pings.all_lost(),
         }
     }
 

@@ -73,16 +73,6 @@ fn with_group(cfg: &mut Config) {
     }];
 }
 
-fn acquired(net: &Net, i: usize) -> Vec<Instant> {
-    net.find(
-        i,
-        |e| matches!(e, Event::GroupAcquired { group } if group == "ip1"),
-    )
-    .into_iter()
-    .map(|(t, _)| t)
-    .collect()
-}
-
 #[test]
 fn preferred_node_acquires_and_survivor_takes_over_after_a_crash() {
     let mut net = Net::with(&["a", "b"], with_group);

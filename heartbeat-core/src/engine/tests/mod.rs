@@ -287,6 +287,17 @@ impl Net {
     }
 }
 
+/// When node `i` acquired group `ip1`, in order.
+pub(super) fn acquired(net: &Net, i: usize) -> Vec<Instant> {
+    net.find(
+        i,
+        |e| matches!(e, Event::GroupAcquired { group } if group == "ip1"),
+    )
+    .into_iter()
+    .map(|(t, _)| t)
+    .collect()
+}
+
 /// Is `packet` an application message?
 pub(super) fn is_app(packet: &Packet) -> bool {
     matches!(packet.message, Message::App { .. })

@@ -2,9 +2,7 @@
 //! silence for deadping makes it `dead`, and a node that lost every ping
 //! node while its peer still reaches one hands its groups over.
 
-use std::time::Instant;
-
-use super::{Net, MS};
+use super::{acquired, Net, MS};
 use crate::config::{Config, PingNode, Resource, ResourceGroup};
 use crate::engine::{Command, Event, NodeState};
 
@@ -34,16 +32,6 @@ fn run_pinging(net: &mut Net, steps: usize, sees: &[usize]) {
     }
 }
 
-fn acquired(net: &Net, i: usize) -> Vec<Instant> {
-    net.find(
-        i,
-        |e| matches!(e, Event::GroupAcquired { group } if group == "ip1"),
-    )
-    .into_iter()
-    .map(|(t, _)| t)
-    .collect()
-}
-
 fn ping_state(net: &mut Net, i: usize) -> NodeState {
     net.engine(i).status().ping_nodes[0].state
 }
@@ -54,7 +42,7 @@ fn ping_node_states_follow_replies_and_deadping() {
     assert_eq!(ping_state(&mut net, 0), NodeState::Init);
     run_pinging(&mut net, 5, &[0, 1]);
     assert_eq!(ping_state(&mut net, 0), NodeState::Ping);
-    assert!(!net.engine(0).status().ping_lost);
+    assert!(!net.engine(0).status().ping_lost());
     // Replies stop for a: dead after deadping (1 s), not before.
     let silent = net.now;
     run_pinging(&mut net, 8, &[1]);
@@ -72,7 +60,7 @@ fn ping_node_states_follow_replies_and_deadping() {
     assert_eq!(died.len(), 1);
     let after = died[0].0 - silent;
     assert!(after >= 900 * MS && after <= 1100 * MS, "{after:?}");
-    assert!(net.engine(0).status().ping_lost);
+    assert!(net.engine(0).status().ping_lost());
     assert_eq!(ping_state(&mut net, 1), NodeState::Ping);
 }
 
@@ -105,8 +93,8 @@ fn nobody_moves_when_every_node_lost_the_ping_nodes() {
     let mut net = Net::with(&["a", "b"], with_ping_and_group);
     run_pinging(&mut net, 10, &[0, 1]);
     run_pinging(&mut net, 30, &[]);
-    assert!(net.engine(0).status().ping_lost);
-    assert!(net.engine(1).status().ping_lost);
+    assert!(net.engine(0).status().ping_lost());
+    assert!(net.engine(1).status().ping_lost());
     assert!(acquired(&net, 1).is_empty(), "b is no better off");
     assert_eq!(
         net.engine(0).status().holdings,
