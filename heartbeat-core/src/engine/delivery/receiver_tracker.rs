@@ -2,10 +2,14 @@
 //! filtering, gap detection, retransmission requests and acknowledgements.
 //!
 //! Every generation of a sender numbers its sequenced packets from 1, so a
-//! fresh tracker expects seq 1 and requests anything it missed before the
-//! first packet it hears. Only the most recent [`FLOW_LIMIT`] numbers of a
-//! gap are requested; older ones are given up at once (Heartbeat resets its
-//! tracker on such a jump). Packets are delivered as they arrive, not held
+//! fresh tracker expects seq 1. At first contact (the first number heard
+//! from a generation, or the first after the peer was declared dead) only
+//! the [`FIRST_CONTACT_WINDOW`] numbers just below it are requested: a peer
+//! that has been up for a while sent everything older before it knew of us
+//! and would only nak it, and a node joining a big cluster must not make
+//! every member answer hundreds of requests at once. Later, only the most
+//! recent [`FLOW_LIMIT`] numbers of a gap are requested; older ones are
+//! given up at once (Heartbeat resets its tracker on such a jump). Packets are delivered as they arrive, not held
 //! back for ordering; only a packet that is new or fills a recorded gap is
 //! delivered, so a duplicate (the same packet on several links) or an old
 //! replay never is.
@@ -41,6 +45,10 @@ use crate::engine::rng::Rng;
 /// Most numbers of one gap that are requested: the most recent ones
 /// (Heartbeat's `FLOWCONTROL_LIMIT`).
 pub(crate) const FLOW_LIMIT: u64 = 250;
+
+/// Most numbers below the first contact point that are requested: enough for
+/// the messages a peer sends between hearing us and our hearing it.
+pub(crate) const FIRST_CONTACT_WINDOW: u64 = 8;
 
 /// Most missing numbers remembered per peer (Heartbeat's `MAXMISSING`).
 pub(crate) const MAX_MISSING: usize = 500;
@@ -214,9 +222,9 @@ impl ReceiverTracker {
         timing: RequestTiming,
         rng: &mut Rng,
     ) -> (SeqVerdict, u64) {
-        self.contact_base.get_or_insert(seq.saturating_sub(1));
+        let limit = self.contact_limit(seq.saturating_sub(1));
         if seq > self.highest {
-            let lost = self.advance_to(now, seq - 1, timing, rng);
+            let lost = self.advance_to(now, seq - 1, limit, timing, rng);
             self.highest = seq;
             self.stats.delivered = self.stats.delivered.saturating_add(1);
             self.note_receipt(now, seq);
@@ -257,25 +265,42 @@ impl ReceiverTracker {
         timing: RequestTiming,
         rng: &mut Rng,
     ) -> u64 {
-        self.contact_base.get_or_insert(high_water);
+        let limit = self.contact_limit(high_water);
         if high_water <= self.highest {
             return 0;
         }
-        let lost = self.advance_to(now, high_water, timing, rng);
+        let lost = self.advance_to(now, high_water, limit, timing, rng);
         self.highest = high_water;
         lost
     }
 
-    /// Record `highest+1 ..= upto` as missing; beyond [`FLOW_LIMIT`] the
-    /// older numbers are given up at once. Returns packets counted as lost.
-    fn advance_to(&mut self, now: Instant, upto: u64, timing: RequestTiming, rng: &mut Rng) -> u64 {
+    /// Take `base` as the contact base if this is a first contact, and
+    /// return how many numbers of the gap below may be requested.
+    fn contact_limit(&mut self, base: u64) -> u64 {
+        if self.contact_base.is_some() {
+            return FLOW_LIMIT;
+        }
+        self.contact_base = Some(base);
+        FIRST_CONTACT_WINDOW
+    }
+
+    /// Record `highest+1 ..= upto` as missing; beyond `limit` numbers the
+    /// older ones are given up at once. Returns packets counted as lost.
+    fn advance_to(
+        &mut self,
+        now: Instant,
+        upto: u64,
+        limit: u64,
+        timing: RequestTiming,
+        rng: &mut Rng,
+    ) -> u64 {
         if upto <= self.highest {
             return 0;
         }
         let mut lost = 0;
         let mut from = self.highest + 1;
-        if upto - self.highest > FLOW_LIMIT {
-            let first_kept = upto - FLOW_LIMIT + 1;
+        if upto - self.highest > limit {
+            let first_kept = upto - limit + 1;
             let base = self.contact_base.unwrap_or(0);
             let skipped = base.min(first_kept - 1).saturating_sub(from - 1);
             let given_up = first_kept - from;
@@ -481,13 +506,20 @@ mod tests {
     #[test]
     fn large_jump_requests_the_latest_and_missing_set_is_bounded() {
         let (mut r, mut rng, t0) = setup();
-        // First contact far into the sequence: the latest FLOW_LIMIT numbers
-        // are requested, older ones skipped (sent before we listened).
+        // First contact far into the sequence: only the window just below
+        // is requested, older numbers skipped (sent before we listened).
         assert_eq!(r.on_packet(t0, 10_000, T, &mut rng), (SeqVerdict::New, 0));
-        assert_eq!(r.missing_count() as u64, FLOW_LIMIT);
-        assert_eq!(r.stats().skipped, 10_000 - FLOW_LIMIT - 1);
+        assert_eq!(r.missing_count() as u64, FIRST_CONTACT_WINDOW);
+        assert_eq!(r.stats().skipped, 10_000 - FIRST_CONTACT_WINDOW - 1);
+        // A later jump requests up to FLOW_LIMIT.
+        r.on_packet(t0, 10_000 + FLOW_LIMIT / 2, T, &mut rng);
+        assert_eq!(
+            r.missing_count() as u64,
+            FIRST_CONTACT_WINDOW + FLOW_LIMIT / 2 - 1
+        );
         // Later jump: older numbers counted as lost.
-        let (v, lost) = r.on_packet(t0, 10_000 + FLOW_LIMIT + 2, T, &mut rng);
+        let highest = r.highest();
+        let (v, lost) = r.on_packet(t0, highest + FLOW_LIMIT + 2, T, &mut rng);
         assert_eq!((v, lost), (SeqVerdict::New, 1));
         // Many gaps: bounded set.
         let mut seq = 20_000;
@@ -502,17 +534,23 @@ mod tests {
     #[test]
     fn death_rebases_contact_but_refuses_old() {
         let (mut r, mut rng, t0) = setup();
-        r.on_packet(t0, 10, T, &mut rng);
-        assert_eq!(r.peer_died(), 9);
+        r.on_packet(t0, 8, T, &mut rng);
+        assert_eq!(r.peer_died(), 7);
         // After the return, what was sent meanwhile is requested; what the
         // sender naks (sent while we were dead to it) is skipped.
-        assert_eq!(r.on_packet(t0, 20, T, &mut rng).0, SeqVerdict::New);
-        assert_eq!(r.missing_count(), 9);
-        assert_eq!(r.on_nak(15), 0);
+        assert_eq!(r.on_packet(t0, 14, T, &mut rng).0, SeqVerdict::New);
+        assert_eq!(r.missing_count(), 5);
+        assert_eq!(r.on_nak(12), 0);
         assert_eq!(r.stats().skipped, 1);
         assert_eq!(r.on_packet(t0, 5, T, &mut rng).0, SeqVerdict::Duplicate);
         assert_eq!(r.on_packet(t0, 200, T, &mut rng).0, SeqVerdict::New);
         assert_eq!(r.on_packet(t0, 5, T, &mut rng).0, SeqVerdict::Stale);
+        // Beyond the first-contact window, older numbers are skipped at once.
+        r.peer_died();
+        let lost_before = r.stats().lost;
+        r.on_packet(t0, 500, T, &mut rng);
+        assert_eq!(r.missing_count() as u64, FIRST_CONTACT_WINDOW);
+        assert_eq!(r.stats().lost, lost_before);
         r.restart();
         assert_eq!(r.on_packet(t0, 1, T, &mut rng).0, SeqVerdict::New);
     }
