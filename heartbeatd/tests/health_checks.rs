@@ -1,6 +1,7 @@
 //! Real heartbeatd processes with a tracked `process` check: killing the
 //! watched process on the owner moves the group to the healthy peer, never
-//! running it on both.
+//! running it on both; when the check recovers the group stays
+//! (`auto_failback off`) or comes back (`on`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -17,14 +18,81 @@ const INTERVAL_MS: u64 = 200;
 const FALL: u64 = 2;
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// A copy of `sleep` named `watch-nodeN`, so each node's check sees only its own.
-fn watched(lab: &Lab, i: usize) -> Child {
-    let path = lab.root().join(format!("watch-{}", node_name(i)));
-    std::fs::copy("/bin/sleep", &path).expect("copy sleep");
-    Command::new(&path)
-        .arg("600")
-        .spawn()
-        .expect("spawn watched")
+/// A copy of `sleep` named `w<tag>-nodeN`, so each node's check sees only
+/// its own (and each test only its own: tests run in parallel).
+fn watched(lab: &Lab, tag: &str, i: usize) -> Child {
+    let path = lab.root().join(format!("w{tag}-{}", node_name(i)));
+    if !path.exists() {
+        std::fs::copy("/bin/sleep", &path).expect("copy sleep");
+    }
+    // Another test thread may fork while the copy is open for writing
+    // ("text file busy" until that child execs): retry briefly.
+    for _ in 0..50 {
+        match Command::new(&path).arg("600").spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            spawned => return spawned.expect("spawn watched"),
+        }
+    }
+    panic!("{} stayed busy", path.display());
+}
+
+/// Two nodes with a tracked `process` check on `w<tag>-nodeN` (both running)
+/// and `web` up on node1, announcements exchanged.
+fn checked_lab(tag: &str, auto_failback: &str, extra: Vec<String>) -> (Lab, Child, Child) {
+    let mut spec = LabSpec::new(2, KEEPALIVE_MS, DEADTIME_MS);
+    spec.auto_failback = auto_failback.into();
+    spec.extra_ha_cf = vec![
+        format!("check svc process w{tag}-{{node}} interval {INTERVAL_MS}ms fall {FALL} rise 2"),
+        "track lab-logger::web svc".into(),
+    ];
+    spec.extra_ha_cf.extend(extra);
+    let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    let w1 = watched(&lab, tag, 0);
+    let w2 = watched(&lab, tag, 1);
+    lab.start_all().expect("start");
+    let up = lab.wait_for(PATIENCE, |l| {
+        (0..2)
+            .all(|i| {
+                l.status(i)
+                    .is_ok_and(|s: StatusView| s.nodes.iter().all(|n| n.status == "active"))
+            })
+            .then_some(())
+    });
+    assert!(up.is_some());
+    wait_running_on(&mut lab, 0);
+    // Let the peers exchange announcements.
+    std::thread::sleep(Duration::from_millis(500));
+    (lab, w1, w2)
+}
+
+fn wait_running_on(lab: &mut Lab, node: usize) {
+    let found = lab.wait_for(PATIENCE, |l| {
+        (l.running("web") == [node_name(node)]).then_some(())
+    });
+    assert!(
+        found.is_some(),
+        "web should run on {}: {:?}",
+        node_name(node),
+        lab.actions()
+    );
+}
+
+/// Every start of `web` came after the stop of the previous run.
+fn assert_never_on_both(lab: &Lab) {
+    let actions = lab.actions();
+    let mut running: Option<&str> = None;
+    for a in actions.iter().filter(|a| a.group == "web") {
+        match a.verb.as_str() {
+            "start" => {
+                assert!(running.is_none(), "web on two nodes: {actions:?}");
+                running = Some(&a.node);
+            }
+            "stop" if running == Some(a.node.as_str()) => running = None,
+            _ => {}
+        }
+    }
 }
 
 #[test]
@@ -42,34 +110,12 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
     )
     .unwrap();
     std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let mut spec = LabSpec::new(2, KEEPALIVE_MS, DEADTIME_MS);
-    spec.auto_failback = "off".into();
-    spec.extra_ha_cf = vec![
-        format!("check svc process watch-{{node}} interval {INTERVAL_MS}ms fall {FALL} rise 2"),
-        "track lab-logger::web svc".into(),
+    let hooks_cf = vec![
         format!("notify_master {}", hook.display()),
         format!("notify_backup lab-logger::web {}", hook.display()),
         format!("notify_fault {}", hook.display()),
     ];
-    let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
-    let mut w1 = watched(&lab, 0);
-    let mut w2 = watched(&lab, 1);
-    lab.start_all().expect("start");
-    let up = lab.wait_for(PATIENCE, |l| {
-        (0..2)
-            .all(|i| {
-                l.status(i)
-                    .is_ok_and(|s: StatusView| s.nodes.iter().all(|n| n.status == "active"))
-            })
-            .then_some(())
-    });
-    assert!(up.is_some());
-    assert!(lab
-        .wait_for(PATIENCE, |l| (l.running("web") == [node_name(0)])
-            .then_some(()))
-        .is_some());
-    // Let the peers exchange announcements.
-    std::thread::sleep(Duration::from_millis(500));
+    let (mut lab, mut w1, mut w2) = checked_lab("off", "off", hooks_cf);
 
     // Listen to node1's event stream meanwhile.
     let mut conn = UnixStream::connect(lab.control_socket(0)).expect("control socket");
@@ -96,19 +142,8 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
     let bound = Duration::from_millis((FALL + 1) * INTERVAL_MS + KEEPALIVE_MS + 1500);
     eprintln!("handover took {took:?} (bound {bound:?})");
     assert!(took <= bound, "took {took:?}, bound {bound:?}");
-    let actions = lab.actions();
-    let stopped = actions
-        .iter()
-        .find(|a| a.node == "node1" && a.verb == "stop")
-        .expect("node1 stopped web");
-    assert!(
-        stopped.unix_ns <= started.unix_ns,
-        "never on both: {actions:?}"
-    );
-    assert!(lab
-        .wait_for(PATIENCE, |l| (l.running("web") == [node_name(1)])
-            .then_some(()))
-        .is_some());
+    wait_running_on(&mut lab, 1);
+    assert_never_on_both(&lab);
     // The stream told the story, in order.
     let mut seen = Vec::new();
     for line in events.by_ref() {
@@ -144,7 +179,7 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
     assert!(log.contains("health check svc fails"), "{log}");
 
     // The check recovers on node1: with auto_failback off web stays on node2.
-    let mut w1 = watched(&lab, 0);
+    let mut w1 = watched(&lab, "off", 0);
     let hooks = |_: &Lab| std::fs::read_to_string(&hook_log).unwrap_or_default();
     let recovered = lab.wait_for(PATIENCE, |l| {
         hooks(l)
@@ -181,4 +216,30 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
         let _ = w.wait();
     }
     let _ = std::fs::remove_dir_all(&hook_dir);
+}
+
+#[test]
+fn recovered_check_brings_the_group_back_with_auto_failback_on() {
+    let (mut lab, mut w1, mut w2) = checked_lab("on", "on", Vec::new());
+    w1.kill().expect("kill watched");
+    let _ = w1.wait();
+    wait_running_on(&mut lab, 1);
+    // node1's check passes again (rise 2): web goes back to its preferred
+    // node, stopped on node2 first.
+    let mut w1 = watched(&lab, "on", 0);
+    wait_running_on(&mut lab, 0);
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(lab.running("web"), [node_name(0)]);
+    let starts = |l: &Lab, node: &str| {
+        l.actions()
+            .iter()
+            .filter(|a| a.node == node && a.verb == "start")
+            .count()
+    };
+    assert_eq!((starts(&lab, "node1"), starts(&lab, "node2")), (2, 1));
+    assert_never_on_both(&lab);
+    for w in [&mut w1, &mut w2] {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
 }

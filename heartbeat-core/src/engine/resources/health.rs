@@ -18,9 +18,12 @@
 //!   reports [`Event::GroupKeptFaulty`] once per fault.
 //! - **Recovery.** Nothing moves when a group turns healthy again except as
 //!   `auto_failback` says: `legacy` reclaims by rank (the preferred node
-//!   pulls its group back through the handshake), `on` and `off` leave the
-//!   group where it runs. Damping is the checks' `rise`/`fall`: the engine
-//!   hands a group over at most once per fault report.
+//!   pulls its group back through the handshake); `on` gives it back as to
+//!   a returning node (the holder, on hearing the preferred node announce
+//!   the group healthy again, starts the usual failback exchange with it);
+//!   `off` leaves the group where it runs. Damping is the checks'
+//!   `rise`/`fall`: the engine hands a group over at most once per fault
+//!   report.
 //! - **No healthy taker after all.** If the chosen peer turned faulty too
 //!   before it could take the group (a lost gateway usually hits every node
 //!   at once), it refuses the hand-off; once no live node is healthy for the
@@ -32,6 +35,7 @@
 use std::time::Instant;
 
 use super::{LocalState, Resources};
+use crate::config::AutoFailback;
 use crate::engine::{ActionKind, Event};
 
 /// The driver reports group `key`'s tracked checks passing or failing.
@@ -75,6 +79,15 @@ fn refresh(r: &mut Resources, i: usize) -> bool {
         healthy: !faulty,
     });
     true
+}
+
+/// `node` announced group `i` healthy again after a fault: under
+/// `auto_failback on`, a group it prefers goes back to it as to a returning
+/// node (see [`super::standby::maybe_start`]).
+pub(super) fn peer_recovered(r: &mut Resources, node: &str, i: usize) {
+    if r.policy == AutoFailback::On && r.groups[i].preferred == node {
+        r.nice.returning.insert(node.to_owned());
+    }
 }
 
 /// Whether group `i` is faulty on `node` (as far as this node knows).

@@ -44,7 +44,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::{nice, LocalState, Resources};
+use super::{health, nice, LocalState, Resources};
 use crate::config::{AutoFailback, ResourceGroup};
 use crate::engine::ActionKind;
 use crate::wire::{GroupHold, Message, Ownership, MAX_ANNOUNCED_GROUPS};
@@ -261,10 +261,18 @@ pub(super) fn on_announcement(r: &mut Resources, now: Instant, from: &str, o: &O
         .heard_faults
         .entry(from.to_owned())
         .or_insert_with(|| vec![false; n]);
+    let mut recovered = Vec::new();
     for k in 0..o.holds.len() {
         if let Some(slot) = faults.get_mut(first + k) {
-            *slot = o.faults.get(k).copied().unwrap_or(false);
+            let faulty = o.faults.get(k).copied().unwrap_or(false);
+            if *slot && !faulty {
+                recovered.push(first + k);
+            }
+            *slot = faulty;
         }
+    }
+    for i in recovered {
+        health::peer_recovered(r, from, i);
     }
     for (k, hold) in o.holds.iter().enumerate() {
         if first + k < n {

@@ -1,5 +1,6 @@
 //! Tracked health: a faulty owner hands its group to a healthy peer; a
-//! faulty node never takes a group; recovery follows `auto_failback`.
+//! faulty node never takes a group; recovery follows `auto_failback`
+//! (`legacy` and `on` move the group back, `off` leaves it).
 
 use super::harness::{n, secs, Cluster, SETTLE};
 use crate::config::AutoFailback;
@@ -82,7 +83,7 @@ fn faulty_node_does_not_take_an_orphaned_group() {
 }
 
 #[test]
-fn recovery_moves_back_only_with_legacy_failback() {
+fn recovery_moves_back_unless_failback_is_off() {
     for policy in POLICIES {
         let mut c = booted(2, policy);
         c.health(1, "g1", false);
@@ -90,8 +91,9 @@ fn recovery_moves_back_only_with_legacy_failback() {
         c.assert_owner("g1", 2);
         c.health(1, "g1", true);
         c.advance(secs(30));
-        let back = policy == AutoFailback::Legacy;
+        let back = policy != AutoFailback::Off;
         c.assert_owner("g1", if back { 1 } else { 2 });
+        assert_eq!(c.runners("g1"), vec![n(if back { 1 } else { 2 })]);
         assert_eq!(c.starts["g1"], if back { 3 } else { 2 }, "{policy:?}");
     }
 }
@@ -110,8 +112,8 @@ fn flapping_moves_the_group_once_per_fault_report() {
         }
         let moves = handed(&c, 1, "g1") + handed(&c, 2, "g1");
         assert!(moves <= 5, "{policy:?}: {moves} handovers for 5 faults");
-        // legacy reclaims at every recovery; on/off leave g1 on n2.
-        let expected = if policy == AutoFailback::Legacy { 5 } else { 1 };
+        // legacy and on give g1 back at every recovery; off leaves it on n2.
+        let expected = if policy == AutoFailback::Off { 1 } else { 5 };
         assert_eq!(handed(&c, 1, "g1"), expected, "{policy:?}");
     }
 }
