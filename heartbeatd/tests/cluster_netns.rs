@@ -1,7 +1,7 @@
 //! Real heartbeatd processes, each in a network namespace of its own with
 //! real links (root only; skipped with a printed reason otherwise): bcast on
-//! two links, mcast, ucast, a link cut, both links cut, and a floating
-//! address that moves with the group.
+//! two links, mcast, ucast, a link cut, both links cut, a floating
+//! address that moves with the group, and a ping node one node loses.
 
 use std::process::Command;
 use std::time::Duration;
@@ -11,13 +11,25 @@ use heartbeatd::lab::{node_name, Lab, LabSpec, MediumKind, Namespaces, Topology}
 const PATIENCE: Duration = Duration::from_secs(30);
 
 fn netns_lab(links: usize, medium: MediumKind, floating_ip: Option<&str>) -> Option<Lab> {
+    netns_lab_with(links, medium, |spec| {
+        spec.floating_ip = floating_ip.map(str::to_owned);
+    })
+}
+
+/// Two nodes (keepalive 100 ms, deadtime 1 s) in namespaces, `web` on
+/// node1, the spec adjusted by `adjust`; `None` (skipped) unless root.
+fn netns_lab_with(
+    links: usize,
+    medium: MediumKind,
+    adjust: impl FnOnce(&mut LabSpec),
+) -> Option<Lab> {
     if !nix::unistd::geteuid().is_root() {
         println!("skipped: network namespaces need root");
         return None;
     }
     let mut spec = LabSpec::new(2, 100, 1000);
     spec.topology = Topology::Namespaces { links, medium };
-    spec.floating_ip = floating_ip.map(str::to_owned);
+    adjust(&mut spec);
     let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
     lab.start_all().expect("start");
     Some(lab)
@@ -161,4 +173,62 @@ fn floating_address_answers_from_the_survivor_after_failover() {
         answered.is_some(),
         "10.213.10.100 should answer from node2 ({mac2})"
     );
+}
+
+/// Whether node `i`'s namespace routes `addr` into a blackhole (`add`) or
+/// normally again.
+fn blackhole(lab: &Lab, i: usize, addr: &str, add: bool) {
+    let ns = lab.namespaces().unwrap().node(i);
+    let verb = if add { "add" } else { "del" };
+    let status = Command::new("ip")
+        .args(["-n", &ns, "route", verb, "blackhole", &format!("{addr}/32")])
+        .status()
+        .expect("ip route");
+    assert!(status.success(), "ip route {verb} blackhole {addr} in {ns}");
+}
+
+#[test]
+fn losing_the_ping_node_moves_the_group_to_the_node_that_still_reaches_it() {
+    let target = Namespaces::switch_address(0).to_string();
+    let Some(mut lab) = netns_lab_with(1, MediumKind::Bcast, |spec| {
+        spec.auto_failback = "legacy".into();
+        spec.extra_ha_cf = vec![format!("ping {target}"), "deadping 1".into()];
+    }) else {
+        return;
+    };
+    for i in 0..2 {
+        wait_view(&mut lab, i, 1 - i, "active", &["up"]);
+        let sees = lab.wait_for(PATIENCE, |l| {
+            let view = l.status(i).ok()?;
+            (view.node(&target)?.status == "ping").then_some(())
+        });
+        assert!(sees.is_some(), "{} sees the ping node", node_name(i));
+    }
+    wait_running_on(&mut lab, 0);
+    std::thread::sleep(Duration::from_millis(500));
+
+    // node1 can no longer reach the ping node; node2 still can.
+    blackhole(&lab, 0, &target, true);
+    wait_running_on(&mut lab, 1);
+    let status = |l: &Lab, i: usize| {
+        l.status(i)
+            .ok()
+            .and_then(|v| v.node(&target).map(|n| n.status.clone()))
+    };
+    assert_eq!(status(&lab, 0).as_deref(), Some("dead"));
+    assert_eq!(status(&lab, 1).as_deref(), Some("ping"));
+    // The heartbeat links were never affected: nobody died.
+    wait_view(&mut lab, 1, 0, "active", &["up"]);
+    let actions = lab.actions();
+    let stop = actions.iter().position(|a| a.node == "node1" && a.verb == "stop");
+    let start = actions.iter().position(|a| a.node == "node2" && a.verb == "start");
+    assert!(
+        matches!((stop, start), (Some(a), Some(b)) if a < b),
+        "node1 stops web before node2 starts it: {actions:?}"
+    );
+
+    // The ping node answers node1 again: legacy failback reclaims by rank.
+    blackhole(&lab, 0, &target, false);
+    wait_running_on(&mut lab, 0);
+    assert_eq!(status(&lab, 0).as_deref(), Some("ping"));
 }
