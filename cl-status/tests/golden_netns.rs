@@ -1,9 +1,10 @@
 //! Golden tests on the reference's own topology: two heartbeatd nodes, each
 //! in a network namespace, `bcast eth0` + `bcast eth1` (root only; skipped
-//! with a printed reason otherwise). The expectations are the reference
-//! capture itself, sections 1, 1b, 2, 4, 5 and 6, adapted only by the rules
-//! of `common::reference` (no ping node, no API clients, the lab's version
-//! and paths).
+//! with a printed reason otherwise), and a ping node (the switch's
+//! address). The expectations are the reference capture itself, sections
+//! 1, 1b, 2, 3, 4, 5 and 6, adapted only by the rules of
+//! `common::reference` (the lab's ping node, no API clients, the lab's
+//! version and paths).
 
 mod common;
 
@@ -12,9 +13,15 @@ use std::time::Duration;
 
 use common::reference::{adapt, section, REFERENCE_VERSION};
 use common::{check_cases, cl_status, heartbeatd_binary, reference_ha_cf, settle, Case};
-use heartbeatd::lab::{node_name, Lab, LabSpec, MediumKind, Topology};
+use heartbeatd::lab::{node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
 
 const PATIENCE: Duration = Duration::from_secs(40);
+
+/// The lab's ping node: the switch's address on link 0, as the reference's
+/// was its bridge's.
+fn ping_node() -> String {
+    Namespaces::switch_address(0).to_string()
+}
 
 fn netns_lab() -> Option<Lab> {
     if !nix::unistd::geteuid().is_root() {
@@ -26,6 +33,7 @@ fn netns_lab() -> Option<Lab> {
         links: 2,
         medium: MediumKind::Bcast,
     };
+    spec.extra_ha_cf = vec![format!("ping {}", ping_node())];
     let mut lab = match Lab::create(spec, heartbeatd_binary()) {
         Ok(lab) => lab,
         Err(e) => {
@@ -66,8 +74,32 @@ fn wait_view(lab: &mut Lab, from: usize, to: usize, status: &str, links: &[&str]
     );
 }
 
+/// Runs `ip -n NS ARGS...`, which must succeed.
+fn ip_in(ns: &str, args: &[&str]) {
+    let status = std::process::Command::new("ip")
+        .args(["-n", ns])
+        .args(args)
+        .status()
+        .expect("run ip");
+    assert!(status.success(), "ip -n {ns} {args:?}");
+}
+
+/// Waits until node `from` shows the ping node with `status`.
+fn wait_ping(lab: &mut Lab, from: usize, status: &str) {
+    let seen = lab.wait_for(PATIENCE, |l| {
+        let view = l.status(from).ok()?;
+        (view.node(&ping_node())?.status == status).then_some(())
+    });
+    assert!(
+        seen.is_some(),
+        "{} should see the ping node {status}",
+        node_name(from)
+    );
+}
+
 /// A case whose expectation differs from the reference on purpose: (node,
-/// arguments, stdout, exit code).
+/// arguments, stdout, exit code); `{hbversion}` and `{ping}` stand for the
+/// lab's version and ping node.
 type Override = (usize, &'static str, &'static str, i32);
 
 /// Section 4 seen from node2, whose eth1 is down: heartbeatd times out the
@@ -82,7 +114,8 @@ const OWN_LINK_TIMES_OUT: &[Override] = &[
         "hbstatus -v",
         "version:\t{hbversion}\nmanaged by:\t\"haresources\"\n\
          \nnode2\tactive\t(nodetype: normal)\n\teth1\tdead\n\teth0\tup\n\
-         \nnode1\tactive\t(nodetype: normal)\n\teth1\tdead\n\teth0\tup\n",
+         \nnode1\tactive\t(nodetype: normal)\n\teth1\tdead\n\teth0\tup\n\
+         \n{ping}\tping\t(nodetype: ping)\n\t{ping}\tup\n",
         0,
     ),
 ];
@@ -98,7 +131,8 @@ const LINKS_DEAD_TOO: &[Override] = &[
         0,
         "listnodes -v",
         "\nnode2\tdead\t(nodetype: normal)\n\teth1\tdead\n\teth0\tdead\n\
-         \nnode1\tactive\t(nodetype: normal)\n\teth1\tup\n\teth0\tup\n",
+         \nnode1\tactive\t(nodetype: normal)\n\teth1\tup\n\teth0\tup\n\
+         \n{ping}\tping\t(nodetype: ping)\n\t{ping}\tup\n",
         0,
     ),
 ];
@@ -114,14 +148,16 @@ fn check(lab: &Lab, numbers: &[&str], overrides: &[Override]) {
     let cases: Vec<Case> = numbers
         .iter()
         .flat_map(|n| section(n))
-        .filter_map(|c| adapt(&c, None, &substitute))
+        .filter_map(|c| adapt(&c, Some(&ping_node()), &substitute))
         .map(|mut c| {
             let args = c.args.join(" ");
             if let Some((_, _, stdout, code)) = overrides
                 .iter()
                 .find(|(node, a, _, _)| *node == c.node && *a == args)
             {
-                c.stdout = stdout.replace("{hbversion}", &hbversion);
+                c.stdout = stdout
+                    .replace("{hbversion}", &hbversion)
+                    .replace("{ping}", &ping_node());
                 c.code = *code;
             }
             c
@@ -151,6 +187,17 @@ fn two_links_healthy_cut_link_dead_node_stopped_node() {
         wait_view(&mut lab, from, to, "active", &["up", "up"]);
     }
     check(&lab, &["1.", "1b.", "2."], &[]);
+
+    // 3. The ping node's address removed from the switch.
+    let sw = lab.namespaces().unwrap().switch();
+    let cidr = format!("{}/24", ping_node());
+    ip_in(&sw, &["addr", "del", &cidr, "dev", "br0"]);
+    wait_ping(&mut lab, 0, "dead");
+    check(&lab, &["3."], &[]);
+    ip_in(&sw, &["addr", "add", &cidr, "dev", "br0"]);
+    for i in 0..2 {
+        wait_ping(&mut lab, i, "ping");
+    }
 
     // 4. node2's eth1 down.
     lab.set_link(1, 1, false).unwrap();

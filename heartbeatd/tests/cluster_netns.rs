@@ -220,8 +220,12 @@ fn losing_the_ping_node_moves_the_group_to_the_node_that_still_reaches_it() {
     // The heartbeat links were never affected: nobody died.
     wait_view(&mut lab, 1, 0, "active", &["up"]);
     let actions = lab.actions();
-    let stop = actions.iter().position(|a| a.node == "node1" && a.verb == "stop");
-    let start = actions.iter().position(|a| a.node == "node2" && a.verb == "start");
+    let stop = actions
+        .iter()
+        .position(|a| a.node == "node1" && a.verb == "stop");
+    let start = actions
+        .iter()
+        .position(|a| a.node == "node2" && a.verb == "start");
     assert!(
         matches!((stop, start), (Some(a), Some(b)) if a < b),
         "node1 stops web before node2 starts it: {actions:?}"

@@ -152,13 +152,16 @@ pub(crate) fn reference_lab() -> Lab {
     lab
 }
 
-/// Waits until every node sees every node active and node `owner` runs
-/// `group`.
+/// Waits until every node sees every node active (ping nodes aside) and
+/// node `owner` runs `group`.
 pub(crate) fn settle(lab: &mut Lab, nodes: usize, group: &str, owner: &str) {
     let settled = lab.wait_for(Duration::from_secs(40), |l| {
         let all_active = (0..nodes).all(|i| {
-            l.status(i)
-                .is_ok_and(|s| s.nodes.iter().all(|n| n.status == "active"))
+            l.status(i).is_ok_and(|s| {
+                s.nodes
+                    .iter()
+                    .all(|n| n.status == "active" || n.node_type == "ping")
+            })
         });
         let owned = l.running(group) == [owner];
         let quiet = (0..nodes).all(|i| l.status(i).is_ok_and(|s| s.resources != "transition"));
