@@ -1,7 +1,8 @@
 //! Real heartbeatd processes with a tracked `process` check: killing the
 //! watched process on the owner moves the group to the healthy peer, never
 //! running it on both; when the check recovers the group stays
-//! (`auto_failback off`) or comes back (`on`).
+//! (`auto_failback off`) or comes back (`on`); a hung command check is
+//! killed at its timeout and counts as a failure.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -48,9 +49,15 @@ fn checked_lab(tag: &str, auto_failback: &str, extra: Vec<String>) -> (Lab, Chil
         "track lab-logger::web svc".into(),
     ];
     spec.extra_ha_cf.extend(extra);
-    let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    let lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
     let w1 = watched(&lab, tag, 0);
     let w2 = watched(&lab, tag, 1);
+    (start_settled(lab), w1, w2)
+}
+
+/// Starts both nodes and waits until they see each other and `web` runs on
+/// node1; then lets them exchange announcements.
+fn start_settled(mut lab: Lab) -> Lab {
     lab.start_all().expect("start");
     let up = lab.wait_for(PATIENCE, |l| {
         (0..2)
@@ -64,7 +71,7 @@ fn checked_lab(tag: &str, auto_failback: &str, extra: Vec<String>) -> (Lab, Chil
     wait_running_on(&mut lab, 0);
     // Let the peers exchange announcements.
     std::thread::sleep(Duration::from_millis(500));
-    (lab, w1, w2)
+    lab
 }
 
 fn wait_running_on(lab: &mut Lab, node: usize) {
@@ -238,6 +245,88 @@ fn recovered_check_brings_the_group_back_with_auto_failback_on() {
     };
     assert_eq!((starts(&lab, "node1"), starts(&lab, "node2")), (2, 1));
     assert_never_on_both(&lab);
+    for w in [&mut w1, &mut w2] {
+        let _ = w.kill();
+        let _ = w.wait();
+    }
+}
+
+/// Processes whose command line is exactly `words`.
+fn processes(words: &[&str]) -> usize {
+    let wanted: Vec<u8> = words
+        .iter()
+        .flat_map(|w| [w.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == wanted))
+        .count()
+}
+
+#[test]
+fn hung_check_is_killed_at_its_timeout_and_counts_as_a_failure() {
+    const TIMEOUT_MS: u64 = 300;
+    let mut spec = LabSpec::new(2, KEEPALIVE_MS, DEADTIME_MS);
+    spec.auto_failback = "off".into();
+    // Healthy unless the node's flag file exists; then it hangs.
+    let hang_secs = format!("{}", 900 + std::process::id() % 90);
+    let script = std::env::temp_dir().join(format!("hb-hang-check-{}", std::process::id()));
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\n[ -e \"$1\" ] && exec sleep {hang_secs}\nexit 0\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let flag = std::env::temp_dir().join(format!("hb-hang-{}-node1", std::process::id()));
+    let flag_pattern = flag.to_string_lossy().replace("node1", "{node}");
+    spec.extra_ha_cf = vec![
+        format!(
+            "check svc command {} {flag_pattern} interval {INTERVAL_MS}ms timeout {TIMEOUT_MS}ms fall {FALL} rise 2",
+            script.display()
+        ),
+        "track lab-logger::web svc".into(),
+    ];
+    let lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    let mut lab = start_settled(lab);
+
+    std::fs::write(&flag, "").unwrap();
+    let hung_at = unix_now_ns();
+    wait_running_on(&mut lab, 1);
+    let took = Duration::from_nanos((unix_now_ns() - hung_at) as u64);
+    // Each hung run ends at its timeout: fall of them, one interval of
+    // phase, then the hand-over.
+    let bound = Duration::from_millis(FALL * (INTERVAL_MS + TIMEOUT_MS) + INTERVAL_MS + 1500);
+    assert!(took <= bound, "took {took:?}, bound {bound:?}");
+    assert_never_on_both(&lab);
+    let log = std::fs::read_to_string(lab.log_path(0)).unwrap_or_default();
+    assert!(log.contains("timed out"), "{log}");
+    // Hung runs are killed, not left behind: at most the current one lives.
+    std::thread::sleep(Duration::from_millis(4 * (INTERVAL_MS + TIMEOUT_MS)));
+    let left = processes(&["sleep", &hang_secs]);
+    assert!(left <= 1, "{left} hung checks still running");
+    let _ = std::fs::remove_file(&flag);
+    drop(lab);
+    let _ = std::fs::remove_file(&script);
+}
+
+#[test]
+fn check_flapping_faster_than_fall_moves_nothing() {
+    let (lab, mut w1, mut w2) = checked_lab("flap", "off", Vec::new());
+    // Down for less than one interval at a time: never `fall` failures in
+    // a row, so the group must stay where it is.
+    let until = std::time::Instant::now() + Duration::from_secs(4);
+    while std::time::Instant::now() < until {
+        let _ = w1.kill();
+        let _ = w1.wait();
+        std::thread::sleep(Duration::from_millis(INTERVAL_MS / 4));
+        w1 = watched(&lab, "flap", 0);
+        std::thread::sleep(Duration::from_millis(INTERVAL_MS * 3 / 2));
+    }
+    assert_eq!(lab.running("web"), [node_name(0)]);
+    let starts = lab.actions().iter().filter(|a| a.verb == "start").count();
+    assert_eq!(starts, 1, "{:?}", lab.actions());
     for w in [&mut w1, &mut w2] {
         let _ = w.kill();
         let _ = w.wait();
