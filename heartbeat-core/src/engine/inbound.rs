@@ -150,15 +150,15 @@ impl Engine {
         let timing = self.request_timing();
         let (verdict, lost) = self.trackers[peer].on_packet(now, packet.seq, timing, &mut self.rng);
         self.report_lost(peer, lost);
+        let addressed = packet.dest.as_deref() == Some(self.config.local_node.as_str());
+        if verdict.deliver() && addressed {
+            self.trackers[peer].want_ack(packet.seq);
+        }
         self.maybe_ack(now, peer, false);
         if !verdict.deliver() {
             return verdict == SeqVerdict::Duplicate;
         }
-        let for_us = packet
-            .dest
-            .as_ref()
-            .is_none_or(|d| *d == self.config.local_node);
-        if !for_us {
+        if !addressed && packet.dest.is_some() {
             return true;
         }
         let p = self.membership.peer(peer);

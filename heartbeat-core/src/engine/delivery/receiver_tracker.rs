@@ -29,6 +29,16 @@
 //! numbers that are due together travel in one request of at most
 //! [`MAX_REQUEST_SPAN`] numbers.
 //!
+//! Acknowledgements are cumulative. One is sent at once when the contiguous
+//! level advanced by [`ACK_BATCH`], and on the next keepalive tick only if a
+//! packet addressed to us alone is not yet acknowledged
+//! ([`ReceiverTracker::want_ack`]). Broadcasts and packets for another node
+//! are not acknowledged on a tick: each would cost an ack from every member,
+//! quadratic traffic in a big cluster (64 nodes starting together sent
+//! thousands). The sender does not need those acks: it drops a packet from
+//! its history once no receiver can still be asking for it (see
+//! `sender_history`).
+//!
 //! An acknowledgement names the contiguous level and how long we held the
 //! packet with that number before acknowledging it (QUIC's `ack_delay`), so
 //! the sender can take our batching out of its round-trip estimate. For that
@@ -125,6 +135,8 @@ pub(crate) struct ReceiverTracker {
     /// Numbers up to this one were sent before our (re)contact.
     contact_base: Option<u64>,
     last_acked: u64,
+    /// Highest number of a packet addressed to us alone (acked on a tick).
+    ack_wanted_upto: u64,
     /// First receipt time of packets above `last_acked`.
     received_at: BTreeMap<u64, Instant>,
     stats: ReceiverStats,
@@ -162,6 +174,7 @@ impl ReceiverTracker {
             missing: BTreeMap::new(),
             contact_base: None,
             last_acked: 0,
+            ack_wanted_upto: 0,
             received_at: BTreeMap::new(),
             stats: ReceiverStats::default(),
         }
@@ -386,12 +399,20 @@ impl ReceiverTracker {
         (ranges, lost)
     }
 
+    /// Packet `seq`, just delivered, was addressed to us alone: acknowledge
+    /// it on the next keepalive tick.
+    pub(crate) fn want_ack(&mut self, seq: u64) {
+        self.ack_wanted_upto = self.ack_wanted_upto.max(seq);
+    }
+
     /// The level to acknowledge at `now`, if any: at once after [`ACK_BATCH`]
-    /// new packets, or on a keepalive `tick` after any progress. With it, how
-    /// long the packet of that number was held (`None`: not known).
+    /// new packets, or on a keepalive `tick` while a packet addressed to us
+    /// alone is unacknowledged. With it, how long the packet of that number
+    /// was held (`None`: not known).
     pub(crate) fn ack_due(&mut self, now: Instant, tick: bool) -> Option<(u64, Option<Duration>)> {
         let level = self.contiguous();
-        if level > self.last_acked && (tick || level - self.last_acked >= ACK_BATCH) {
+        let wanted = tick && self.ack_wanted_upto > self.last_acked;
+        if level > self.last_acked && (wanted || level - self.last_acked >= ACK_BATCH) {
             self.last_acked = level;
             let held = self
                 .received_at
@@ -563,6 +584,9 @@ mod tests {
         }
         let ms = Duration::from_millis(1);
         assert_eq!(r.ack_due(t0, false), None);
+        // Broadcasts and packets for other nodes wait for a batch.
+        assert_eq!(r.ack_due(t0 + 700 * ms, true), None);
+        r.want_ack(3);
         assert_eq!(r.ack_due(t0 + 700 * ms, true), Some((3, Some(700 * ms))));
         assert_eq!(r.ack_due(t0 + 700 * ms, true), None);
         for seq in 4..=11 {
@@ -573,13 +597,20 @@ mod tests {
             Some((11, Some(Duration::ZERO)))
         );
         r.on_packet(t0, 13, T, &mut rng);
+        r.want_ack(13);
         assert_eq!(r.ack_due(t0, true), None, "gap at 12 holds the level");
         // The gap is given up: level 13 was received, 12 never was.
         assert_eq!(r.on_nak(12), 1);
         assert_eq!(r.ack_due(t0 + 5 * ms, true), Some((13, Some(5 * ms))));
-        r.on_high_water(t0, 14, T, &mut rng);
-        r.on_nak(14);
-        assert_eq!(r.ack_due(t0, true), Some((14, None)), "never received");
+        r.on_high_water(t0, 13 + ACK_BATCH, T, &mut rng);
+        for seq in 14..=13 + ACK_BATCH {
+            r.on_nak(seq);
+        }
+        assert_eq!(
+            r.ack_due(t0, false),
+            Some((13 + ACK_BATCH, None)),
+            "never received"
+        );
         assert!(r.received_at.is_empty());
     }
 

@@ -3,9 +3,14 @@
 //! retransmission requests.
 //!
 //! Every sequenced packet this node sends is kept here, encoded, until every
-//! live peer has acknowledged it or the ring overflows (the oldest entry is
-//! then overwritten, acknowledged or not, as in Heartbeat). A retransmission
-//! resends the very same bytes (same seq, generation and tag).
+//! live peer has acknowledged it, or no receiver can still be asking for it
+//! ([`SenderHistory::expire`]: a receiver learns of a gap within a deadtime,
+//! from the next packet or status, and gives it up after
+//! `MAX_REQUEST_ATTEMPTS` requests), or the ring overflows (the oldest entry
+//! is then overwritten, as in Heartbeat). Receivers do not acknowledge
+//! broadcasts on every tick, so expiry is what usually empties the ring in a
+//! quiet cluster. A retransmission resends the very same bytes (same seq,
+//! generation and tag).
 //!
 //! A packet is resent to a peer only if it was sent while that peer (in its
 //! current incarnation) was alive in our view; anything older is answered
@@ -30,6 +35,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::receiver_tracker::MAX_REQUEST_ATTEMPTS;
+
 /// Sequenced packets kept for retransmission (Heartbeat's `MAXMSGHIST`).
 pub(crate) const HISTORY_CAPACITY: usize = 500;
 
@@ -38,6 +45,14 @@ pub(crate) const MAX_REXMIT_BATCH: u64 = 50;
 
 /// Most resends plus naks one requester can cause per `max_rexmit_delay` window.
 pub(crate) const REXMIT_BUDGET: u32 = 100;
+
+/// How long a sent packet can still be requested: a receiver notices the
+/// gap within `deadtime` (or declares us dead), then requests it at most
+/// `MAX_REQUEST_ATTEMPTS` times, `max_rexmit_delay` apart, after a first
+/// delay of at most `max_rexmit_delay`.
+pub(crate) fn retention(deadtime: Duration, max_rexmit_delay: Duration) -> Duration {
+    deadtime + max_rexmit_delay * (MAX_REQUEST_ATTEMPTS + 1)
+}
 
 /// One sent sequenced packet.
 #[derive(Debug)]
@@ -202,6 +217,18 @@ impl SenderHistory {
         }
     }
 
+    /// Drop ring entries last sent more than `retention` before `now`
+    /// ([`retention`]): no receiver can still be requesting them.
+    pub(crate) fn expire(&mut self, now: Instant, retention: Duration) {
+        while self
+            .ring
+            .front()
+            .is_some_and(|s| now.saturating_duration_since(s.last_sent) > retention)
+        {
+            self.ring.pop_front();
+        }
+    }
+
     /// Drop ring entries acknowledged by every peer in `live` (peer indices).
     /// With no live peer everything is dropped (as Heartbeat advances the ack
     /// level of a lonely node): a node that starts later must not receive
@@ -333,6 +360,27 @@ mod tests {
         assert_eq!(h.highest_sent(), 520);
         assert_eq!(h.len(), HISTORY_CAPACITY);
         assert_eq!(h.stats().overwritten, 20);
+    }
+
+    #[test]
+    fn entries_expire_after_the_retention_counted_from_the_last_send() {
+        let t0 = Instant::now();
+        let mut h = filled(3, t0);
+        let keep = retention(Duration::from_secs(1), DELAY);
+        assert_eq!(
+            keep,
+            Duration::from_secs(1) + DELAY * (MAX_REQUEST_ATTEMPTS + 1)
+        );
+        // p2 is resent later: its clock restarts, and it keeps p3 behind it.
+        let later = t0 + Duration::from_millis(500);
+        assert_eq!(h.answer(later, 0, 2, 2).resend, vec![Bytes::from("p2")]);
+        h.expire(t0 + keep, keep);
+        assert_eq!(h.len(), 3);
+        h.expire(t0 + keep + Duration::from_millis(1), keep);
+        assert_eq!(h.len(), 2, "p1 expired");
+        h.expire(later + keep + Duration::from_millis(1), keep);
+        assert_eq!(h.len(), 0);
+        assert_eq!(h.stats().overwritten, 0);
     }
 
     #[test]

@@ -316,7 +316,7 @@ impl Resources {
             .filter_map(|g| g.orphaned_at.map(|t| t + self.timers.orphan_grace));
         requests
             .chain(orphans)
-            .chain(self.nice.deadline())
+            .chain(self.nice.deadline(self.timers.reply_gap))
             .chain(self.standby.deadline())
             .min()
     }
@@ -515,14 +515,15 @@ impl Resources {
     }
 
     /// Follow-ups after every input: standby progress, acquisition of groups
-    /// this node should hold, auto-failback, shutdown completion, and the
-    /// ownership announcement if due.
+    /// this node should hold, auto-failback, shutdown completion, the answer
+    /// to `Starting`s and the ownership announcement if due.
     fn settle(&mut self, now: Instant) {
         standby::progress(self, now);
         health::progress(self, now);
         membership::reconcile(self, now);
         standby::maybe_start(self, now);
         membership::check_shutdown(self);
+        nice::flush_reply(self, now);
         ownership::flush(self, now);
     }
 }

@@ -12,9 +12,15 @@
 //! group whose holder we already know the report does not change that belief
 //! (exact with two nodes, the Linux-HA case); the per-group announcements
 //! make beliefs exact with any number of nodes.
+//!
+//! The answer to a `Starting` (our full report, broadcast, and an ownership
+//! announcement) goes out at once, but at most once per `reply_gap`: the
+//! `Starting`s that arrive meanwhile are answered together at the end of
+//! the gap. When a whole cluster of n nodes starts at once, each node thus
+//! answers about twice instead of n − 1 times (n² broadcasts otherwise).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::group::{includes, union};
 use super::{ownership, Resources};
@@ -49,6 +55,10 @@ pub(super) struct Nice {
     reported: BTreeSet<String>,
     /// Peers that sent an ownership announcement since our `Starting`.
     announced: BTreeSet<String>,
+    /// A `Starting` is waiting for our report and announcement.
+    reply_pending: bool,
+    /// When we last answered a `Starting`.
+    last_reply_at: Option<Instant>,
 }
 
 impl Nice {
@@ -57,12 +67,18 @@ impl Nice {
         self.phase == Phase::Stable
     }
 
-    /// When start-up settles without reports, while starting.
-    pub(super) fn deadline(&self) -> Option<Instant> {
-        match self.phase {
+    /// When start-up settles without reports (while starting), or when a
+    /// pending answer to a `Starting` may go out, whichever is first.
+    pub(super) fn deadline(&self, reply_gap: Duration) -> Option<Instant> {
+        let settle = match self.phase {
             Phase::Starting { settle_at } => Some(settle_at),
             _ => None,
-        }
+        };
+        let reply = self
+            .reply_pending
+            .then(|| self.last_reply_at.map(|t| t + reply_gap))
+            .flatten();
+        settle.into_iter().chain(reply).min()
     }
 }
 
@@ -130,8 +146,8 @@ pub(super) fn on_starting(r: &mut Resources, from: &str) {
     if r.policy == crate::config::AutoFailback::Legacy {
         return;
     }
-    // The peer (re)started: it holds nothing. It waits for our announcement.
-    ownership::announce(r);
+    // The peer (re)started: it holds nothing. It waits for our report and
+    // announcement (see `flush_reply`).
     ownership::forget(r, from);
     r.nice.stable_peers.remove(from);
     r.nice.returning.insert(from.to_owned());
@@ -143,8 +159,26 @@ pub(super) fn on_starting(r: &mut Resources, from: &str) {
         }
     }
     if r.comm_up {
-        send_report(r, None);
+        r.nice.reply_pending = true;
+    } else {
+        ownership::announce(r);
     }
+}
+
+/// End of every input: answer the pending `Starting`s with one report and
+/// one announcement, unless we answered less than `reply_gap` ago.
+pub(super) fn flush_reply(r: &mut Resources, now: Instant) {
+    let gap_over = r
+        .nice
+        .last_reply_at
+        .is_none_or(|t| now >= t + r.timers.reply_gap);
+    if !r.nice.reply_pending || !gap_over {
+        return;
+    }
+    r.nice.reply_pending = false;
+    r.nice.last_reply_at = Some(now);
+    ownership::announce(r);
+    send_report(r, None);
 }
 
 /// A `ResourceReport` from `from`: its holdings and whether it is stable.

@@ -12,7 +12,7 @@
 //! | `standby_reply` | 5 × keepalive, at most deadtime | a standby giver's wait for `Other` before it cancels (and may try again) |
 //! | `announce` | 2 × keepalive, at most deadtime / 2, at least keepalive | period of the `Ownership` announcement after a change |
 //! | `announce_max` | deadtime, at least `announce` | longest period of the `Ownership` announcement (steady state) |
-//! | `reply_gap` | keepalive / 2 | least gap before an announcement answering a conflict |
+//! | `reply_gap` | keepalive / 2 | least gap before an announcement answering a conflict, and between two answers to `Starting` |
 //! | `orphan_grace` | keepalive | wait before taking a group whose holder announced it free (the new holder's announcement may still be on its way) |
 //!
 //! With Linux-HA's defaults (keepalive 2 s, deadtime 30 s) `settle` is the
@@ -35,7 +35,8 @@ pub(crate) struct Timers {
     pub(crate) announce: Duration,
     /// Longest period of the `Ownership` announcement.
     pub(crate) announce_max: Duration,
-    /// Least gap between two announcements when answering a conflict.
+    /// Least gap between two announcements when answering a conflict, and
+    /// between two answers to `Starting`.
     pub(crate) reply_gap: Duration,
     /// Wait before acquiring a group whose believed holder announced it free.
     pub(crate) orphan_grace: Duration,

@@ -8,11 +8,16 @@ fn payload(i: u32) -> Bytes {
 }
 
 fn send_many(net: &mut Net, from: usize, n: u32, spacing: Duration) {
+    send_many_to(net, from, None, n, spacing);
+}
+
+/// `n` messages from `from` to `to` (`None`: all), `spacing` apart.
+fn send_many_to(net: &mut Net, from: usize, to: Option<&str>, n: u32, spacing: Duration) {
     for i in 0..n {
         net.command(
             from,
             Command::Send {
-                to: None,
+                to: to.map(str::to_owned),
                 payload: payload(i),
             },
         );
@@ -255,7 +260,7 @@ fn rexmit_requests_cannot_amplify() {
         net.command(
             0,
             Command::Send {
-                to: None,
+                to: Some("b".into()),
                 payload: payload(i),
             },
         );
@@ -341,7 +346,7 @@ fn rtt_excludes_the_peers_ack_delay_on_an_idle_link() {
     net.latency = 5 * MS;
     net.run_for(3300 * MS);
     for _ in 0..3 {
-        send_many(&mut net, 0, 1, 2300 * MS);
+        send_many_to(&mut net, 0, Some("b"), 1, 2300 * MS);
     }
     let rtt = net.engine(0).status().node("b").unwrap().rtt.unwrap();
     assert!(rtt >= 10 * MS && rtt < 11 * MS, "rtt {rtt:?}");
@@ -355,4 +360,32 @@ fn rtt_excludes_the_peers_ack_delay_on_an_idle_link() {
     // Held until b's next tick: 695, 395 and 95 ms. Without the delay the
     // samples would be 705, 405 and 105 ms.
     assert_eq!(acks, [695_000, 395_000, 95_000]);
+}
+
+#[test]
+fn only_messages_addressed_to_one_node_are_acked_on_a_tick() {
+    let mut net = Net::new(&["a", "b", "c"]);
+    net.run_for(300 * MS);
+    let acks = |net: &Net, i: usize| {
+        net.sent[i]
+            .iter()
+            .filter(|b| {
+                matches!(
+                    native::decode(b, &keys()).unwrap().message,
+                    Message::Ack { .. }
+                )
+            })
+            .count()
+    };
+    let before = (acks(&net, 1), acks(&net, 2));
+    send_many_to(&mut net, 0, None, 1, 500 * MS);
+    send_many_to(&mut net, 0, Some("b"), 1, 500 * MS);
+    // A broadcast costs no ack from anyone; the message for b one from b.
+    assert_eq!(acks(&net, 1) - before.0, 1);
+    assert_eq!(acks(&net, 2) - before.1, 0);
+    assert_eq!(net.app_messages(2)["a"], vec![payload(0)]);
+    // c never acknowledged: a's history empties once nobody can ask.
+    assert_eq!(net.engine(0).status().delivery.history_len, 2);
+    net.run_for(10_000 * MS);
+    assert_eq!(net.engine(0).status().delivery.history_len, 0);
 }
