@@ -23,26 +23,13 @@ fn all_active(lab: &mut Lab, nodes: usize) -> bool {
     })
 }
 
-fn wait_running_on(lab: &mut Lab, group: &str, node: usize) {
-    let found = lab.wait_for(PATIENCE, |l| {
-        (l.running(group) == [node_name(node)]).then_some(())
-    });
-    assert!(
-        found.is_some(),
-        "{group} should run on {} only; runs on {:?}; actions {:?}",
-        node_name(node),
-        lab.running(group),
-        lab.actions()
-    );
-}
-
 #[test]
 fn kill9_of_the_owner_moves_the_group_and_restart_fails_it_back() {
     let mut lab = lab(LabSpec::new(2, KEEPALIVE_MS, DEADTIME_MS));
     assert!(lab
         .wait_for(PATIENCE, |l| all_active(l, 2).then_some(()))
         .is_some());
-    wait_running_on(&mut lab, "web", 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     let generation = lab.status(0).unwrap().generation;
 
     let killed_at = unix_now_ns();
@@ -62,7 +49,7 @@ fn kill9_of_the_owner_moves_the_group_and_restart_fails_it_back() {
     assert_eq!(lab.running("web"), ["node2"]);
 
     lab.start(0).unwrap();
-    wait_running_on(&mut lab, "web", 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     let status = lab.status(0).unwrap();
     assert!(
         status.generation > generation,
@@ -82,11 +69,11 @@ fn sigterm_hands_the_group_over_before_deadtime() {
     assert!(lab
         .wait_for(PATIENCE, |l| all_active(l, 2).then_some(()))
         .is_some());
-    wait_running_on(&mut lab, "web", 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
 
     let asked_at = unix_now_ns();
     lab.terminate(0);
-    wait_running_on(&mut lab, "web", 1);
+    lab.expect_running_only_on("web", 1, PATIENCE);
     let start = lab
         .actions()
         .into_iter()
@@ -120,7 +107,7 @@ fn three_nodes_kill9_of_the_owner_exactly_one_survivor_takes_over() {
     assert!(lab
         .wait_for(PATIENCE, |l| all_active(l, 3).then_some(()))
         .is_some());
-    wait_running_on(&mut lab, "web", 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     lab.kill9(0);
     let taker = lab
         .wait_for(PATIENCE, |l| {
@@ -174,7 +161,7 @@ fn keys_rotate_with_sighup_and_nobody_dies() {
     assert!(lab
         .wait_for(PATIENCE, |l| all_active(l, 2).then_some(()))
         .is_some());
-    wait_running_on(&mut lab, "web", 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     let actions_before = lab.actions().len();
     let steps = [
         "auth 1\n1 sha256 lab-secret\n2 sha256 rotated-secret\n",

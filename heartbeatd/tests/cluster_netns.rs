@@ -55,18 +55,6 @@ fn wait_view(lab: &mut Lab, from: usize, to: usize, status: &str, links: &[&str]
     );
 }
 
-fn wait_running_on(lab: &mut Lab, node: usize) {
-    let found = lab.wait_for(PATIENCE, |l| {
-        (l.running("web") == [node_name(node)]).then_some(())
-    });
-    assert!(
-        found.is_some(),
-        "web should run on {}: {:?}",
-        node_name(node),
-        lab.actions()
-    );
-}
-
 #[test]
 fn bcast_on_two_links_one_cut_link_then_both() {
     let Some(mut lab) = netns_lab(2, MediumKind::Bcast, None) else {
@@ -74,7 +62,7 @@ fn bcast_on_two_links_one_cut_link_then_both() {
     };
     wait_view(&mut lab, 1, 0, "active", &["up", "up"]);
     wait_view(&mut lab, 0, 1, "active", &["up", "up"]);
-    wait_running_on(&mut lab, 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
 
     lab.set_link(0, 1, false).unwrap();
     wait_view(&mut lab, 1, 0, "active", &["up", "dead"]);
@@ -105,9 +93,9 @@ fn mcast_cluster_forms_and_fails_over() {
         return;
     };
     wait_view(&mut lab, 1, 0, "active", &["up"]);
-    wait_running_on(&mut lab, 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     lab.kill9(0);
-    wait_running_on(&mut lab, 1);
+    lab.expect_running_only_on("web", 1, PATIENCE);
 }
 
 #[test]
@@ -117,7 +105,7 @@ fn ucast_on_two_links_forms_a_cluster() {
     };
     wait_view(&mut lab, 0, 1, "active", &["up", "up"]);
     wait_view(&mut lab, 1, 0, "active", &["up", "up"]);
-    wait_running_on(&mut lab, 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     lab.set_link(1, 0, false).unwrap();
     wait_view(&mut lab, 0, 1, "active", &["dead", "up"]);
 }
@@ -156,13 +144,13 @@ fn floating_address_answers_from_the_survivor_after_failover() {
     let Some(mut lab) = netns_lab(1, MediumKind::Bcast, Some("10.213.10.100/24/eth0")) else {
         return;
     };
-    wait_running_on(&mut lab, 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     let ns: &Namespaces = lab.namespaces().unwrap();
     let (mac1, mac2) = (ns.mac(0, 0).unwrap(), ns.mac(1, 0).unwrap());
     assert_eq!(who_has(&lab, "10.213.10.100"), Some(mac1));
 
     lab.kill9(0);
-    wait_running_on(&mut lab, 1);
+    lab.expect_running_only_on("web", 1, PATIENCE);
     // node1's namespace still holds the address (kill -9 ran no stop), as
     // a crashed host would until it reboots; cut it off like a dead host.
     lab.set_link(0, 0, false).unwrap();
@@ -204,12 +192,12 @@ fn losing_the_ping_node_moves_the_group_to_the_node_that_still_reaches_it() {
         });
         assert!(sees.is_some(), "{} sees the ping node", node_name(i));
     }
-    wait_running_on(&mut lab, 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     std::thread::sleep(Duration::from_millis(500));
 
     // node1 can no longer reach the ping node; node2 still can.
     blackhole(&lab, 0, &target, true);
-    wait_running_on(&mut lab, 1);
+    lab.expect_running_only_on("web", 1, PATIENCE);
     let status = |l: &Lab, i: usize| {
         l.status(i)
             .ok()
@@ -233,6 +221,6 @@ fn losing_the_ping_node_moves_the_group_to_the_node_that_still_reaches_it() {
 
     // The ping node answers node1 again: legacy failback reclaims by rank.
     blackhole(&lab, 0, &target, false);
-    wait_running_on(&mut lab, 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     assert_eq!(status(&lab, 0).as_deref(), Some("ping"));
 }

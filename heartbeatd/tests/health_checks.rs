@@ -68,22 +68,10 @@ fn start_settled(mut lab: Lab) -> Lab {
             .then_some(())
     });
     assert!(up.is_some());
-    wait_running_on(&mut lab, 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     // Let the peers exchange announcements.
     std::thread::sleep(Duration::from_millis(500));
     lab
-}
-
-fn wait_running_on(lab: &mut Lab, node: usize) {
-    let found = lab.wait_for(PATIENCE, |l| {
-        (l.running("web") == [node_name(node)]).then_some(())
-    });
-    assert!(
-        found.is_some(),
-        "web should run on {}: {:?}",
-        node_name(node),
-        lab.actions()
-    );
 }
 
 /// Every start of `web` came after the stop of the previous run.
@@ -149,7 +137,7 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
     let bound = Duration::from_millis((FALL + 1) * INTERVAL_MS + KEEPALIVE_MS + 1500);
     eprintln!("handover took {took:?} (bound {bound:?})");
     assert!(took <= bound, "took {took:?}, bound {bound:?}");
-    wait_running_on(&mut lab, 1);
+    lab.expect_running_only_on("web", 1, PATIENCE);
     assert_never_on_both(&lab);
     // The stream told the story, in order.
     let mut seen = Vec::new();
@@ -230,11 +218,11 @@ fn recovered_check_brings_the_group_back_with_auto_failback_on() {
     let (mut lab, mut w1, mut w2) = checked_lab("on", "on", Vec::new());
     w1.kill().expect("kill watched");
     let _ = w1.wait();
-    wait_running_on(&mut lab, 1);
+    lab.expect_running_only_on("web", 1, PATIENCE);
     // node1's check passes again (rise 2): web goes back to its preferred
     // node, stopped on node2 first.
     let mut w1 = watched(&lab, "on", 0);
-    wait_running_on(&mut lab, 0);
+    lab.expect_running_only_on("web", 0, PATIENCE);
     std::thread::sleep(Duration::from_millis(1000));
     assert_eq!(lab.running("web"), [node_name(0)]);
     let starts = |l: &Lab, node: &str| {
@@ -293,7 +281,7 @@ fn hung_check_is_killed_at_its_timeout_and_counts_as_a_failure() {
 
     std::fs::write(&flag, "").unwrap();
     let hung_at = unix_now_ns();
-    wait_running_on(&mut lab, 1);
+    lab.expect_running_only_on("web", 1, PATIENCE);
     let took = Duration::from_nanos((unix_now_ns() - hung_at) as u64);
     // Each hung run ends at its timeout: fall of them, one interval of
     // phase, then the hand-over.

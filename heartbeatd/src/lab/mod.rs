@@ -410,6 +410,22 @@ impl Lab {
         }
     }
 
+    /// Waits until `group` runs on node `i` and nowhere else, from the
+    /// scripts' log. A test helper: panics with the log if that does not
+    /// happen within `timeout`.
+    pub fn expect_running_only_on(&mut self, group: &str, i: usize, timeout: Duration) {
+        let node = node_name(i);
+        let found = self.wait_for(timeout, |l| {
+            (l.running(group) == [node.as_str()]).then_some(())
+        });
+        assert!(
+            found.is_some(),
+            "{group} should run on {node} only; runs on {:?}; actions {:?}",
+            self.running(group),
+            self.actions()
+        );
+    }
+
     /// Nodes that currently run `group`, from the scripts' log.
     pub fn running(&self, group: &str) -> Vec<String> {
         let mut running: Vec<String> = Vec::new();
