@@ -24,5 +24,6 @@ pub mod health;
 pub mod identity;
 pub mod ipaddr;
 pub mod lab;
+pub mod realtime;
 pub mod scripts;
 pub mod syslog;

@@ -122,10 +122,22 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         control_gid: args.control_group.as_deref().map(group_id).transpose()?,
         script_timeout: Duration::from_secs(args.script_timeout),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(2).enable_all();
+    if config.realtime {
+        match heartbeatd::realtime::make_thread_realtime() {
+            Ok(()) => {
+                tracing::info!("realtime: threads run under SCHED_RR (scripts at normal priority)");
+                builder.on_thread_start(|| {
+                    if let Err(e) = heartbeatd::realtime::make_thread_realtime() {
+                        tracing::warn!("realtime: a runtime thread stays at normal priority: {e}");
+                    }
+                });
+            }
+            Err(e) => tracing::warn!("realtime: cannot use SCHED_RR ({e}); normal priority"),
+        }
+    }
+    let runtime = builder.build()?;
     runtime.block_on(daemon::run(config, paths))?;
     Ok(ExitCode::SUCCESS)
 }

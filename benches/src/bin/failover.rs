@@ -372,8 +372,9 @@ fn notes() -> Vec<String> {
          starts it too; each run then kills the cut node, heals the link and restarts it."
             .into(),
         "Load: all clusters run at once during the load window, each in its own namespaces; \
-         burners are threads at normal priority. Heartbeat runs at SCHED_RR (its default), which \
-         the burners cannot preempt."
+         burners are threads at normal priority. Heartbeat and heartbeatd (since `realtime` is \
+         applied) run at SCHED_RR, their default, which the burners cannot preempt; keepalived \
+         at normal priority."
             .into(),
     ]
 }
@@ -397,7 +398,8 @@ fn conditions(b: &Binaries) -> Vec<String> {
         format!(
             "Each node in its own network namespace, one veth into a bridge in a switch namespace \
              (10.214.x.x, only inside them). Heartbeat runs each node in its own mount + UTS namespace \
-             ({}), at its default realtime priority (SCHED_RR); heartbeatd and keepalived at normal priority.",
+             ({}). Heartbeat and heartbeatd run at their default realtime priority (SCHED_RR), \
+             keepalived at normal priority.",
             b.heartbeat.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "not installed".into())
         ),
         "Timing script: the same `date +%s%N` script for every system (haresources resource for heartbeatd \
