@@ -110,14 +110,27 @@ impl ScriptRunner {
                 output: String::new(),
             };
         };
-        let child = Command::new(&path)
+        let mut command_line = Command::new(&path);
+        command_line
             .args(&resource.args)
             .arg(verb)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn();
+            .kill_on_drop(true);
+        // A script being written at this moment (a deploy replacing it, or
+        // a copy still open in a sibling's fork) is "text file busy" for a
+        // few milliseconds: try again briefly before failing.
+        let mut child = command_line.spawn();
+        for _ in 0..SPAWN_BUSY_RETRIES {
+            match &child {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    child = command_line.spawn();
+                }
+                _ => break,
+            }
+        }
         let mut child = match child {
             Ok(child) => child,
             Err(e) => {
@@ -210,6 +223,9 @@ const MAX_OUTPUT: usize = 64 * 1024;
 
 /// How long output is still read after the script exited.
 const OUTPUT_GRACE: Duration = Duration::from_millis(200);
+
+/// Further spawn attempts while a script is "text file busy" (20 ms apart).
+const SPAWN_BUSY_RETRIES: usize = 10;
 
 fn collect(
     mut pipe: impl tokio::io::AsyncRead + Unpin + Send + 'static,
