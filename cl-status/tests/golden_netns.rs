@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::reference::{adapt, section, REFERENCE_VERSION};
 use common::{check_cases, cl_status, heartbeatd_binary, reference_ha_cf, settle, Case};
-use heartbeatd::lab::{node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
+use heartbeatd::lab::{ip, node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
 
 const PATIENCE: Duration = Duration::from_secs(40);
 
@@ -72,16 +72,6 @@ fn wait_view(lab: &mut Lab, from: usize, to: usize, status: &str, links: &[&str]
         node_name(to),
         view(lab, from, to)
     );
-}
-
-/// Runs `ip -n NS ARGS...`, which must succeed.
-fn ip_in(ns: &str, args: &[&str]) {
-    let status = std::process::Command::new("ip")
-        .args(["-n", ns])
-        .args(args)
-        .status()
-        .expect("run ip");
-    assert!(status.success(), "ip -n {ns} {args:?}");
 }
 
 /// Waits until node `from` shows the ping node with `status`.
@@ -191,10 +181,10 @@ fn two_links_healthy_cut_link_dead_node_stopped_node() {
     // 3. The ping node's address removed from the switch.
     let sw = lab.namespaces().unwrap().switch();
     let cidr = format!("{}/24", ping_node());
-    ip_in(&sw, &["addr", "del", &cidr, "dev", "br0"]);
+    ip(&["-n", &sw, "addr", "del", &cidr, "dev", "br0"]).unwrap();
     wait_ping(&mut lab, 0, "dead");
     check(&lab, &["3."], &[]);
-    ip_in(&sw, &["addr", "add", &cidr, "dev", "br0"]);
+    ip(&["-n", &sw, "addr", "add", &cidr, "dev", "br0"]).unwrap();
     for i in 0..2 {
         wait_ping(&mut lab, i, "ping");
     }

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use heartbeatd::lab::{node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
+use heartbeatd::lab::{ip, node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
@@ -168,11 +168,7 @@ fn floating_address_answers_from_the_survivor_after_failover() {
 fn blackhole(lab: &Lab, i: usize, addr: &str, add: bool) {
     let ns = lab.namespaces().unwrap().node(i);
     let verb = if add { "add" } else { "del" };
-    let status = Command::new("ip")
-        .args(["-n", &ns, "route", verb, "blackhole", &format!("{addr}/32")])
-        .status()
-        .expect("ip route");
-    assert!(status.success(), "ip route {verb} blackhole {addr} in {ns}");
+    ip(&["-n", &ns, "route", verb, "blackhole", &format!("{addr}/32")]).unwrap();
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use heartbeat_core::control::StatusView;
 use heartbeatd::daemon::state_files::state_file;
-use heartbeatd::lab::{node_name, unix_now_ns, Lab, LabSpec};
+use heartbeatd::lab::{node_name, unix_now_ns, write_script, Lab, LabSpec};
 
 const KEEPALIVE_MS: u64 = 100;
 const DEADTIME_MS: u64 = 1000;
@@ -96,15 +96,14 @@ fn failing_process_check_hands_the_group_to_the_healthy_peer() {
     std::fs::create_dir_all(&hook_dir).unwrap();
     let hook = hook_dir.join("hook");
     let hook_log = hook_dir.join("hook.log");
-    std::fs::write(
+    write_script(
         &hook,
-        format!(
+        &format!(
             "#!/bin/sh\necho \"$HA_NODE $1 $2 $HA_STATE\" >> '{}'\n",
             hook_log.display()
         ),
     )
     .unwrap();
-    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let hooks_cf = vec![
         format!("notify_master {}", hook.display()),
         format!("notify_backup lab-logger::web {}", hook.display()),
@@ -261,12 +260,11 @@ fn hung_check_is_killed_at_its_timeout_and_counts_as_a_failure() {
     // Healthy unless the node's flag file exists; then it hangs.
     let hang_secs = format!("{}", 900 + std::process::id() % 90);
     let script = std::env::temp_dir().join(format!("hb-hang-check-{}", std::process::id()));
-    std::fs::write(
+    write_script(
         &script,
-        format!("#!/bin/sh\n[ -e \"$1\" ] && exec sleep {hang_secs}\nexit 0\n"),
+        &format!("#!/bin/sh\n[ -e \"$1\" ] && exec sleep {hang_secs}\nexit 0\n"),
     )
     .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let flag = std::env::temp_dir().join(format!("hb-hang-{}-node1", std::process::id()));
     let flag_pattern = flag.to_string_lossy().replace("node1", "{node}");
     spec.extra_ha_cf = vec![

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use heartbeatd::lab::{Lab, LabSpec};
+use heartbeatd::lab::{write_script, Lab, LabSpec};
 use heartbeatd::realtime::{policy_in_stat, thread_policy};
 
 const SCHED_RR: u32 = 2;
@@ -39,12 +39,11 @@ fn daemon_threads_run_realtime_and_scripts_do_not() {
     std::fs::create_dir_all(&dir).unwrap();
     let script = dir.join("record-policy");
     let out = dir.join("stat");
-    std::fs::write(
+    write_script(
         &script,
-        format!("#!/bin/sh\ncat /proc/$$/stat > '{}'\n", out.display()),
+        &format!("#!/bin/sh\ncat /proc/$$/stat > '{}'\n", out.display()),
     )
     .unwrap();
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let check = format!("check pol command {} interval 100ms", script.display());
     let mut lab = lab(&[&check, "track lab-logger::web pol"]);
     let pid = lab.pid(0).expect("pid");

@@ -13,7 +13,6 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use heartbeat_core::config::AutoFailback;
-use heartbeat_core::engine::NodeState;
 use heartbeat_core::sim::{timing, Cluster, ClusterSpec, Datagram};
 use heartbeat_core::wire::Message;
 
@@ -23,10 +22,6 @@ const NODES: usize = 12;
 /// point (the engine's first-contact window).
 const FIRST_CONTACT_WINDOW: u64 = 8;
 
-fn everyone_active(c: &Cluster) -> bool {
-    (0..NODES).all(|i| (0..NODES).all(|j| i == j || c.view(i, j) == NodeState::Active))
-}
-
 #[test]
 fn staggered_joins_of_a_big_cluster_cause_no_nak_storm() {
     let mut spec = ClusterSpec::new(NODES, 64);
@@ -35,7 +30,7 @@ fn staggered_joins_of_a_big_cluster_cause_no_nak_storm() {
         .collect();
     let mut c = Cluster::new(spec);
     let ok = c
-        .run_until_cond(Duration::from_secs(30), everyone_active)
+        .run_until_cond(Duration::from_secs(30), Cluster::settled)
         .unwrap_or_else(|v| panic!("{v}"));
     assert!(ok, "the cluster did not come up");
     c.run_for(Duration::from_secs(3)).unwrap();
@@ -101,9 +96,7 @@ fn a_big_cluster_starting_at_once_answers_each_starting_once() {
     let counts = count_by_kind(&mut c);
     c.run_until(Duration::from_secs(6))
         .unwrap_or_else(|v| panic!("{v}"));
-    let all_active =
-        (0..COLD).all(|i| (0..COLD).all(|j| i == j || c.view(i, j) == NodeState::Active));
-    assert!(all_active, "the cluster did not come up");
+    assert!(c.settled(), "the cluster did not come up");
     assert_eq!(c.owners("grp1"), vec![0]);
     let counts = counts.borrow();
     let peers = (COLD - 1) as u64;

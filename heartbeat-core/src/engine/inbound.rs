@@ -150,15 +150,17 @@ impl Engine {
         let timing = self.request_timing();
         let (verdict, lost) = self.trackers[peer].on_packet(now, packet.seq, timing, &mut self.rng);
         self.report_lost(peer, lost);
-        let addressed = packet.dest.as_deref() == Some(self.config.local_node.as_str());
-        if verdict.deliver() && addressed {
+        let dest = packet.dest.as_deref();
+        let to_us_alone = dest == Some(self.config.local_node.as_str());
+        let to_another = dest.is_some() && !to_us_alone;
+        if verdict.deliver() && to_us_alone {
             self.trackers[peer].want_ack(packet.seq);
         }
         self.maybe_ack(now, peer, false);
         if !verdict.deliver() {
             return verdict == SeqVerdict::Duplicate;
         }
-        if !addressed && packet.dest.is_some() {
+        if to_another {
             return true;
         }
         let p = self.membership.peer(peer);

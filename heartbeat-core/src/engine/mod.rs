@@ -452,7 +452,11 @@ impl Engine {
             .collect();
         let mut engine = Engine {
             links: LinkTable::new(peers.len() + 1, config.media.len()),
-            history: SenderHistory::new(peers.len(), config.max_rexmit_delay),
+            history: SenderHistory::new(
+                peers.len(),
+                config.max_rexmit_delay,
+                config.timing.deadtime,
+            ),
             trackers: peers.iter().map(|_| ReceiverTracker::new()).collect(),
             held: vec![Vec::new(); peers.len()],
             freshness: vec![freshness::Freshness::default(); peers.len()],

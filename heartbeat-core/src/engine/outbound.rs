@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::delivery::sender_history::retention;
 use super::{ping, Command, Engine, Event, SendError, Transmit, Via};
 use crate::wire::{native, Message, Packet, Status, ACK_DELAY_UNKNOWN};
 
@@ -156,9 +155,7 @@ impl Engine {
             for peer in 0..self.trackers.len() {
                 self.maybe_ack(now, peer, true);
             }
-            let timing = &self.config.timing;
-            let keep = retention(timing.deadtime, self.config.max_rexmit_delay);
-            self.history.expire(now, keep);
+            self.history.expire(now);
         }
         self.membership.handle_timeout(now);
         for change in self.pings.handle_timeout(now) {

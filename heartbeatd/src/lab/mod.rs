@@ -19,7 +19,7 @@ use heartbeat_core::control::{Request, Response, StatusView};
 
 mod topology;
 
-pub use topology::{MediumKind, Namespaces, Topology};
+pub use topology::{ip, MediumKind, Namespaces, Topology};
 
 /// The shape of a lab cluster.
 #[derive(Clone, Debug)]
@@ -196,9 +196,9 @@ impl Lab {
             .collect();
         fs::write(ha_d.join("haresources"), haresources)?;
         let script = ha_d.join("resource.d/lab-logger");
-        fs::write(
+        write_script(
             &script,
-            format!(
+            &format!(
                 "#!/bin/sh\n# lab-logger GROUP start|stop|status\n\
                  state='{dir}/running-'\"$1\"\n\
                  case \"$2\" in\n\
@@ -211,8 +211,7 @@ impl Lab {
                 node = node_name(i),
                 log = self.actions_log().display()
             ),
-        )?;
-        fs::set_permissions(&script, fs::Permissions::from_mode(0o755))
+        )
     }
 
     /// The `ha.cf` media lines of node `i`.
@@ -451,6 +450,12 @@ impl Drop for Lab {
             let _ = fs::remove_dir_all(&self.root);
         }
     }
+}
+
+/// Writes an executable (mode 755) script at `path`.
+pub fn write_script(path: &Path, body: &str) -> io::Result<()> {
+    fs::write(path, body)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
 }
 
 /// Wall-clock now in ns since the Unix epoch (the scale of `actions.log`).

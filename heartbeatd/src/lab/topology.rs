@@ -159,7 +159,7 @@ impl Drop for Namespaces {
 }
 
 /// Runs `ip args…`; an error carries its stderr.
-pub(crate) fn ip(args: &[&str]) -> io::Result<()> {
+pub fn ip(args: &[&str]) -> io::Result<()> {
     let out = Command::new("ip").args(args).output()?;
     if out.status.success() {
         Ok(())

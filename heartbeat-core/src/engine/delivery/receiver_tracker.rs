@@ -9,10 +9,11 @@
 //! and would only nak it, and a node joining a big cluster must not make
 //! every member answer hundreds of requests at once. Later, only the most
 //! recent [`FLOW_LIMIT`] numbers of a gap are requested; older ones are
-//! given up at once (Heartbeat resets its tracker on such a jump). Packets are delivered as they arrive, not held
-//! back for ordering; only a packet that is new or fills a recorded gap is
-//! delivered, so a duplicate (the same packet on several links) or an old
-//! replay never is.
+//! given up at once (Heartbeat resets its tracker on such a jump).
+//!
+//! Packets are delivered as they arrive, not held back for ordering; only a
+//! packet that is new or fills a recorded gap is delivered, so a duplicate
+//! (the same packet on several links) or an old replay never is.
 //!
 //! The sender retransmits only what it sent while it considered us alive
 //! (see `sender_history`), so after a partition the requests for what was

@@ -50,7 +50,7 @@ pub(crate) const REXMIT_BUDGET: u32 = 100;
 /// gap within `deadtime` (or declares us dead), then requests it at most
 /// `MAX_REQUEST_ATTEMPTS` times, `max_rexmit_delay` apart, after a first
 /// delay of at most `max_rexmit_delay`.
-pub(crate) fn retention(deadtime: Duration, max_rexmit_delay: Duration) -> Duration {
+fn retention(deadtime: Duration, max_rexmit_delay: Duration) -> Duration {
     deadtime + max_rexmit_delay * (MAX_REQUEST_ATTEMPTS + 1)
 }
 
@@ -111,12 +111,15 @@ pub(crate) struct SenderHistory {
     /// Per peer: sequence numbers recently naked to it, and when.
     recent_naks: Vec<BTreeMap<u64, Instant>>,
     max_rexmit_delay: Duration,
+    /// How long an entry can still be requested ([`retention`]).
+    retention: Duration,
     stats: SenderStats,
 }
 
 impl SenderHistory {
-    /// An empty history for `peers` peers; sequence numbers start at 1.
-    pub(crate) fn new(peers: usize, max_rexmit_delay: Duration) -> Self {
+    /// An empty history for `peers` peers whose deadtime is `deadtime`;
+    /// sequence numbers start at 1.
+    pub(crate) fn new(peers: usize, max_rexmit_delay: Duration, deadtime: Duration) -> Self {
         SenderHistory {
             next_seq: 1,
             ring: VecDeque::with_capacity(HISTORY_CAPACITY),
@@ -125,6 +128,7 @@ impl SenderHistory {
             recent_naks: vec![BTreeMap::new(); peers],
             alive_since: vec![None; peers],
             max_rexmit_delay,
+            retention: retention(deadtime, max_rexmit_delay),
             stats: SenderStats::default(),
         }
     }
@@ -217,13 +221,13 @@ impl SenderHistory {
         }
     }
 
-    /// Drop ring entries last sent more than `retention` before `now`
-    /// ([`retention`]): no receiver can still be requesting them.
-    pub(crate) fn expire(&mut self, now: Instant, retention: Duration) {
+    /// Drop ring entries last sent more than the retention ([`retention`])
+    /// before `now`: no receiver can still be requesting them.
+    pub(crate) fn expire(&mut self, now: Instant) {
         while self
             .ring
             .front()
-            .is_some_and(|s| now.saturating_duration_since(s.last_sent) > retention)
+            .is_some_and(|s| now.saturating_duration_since(s.last_sent) > self.retention)
         {
             self.ring.pop_front();
         }
@@ -341,9 +345,10 @@ mod tests {
     use super::*;
 
     const DELAY: Duration = Duration::from_millis(250);
+    const DEADTIME: Duration = Duration::from_secs(1);
 
     fn filled(n: u64, t0: Instant) -> SenderHistory {
-        let mut h = SenderHistory::new(2, DELAY);
+        let mut h = SenderHistory::new(2, DELAY, DEADTIME);
         h.peer_alive(0);
         h.peer_alive(1);
         for i in 0..n {
@@ -366,7 +371,7 @@ mod tests {
     fn entries_expire_after_the_retention_counted_from_the_last_send() {
         let t0 = Instant::now();
         let mut h = filled(3, t0);
-        let keep = retention(Duration::from_secs(1), DELAY);
+        let keep = retention(DEADTIME, DELAY);
         assert_eq!(
             keep,
             Duration::from_secs(1) + DELAY * (MAX_REQUEST_ATTEMPTS + 1)
@@ -374,11 +379,11 @@ mod tests {
         // p2 is resent later: its clock restarts, and it keeps p3 behind it.
         let later = t0 + Duration::from_millis(500);
         assert_eq!(h.answer(later, 0, 2, 2).resend, vec![Bytes::from("p2")]);
-        h.expire(t0 + keep, keep);
+        h.expire(t0 + keep);
         assert_eq!(h.len(), 3);
-        h.expire(t0 + keep + Duration::from_millis(1), keep);
+        h.expire(t0 + keep + Duration::from_millis(1));
         assert_eq!(h.len(), 2, "p1 expired");
-        h.expire(later + keep + Duration::from_millis(1), keep);
+        h.expire(later + keep + Duration::from_millis(1));
         assert_eq!(h.len(), 0);
         assert_eq!(h.stats().overwritten, 0);
     }
@@ -404,7 +409,7 @@ mod tests {
     #[test]
     fn only_what_was_sent_while_the_peer_was_alive_is_resent() {
         let t0 = Instant::now();
-        let mut h = SenderHistory::new(1, DELAY);
+        let mut h = SenderHistory::new(1, DELAY, DEADTIME);
         h.record(t0, Bytes::from("before"));
         h.peer_alive(0);
         h.record(t0, Bytes::from("alive"));

@@ -75,9 +75,9 @@ impl Nice {
             _ => None,
         };
         let reply = self
-            .reply_pending
-            .then(|| self.last_reply_at.map(|t| t + reply_gap))
-            .flatten();
+            .last_reply_at
+            .filter(|_| self.reply_pending)
+            .map(|t| t + reply_gap);
         settle.into_iter().chain(reply).min()
     }
 }
