@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use heartbeat_core::config::Config;
+use heartbeat_core::config::{Config, WireDialect};
 use heartbeatd::daemon::{self, DaemonPaths};
 
 /// Command line of heartbeatd.
@@ -56,6 +56,22 @@ struct Args {
     /// Longest time a resource script may run, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     script_timeout: u64,
+
+    /// Speak this wire dialect (`native` or `linux-ha`) whatever ha.cf's
+    /// `wire_dialect` says: lets a node join a Heartbeat 3.0.6 cluster with
+    /// an /etc/ha.d that Heartbeat itself still reads (Heartbeat refuses
+    /// directives it does not know).
+    #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
+    wire_dialect: Option<WireDialect>,
+
+    /// Tests only: drop this percentage of received datagrams.
+    #[arg(long, value_name = "PERCENT", hide = true, default_value_t = 0)]
+    test_rx_loss: u8,
+}
+
+/// Reads `--wire-dialect`.
+fn parse_dialect(text: &str) -> Result<WireDialect, String> {
+    WireDialect::from_name(text).ok_or_else(|| "expected native or linux-ha".to_owned())
 }
 
 /// Other things heartbeatd can do.
@@ -89,7 +105,12 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
     };
     let config = match Config::load(&args.config_dir, &node) {
-        Ok(config) => config,
+        Ok(mut config) => {
+            if let Some(dialect) = args.wire_dialect {
+                config.wire_dialect = dialect;
+            }
+            config
+        }
         Err(errors) => {
             let mut err = std::io::stderr().lock();
             for w in errors.warnings() {
@@ -121,6 +142,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         control_socket: args.control_socket,
         control_gid: args.control_group.as_deref().map(group_id).transpose()?,
         script_timeout: Duration::from_secs(args.script_timeout),
+        test_rx_loss_percent: args.test_rx_loss,
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(2).enable_all();

@@ -93,6 +93,7 @@ impl fmt::Display for Effective<'_> {
         writeln!(f, "hopfudge {}", c.hopfudge)?;
         writeln!(f, "realtime {}", c.realtime)?;
         writeln!(f, "msgfmt {}", c.msgfmt.as_str())?;
+        writeln!(f, "wire_dialect {}", c.wire_dialect.as_str())?;
         writeln!(
             f,
             "logfacility {}",
@@ -150,6 +151,7 @@ impl fmt::Debug for Config {
             .field("hopfudge", &self.hopfudge)
             .field("realtime", &self.realtime)
             .field("msgfmt", &self.msgfmt)
+            .field("wire_dialect", &self.wire_dialect)
             .field("raw_parameters", &self.raw_parameters)
             .field("active_key", &self.keys.active)
             .field("keys", &keys)

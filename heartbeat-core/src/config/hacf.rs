@@ -17,7 +17,7 @@ use super::error::{ConfigError, ConfigErrorKind as K, ConfigErrors, Parsed};
 use super::lexer::{ha_cf_lines, Line};
 use super::time::{parse_time, TIME_EXPECTED};
 use super::timing::{Resolved, TimerSettings};
-use super::{AutoFailback, Logging, Medium, MsgFormat, PingNode, Timing};
+use super::{AutoFailback, Logging, Medium, MsgFormat, PingNode, Timing, WireDialect};
 use crate::wire::MAX_NODE_NAME;
 
 /// Default UDP port (`ha-cluster` in /etc/services).
@@ -100,6 +100,8 @@ pub struct HaCf {
     pub realtime: bool,
     /// `msgfmt`.
     pub msgfmt: MsgFormat,
+    /// `wire_dialect`.
+    pub wire_dialect: WireDialect,
     /// The other directives' values as written (lower-case directive name →
     /// its values joined by one space; the last line wins), what Heartbeat
     /// records and `cl_status hbparameter` reads. Node lists, media, ping
@@ -148,6 +150,7 @@ struct Builder {
     hopfudge: Option<u8>,
     realtime: Option<bool>,
     msgfmt: Option<MsgFormat>,
+    wire_dialect: Option<WireDialect>,
     raw_parameters: BTreeMap<String, String>,
 }
 
@@ -171,6 +174,7 @@ impl Builder {
             hopfudge: None,
             realtime: None,
             msgfmt: None,
+            wire_dialect: None,
             raw_parameters: BTreeMap::new(),
         }
     }
@@ -332,6 +336,7 @@ impl Builder {
             }
             "realtime" => self.realtime = self.boolean(n, &name, v).or(self.realtime),
             "msgfmt" => self.msgfmt(n, v),
+            "wire_dialect" => self.wire_dialect(n, v),
             "cluster" => {
                 let c = self.single(n, &name, v, "a cluster name");
                 self.cluster = c.map(str::to_string).or(self.cluster.take());
@@ -605,6 +610,17 @@ impl Builder {
         }
     }
 
+    fn wire_dialect(&mut self, line: usize, values: &[&str]) {
+        const EXPECTED: &str = "native or linux-ha";
+        let Some(value) = self.single(line, "wire_dialect", values, EXPECTED) else {
+            return;
+        };
+        match WireDialect::from_name(value) {
+            Some(d) => self.wire_dialect = Some(d),
+            None => self.invalid(line, "wire_dialect", value, EXPECTED),
+        }
+    }
+
     fn max_rexmit_delay(&mut self, line: usize, values: &[&str]) {
         const EXPECTED: &str = "milliseconds (`250`), or a time with a `ms`/`us` suffix";
         let Some(value) = self.single(line, "max_rexmit_delay", values, EXPECTED) else {
@@ -750,6 +766,7 @@ impl Builder {
             hopfudge: self.hopfudge.unwrap_or(DEFAULT_HOPFUDGE),
             realtime: self.realtime.unwrap_or(true),
             msgfmt: self.msgfmt.unwrap_or_default(),
+            wire_dialect: self.wire_dialect.unwrap_or_default(),
             raw_parameters: self.raw_parameters,
             warnings: Vec::new(),
         };

@@ -166,6 +166,7 @@ impl Config {
                 hopfudge: h.hopfudge,
                 realtime: h.realtime,
                 msgfmt: h.msgfmt,
+                wire_dialect: h.wire_dialect,
                 raw_parameters: h.raw_parameters,
                 keys,
                 groups,

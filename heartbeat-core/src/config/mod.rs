@@ -99,6 +99,8 @@ pub struct Config {
     pub realtime: bool,
     /// `msgfmt` (default classic); meaningful for the Linux-HA dialect only.
     pub msgfmt: MsgFormat,
+    /// `wire_dialect` (default native): what this node speaks on the wire.
+    pub wire_dialect: WireDialect,
     /// `ha.cf` directive values as written ([`HaCf::raw_parameters`]), for
     /// `cl_status hbparameter`.
     pub raw_parameters: BTreeMap<String, String>,
@@ -194,6 +196,38 @@ pub enum MsgFormat {
     Classic,
     /// `netstring`.
     Netstring,
+}
+
+/// `wire_dialect` (a heartbeat-rs directive): the packets and protocol a
+/// node speaks. Received datagrams are read in either dialect.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum WireDialect {
+    /// `native` (default): heartbeat-rs's fixed layout (`heartbeat-core/WIRE.md`).
+    #[default]
+    Native,
+    /// `linux-ha`: Heartbeat 3.0.6's `ha_msg` packets and protocol, so that
+    /// the node can join a cluster of Heartbeat nodes (`msgfmt` then means
+    /// what it means to Heartbeat).
+    LinuxHa,
+}
+
+impl WireDialect {
+    /// The directive's word for the dialect.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WireDialect::Native => "native",
+            WireDialect::LinuxHa => "linux-ha",
+        }
+    }
+
+    /// Reads a directive value (`native`, `linux-ha`; any case).
+    pub fn from_name(name: &str) -> Option<WireDialect> {
+        match name.to_ascii_lowercase().as_str() {
+            "native" => Some(WireDialect::Native),
+            "linux-ha" | "linuxha" => Some(WireDialect::LinuxHa),
+            _ => None,
+        }
+    }
 }
 
 /// Logging directives.

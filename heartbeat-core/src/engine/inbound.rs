@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 
 use super::delivery::is_sequenced;
 use super::delivery::receiver_tracker::{RequestTiming, SeqVerdict};
+use super::dialect::{self, Inbound};
 use super::membership::{GenerationVerdict, StatusVerdict};
 use super::{DropReason, Engine, Event, MediumId};
-use crate::wire::{native, Message, Ownership, Packet, Status, ACK_DELAY_UNKNOWN};
+use crate::wire::linuxha::{map::names, Envelope};
+use crate::wire::{Message, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOWN};
 
 /// Most messages held per peer while it is still considered dead.
 pub(super) const MAX_HELD: usize = 64;
@@ -27,8 +29,13 @@ impl Engine {
         if let Some(m) = self.media.get_mut(medium.0) {
             m.received += 1;
         }
-        match native::decode(datagram, &self.config.keys) {
-            Ok(packet) => self.on_packet(now, medium, packet),
+        match self.dialect.decode(datagram, &self.config.keys) {
+            Ok(Inbound::Packet { packet, linux_ha }) => {
+                self.on_packet(now, medium, packet, linux_ha)
+            }
+            Ok(Inbound::Foreign { msg_type, envelope }) => {
+                self.on_foreign(now, medium, &msg_type, &envelope)
+            }
             Err(error) => {
                 if let Some(m) = self.media.get_mut(medium.0) {
                     m.rejected += 1;
@@ -39,12 +46,22 @@ impl Engine {
         }
     }
 
-    /// Handle one authenticated packet.
-    pub(super) fn on_packet(&mut self, now: Instant, medium: MediumId, packet: Packet) {
+    /// Who sent a packet (`from`, `uuid`, `generation`) on `medium`: a peer
+    /// whose generation is current (index), or `None` when the packet is
+    /// our own echo (its link refreshed) or must be dropped (reported).
+    fn admit(
+        &mut self,
+        now: Instant,
+        medium: MediumId,
+        from: &str,
+        uuid: NodeUuid,
+        generation: u64,
+    ) -> Option<usize> {
         if medium.0 >= self.config.media.len() {
-            return self.drop_packet(medium, &packet, DropReason::UnknownMedium);
+            self.drop_packet(medium, from, DropReason::UnknownMedium);
+            return None;
         }
-        let peer = match self.classify(&packet) {
+        let peer = match self.classify(from, uuid, generation) {
             Ok(Sender::Peer(peer)) => peer,
             Ok(Sender::OwnEcho) => {
                 let row = self.membership.peers().len();
@@ -52,13 +69,17 @@ impl Engine {
                 if let Some(change) = self.links.refresh(now, row, medium.0, deadtime) {
                     self.link_event(change);
                 }
-                return;
+                return None;
             }
-            Err(reason) => return self.drop_packet(medium, &packet, reason),
+            Err(reason) => {
+                self.drop_packet(medium, from, reason);
+                return None;
+            }
         };
-        match self.membership.observe_generation(peer, packet.generation) {
+        match self.membership.observe_generation(peer, generation) {
             GenerationVerdict::Replay => {
-                return self.drop_packet(medium, &packet, DropReason::OldGeneration)
+                self.drop_packet(medium, from, DropReason::OldGeneration);
+                return None;
             }
             GenerationVerdict::Restarted => {
                 // Reset before anything of the new generation is tracked.
@@ -71,44 +92,145 @@ impl Engine {
             }
             GenerationVerdict::Current => {}
         }
+        Some(peer)
+    }
+
+    /// Handle one authenticated packet; `linux_ha`: it came in Heartbeat's
+    /// dialect (a status is then sequenced).
+    pub(super) fn on_packet(
+        &mut self,
+        now: Instant,
+        medium: MediumId,
+        packet: Packet,
+        linux_ha: bool,
+    ) {
+        let Some(peer) = self.admit(
+            now,
+            medium,
+            &packet.from,
+            packet.from_uuid,
+            packet.generation,
+        ) else {
+            return;
+        };
+        let sequenced = is_sequenced(&packet.message)
+            || (linux_ha && matches!(packet.message, Message::Status(_)));
+        if sequenced && packet.seq == 0 {
+            return self.drop_packet(medium, &packet.from, DropReason::MissingSequence);
+        }
         let fresh = match &packet.message {
+            Message::Status(status) if linux_ha => {
+                let verdict = self.track_sequenced(now, peer, packet.seq, None);
+                match verdict {
+                    SeqVerdict::New | SeqVerdict::Recovered => {
+                        self.on_status(now, peer, packet.seq, status)
+                    }
+                    SeqVerdict::Duplicate => true,
+                    SeqVerdict::Stale => false,
+                }
+            }
             Message::Status(status) => self.on_status(now, peer, packet.seq, status),
             Message::Ownership(ownership) => {
                 self.on_ownership(now, peer, packet.seq, ownership);
                 true
             }
-            message if is_sequenced(message) => {
-                if packet.seq == 0 {
-                    return self.drop_packet(medium, &packet, DropReason::MissingSequence);
-                }
-                self.on_sequenced(now, peer, &packet)
-            }
+            _ if sequenced => self.on_sequenced(now, peer, &packet),
             _ => {
                 self.on_control(now, peer, &packet);
                 true
             }
         };
         if fresh {
-            let deadtime = self.membership.effective_deadtime(peer);
-            if let Some(change) = self.links.refresh(now, peer, medium.0, deadtime) {
-                self.link_event(change);
-            }
+            self.refresh_link(now, peer, medium);
+        }
+    }
+
+    /// A Heartbeat message without counterpart: sequence bookkeeping like
+    /// any other, then `reqnodes` to us is answered with `repnodes` and
+    /// anything else is ignored (reported once per type).
+    fn on_foreign(&mut self, now: Instant, medium: MediumId, msg_type: &str, env: &Envelope) {
+        let Some(peer) = self.admit(now, medium, &env.from, env.from_uuid, env.generation) else {
+            return;
+        };
+        let to_us = env
+            .dest
+            .as_deref()
+            .is_none_or(|d| d == self.config.local_node);
+        let (fresh, new) = if env.seq == 0 {
+            (true, to_us)
+        } else {
+            let verdict = self.track_sequenced(now, peer, env.seq, env.dest.as_deref());
+            (
+                matches!(
+                    verdict,
+                    SeqVerdict::New | SeqVerdict::Recovered | SeqVerdict::Duplicate
+                ),
+                verdict.deliver() && to_us,
+            )
+        };
+        if fresh {
+            self.refresh_link(now, peer, medium);
+        }
+        if !new {
+            return;
+        }
+        if msg_type.eq_ignore_ascii_case(names::T_REQNODES) {
+            self.answer_reqnodes(now, &env.from);
+        } else if self.dialect.first_report(msg_type) {
+            self.events.push_back(Event::IgnoredMessage {
+                node: env.from.clone(),
+                msg_type: msg_type.to_owned(),
+            });
+        }
+    }
+
+    /// Send Heartbeat's `repnodes` to `to`: our configured nodes.
+    fn answer_reqnodes(&mut self, now: Instant, to: &str) {
+        let ours = Envelope {
+            from: self.config.local_node.clone(),
+            from_uuid: self.identity.uuid,
+            generation: self.identity.generation,
+            seq: self.history.next_seq(),
+            dest: Some(to.to_owned()),
+        };
+        let since_start = dialect::since(self.started, now);
+        let sent = self.send_sequenced_bytes(now, |engine| {
+            Ok(engine.dialect.encode_repnodes(
+                &ours,
+                &engine.config.nodes,
+                &engine.config.keys,
+                since_start,
+            )?)
+        });
+        if let Err(e) = sent {
+            self.send_failed(e);
+        }
+    }
+
+    /// Refresh the link to `peer` on `medium`.
+    fn refresh_link(&mut self, now: Instant, peer: usize, medium: MediumId) {
+        let deadtime = self.membership.effective_deadtime(peer);
+        if let Some(change) = self.links.refresh(now, peer, medium.0, deadtime) {
+            self.link_event(change);
         }
     }
 
     /// Is this packet from a peer, from ourselves, or to be dropped?
-    fn classify(&mut self, packet: &Packet) -> Result<Sender, DropReason> {
-        if packet.from == self.config.local_node {
-            return if packet.from_uuid == self.identity.uuid
-                && packet.generation == self.identity.generation
-            {
+    fn classify(
+        &mut self,
+        from: &str,
+        uuid: NodeUuid,
+        generation: u64,
+    ) -> Result<Sender, DropReason> {
+        if from == self.config.local_node {
+            return if uuid == self.identity.uuid && generation == self.identity.generation {
                 Ok(Sender::OwnEcho)
             } else {
                 self.counters.impostors += 1;
                 Err(DropReason::Impostor)
             };
         }
-        match self.membership.index_of(&packet.from) {
+        match self.membership.index_of(from) {
             Some(peer) => Ok(Sender::Peer(peer)),
             None => {
                 self.counters.unknown_node += 1;
@@ -117,13 +239,13 @@ impl Engine {
         }
     }
 
-    fn drop_packet(&mut self, medium: MediumId, packet: &Packet, reason: DropReason) {
+    fn drop_packet(&mut self, medium: MediumId, from: &str, reason: DropReason) {
         if reason == DropReason::UnknownMedium {
             self.counters.unknown_medium += 1;
         }
         self.events.push_back(Event::Dropped {
             medium,
-            node: packet.from.clone(),
+            node: from.to_owned(),
             reason,
         });
     }
@@ -144,23 +266,34 @@ impl Engine {
         }
     }
 
+    /// Sequence bookkeeping of packet `seq` from `peer` addressed to `dest`:
+    /// gaps, retransmission requests and acknowledgements.
+    fn track_sequenced(
+        &mut self,
+        now: Instant,
+        peer: usize,
+        seq: u64,
+        dest: Option<&str>,
+    ) -> SeqVerdict {
+        let timing = self.request_timing();
+        let (verdict, lost) = self.trackers[peer].on_packet(now, seq, timing, &mut self.rng);
+        self.report_lost(peer, lost);
+        if verdict.deliver() && dest == Some(self.config.local_node.as_str()) {
+            self.trackers[peer].want_ack(seq);
+        }
+        self.maybe_ack(now, peer, false);
+        verdict
+    }
+
     /// A sequenced message: bookkeeping for everyone, delivery if new and for
     /// us. Returns whether it may refresh its link.
     fn on_sequenced(&mut self, now: Instant, peer: usize, packet: &Packet) -> bool {
-        let timing = self.request_timing();
-        let (verdict, lost) = self.trackers[peer].on_packet(now, packet.seq, timing, &mut self.rng);
-        self.report_lost(peer, lost);
         let dest = packet.dest.as_deref();
-        let to_us_alone = dest == Some(self.config.local_node.as_str());
-        let to_another = dest.is_some() && !to_us_alone;
-        if verdict.deliver() && to_us_alone {
-            self.trackers[peer].want_ack(packet.seq);
-        }
-        self.maybe_ack(now, peer, false);
+        let verdict = self.track_sequenced(now, peer, packet.seq, dest);
         if !verdict.deliver() {
             return verdict == SeqVerdict::Duplicate;
         }
-        if to_another {
+        if dest.is_some_and(|d| d != self.config.local_node) {
             return true;
         }
         let p = self.membership.peer(peer);
@@ -234,7 +367,7 @@ impl Engine {
                 }
                 let to = self.membership.peer(peer).name.clone();
                 for seq in answer.nak {
-                    self.send_control(&to, Message::NakRexmit { seq });
+                    self.send_control(now, &to, Message::NakRexmit { seq });
                 }
             }
             Message::NakRexmit { seq } => {

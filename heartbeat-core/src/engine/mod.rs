@@ -20,6 +20,8 @@
 //! - `links`: link states per (node, medium).
 //! - `delivery`: sequence numbers, history ring, gap detection,
 //!   retransmission requests, acks (module doc says what is sequenced).
+//! - `dialect`: the native and Linux-HA wire dialects (which one this node
+//!   speaks, reading both).
 //! - `freshness`: which ownership announcements of a peer are news.
 //! - `lifeguard`: local stall detection.
 //! - `ping`: ping nodes (reachability of hosts that are no members).
@@ -29,6 +31,7 @@
 //! - `rng`: the seeded generator behind every random choice.
 
 mod delivery;
+mod dialect;
 mod freshness;
 mod inbound;
 mod lifeguard;
@@ -322,6 +325,14 @@ pub enum Event {
         /// Why.
         reason: DropReason,
     },
+    /// A Heartbeat peer sent a message type this node has no use for
+    /// (`stonith`, `hbapi-clstat`, ...): ignored. Reported once per type.
+    IgnoredMessage {
+        /// The sender.
+        node: String,
+        /// Its Linux-HA type (`t`).
+        msg_type: String,
+    },
     /// A command or protocol message could not be sent.
     SendFailed {
         /// Why.
@@ -404,6 +415,7 @@ pub struct Engine {
     /// Per peer: freshness of its ownership announcements.
     freshness: Vec<freshness::Freshness>,
     lifeguard: Lifeguard,
+    dialect: dialect::Dialect,
     resources: Resources,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
@@ -425,6 +437,20 @@ impl Engine {
     ///
     /// The first status is queued at once.
     pub fn new(config: Config, identity: Identity, now: Instant, seed: u64) -> Self {
+        Engine::with_wall_clock(config, identity, now, 0, seed)
+    }
+
+    /// [`Engine::new`], telling the engine the wall clock at `now` in
+    /// seconds since the Unix epoch. Only the Linux-HA dialect uses it (the
+    /// `ts` Heartbeat stamps on every message); [`Engine::new`] counts `ts`
+    /// from 0 at the start.
+    pub fn with_wall_clock(
+        config: Config,
+        identity: Identity,
+        now: Instant,
+        unix_secs: u64,
+        seed: u64,
+    ) -> Self {
         let peers: Vec<String> = config
             .nodes
             .iter()
@@ -461,6 +487,11 @@ impl Engine {
             held: vec![Vec::new(); peers.len()],
             freshness: vec![freshness::Freshness::default(); peers.len()],
             lifeguard: Lifeguard::new(config.timing.keepalive, config.timing.deadtime),
+            dialect: dialect::Dialect::new(
+                config.wire_dialect,
+                config.msgfmt.into(),
+                u32::from(config.hopfudge) + (config.nodes.len() + config.ping_nodes.len()) as u32,
+            ),
             resources,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -479,6 +510,7 @@ impl Engine {
             identity,
             config,
         };
+        engine.dialect.set_wall_clock(unix_secs);
         engine.send_status(now);
         engine.react(now);
         engine.deadline = engine.next_timer();

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{ping, Command, Engine, Event, SendError, Transmit, Via};
-use crate::wire::{native, Message, Packet, Status, ACK_DELAY_UNKNOWN};
+use super::{dialect, ping, Command, Engine, Event, SendError, Transmit, Via};
+use crate::wire::{Message, Packet, Status, ACK_DELAY_UNKNOWN};
 
 impl Engine {
     /// Queue `bytes` on every medium.
@@ -18,7 +18,7 @@ impl Engine {
         });
     }
 
-    fn packet(&self, seq: u64, dest: Option<String>, message: Message) -> Packet {
+    pub(super) fn packet(&self, seq: u64, dest: Option<String>, message: Message) -> Packet {
         Packet {
             from: self.config.local_node.clone(),
             from_uuid: self.identity.uuid,
@@ -29,29 +29,41 @@ impl Engine {
         }
     }
 
-    /// Send our status now. Its `seq` is our highest sequenced number (see
-    /// the delivery module doc); its timestamp grows strictly.
+    /// Encode `packet` in the dialect this node speaks.
+    fn encode(&self, now: Instant, packet: &Packet) -> Result<Bytes, SendError> {
+        let since_start = dialect::since(self.started, now);
+        Ok(self
+            .dialect
+            .encode(packet, &self.config.keys, since_start)?)
+    }
+
+    /// Send our status now. Natively its `seq` is our highest sequenced
+    /// number (see the delivery module doc); in the Linux-HA dialect it is
+    /// a sequenced message of its own. Its timestamp grows strictly.
     pub(super) fn send_status(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.started).as_millis();
-        let mut timestamp_ms = u64::try_from(elapsed).unwrap_or(u64::MAX);
+        let since_start = dialect::since(self.started, now);
+        let mut timestamp_ms = u64::try_from(since_start.as_millis()).unwrap_or(u64::MAX);
         if let Some(last) = self.last_status_ts {
             timestamp_ms = timestamp_ms.max(last + 1);
         }
-        let deadtime_ms =
-            u32::try_from(self.config.timing.deadtime.as_millis()).unwrap_or(u32::MAX);
+        let deadtime = self
+            .dialect
+            .advertised_deadtime(self.config.timing.deadtime, since_start);
         let status = Status {
             status: self.membership.local_status(),
-            deadtime_ms,
+            deadtime_ms: u32::try_from(deadtime.as_millis()).unwrap_or(u32::MAX),
             holdings: self.resources.holdings(),
             timestamp_ms,
         };
-        let packet = self.packet(self.history.highest_sent(), None, Message::Status(status));
-        match native::encode(&packet, &self.config.keys) {
-            Ok(bytes) => {
-                self.last_status_ts = Some(timestamp_ms);
-                self.transmit(bytes);
-            }
-            Err(e) => self.send_failed(e.into()),
+        let sent = if self.dialect.sequenced_status() {
+            self.send_sequenced(now, None, Message::Status(status))
+        } else {
+            let packet = self.packet(self.history.highest_sent(), None, Message::Status(status));
+            self.encode(now, &packet).map(|bytes| self.transmit(bytes))
+        };
+        match sent {
+            Ok(()) => self.last_status_ts = Some(timestamp_ms),
+            Err(e) => self.send_failed(e),
         }
     }
 
@@ -63,11 +75,23 @@ impl Engine {
         dest: Option<String>,
         message: Message,
     ) -> Result<(), SendError> {
+        let packet = self.packet(self.history.next_seq(), dest, message);
+        self.send_sequenced_bytes(now, |engine| engine.encode(now, &packet))
+    }
+
+    /// Send the sequenced datagram `build` makes, keeping it for
+    /// retransmission; `build` must use [`SenderHistory::next_seq`].
+    ///
+    /// [`SenderHistory::next_seq`]: super::delivery::sender_history::SenderHistory::next_seq
+    pub(super) fn send_sequenced_bytes(
+        &mut self,
+        now: Instant,
+        build: impl FnOnce(&Self) -> Result<Bytes, SendError>,
+    ) -> Result<(), SendError> {
         if self.departed {
             return Err(SendError::Departed);
         }
-        let packet = self.packet(self.history.next_seq(), dest, message);
-        let bytes = native::encode(&packet, &self.config.keys)?;
+        let bytes = build(self)?;
         self.history.record(now, bytes.clone());
         self.transmit(bytes);
         self.trim_history();
@@ -77,23 +101,28 @@ impl Engine {
     /// Send an ownership announcement: unsequenced, its `seq` our highest
     /// sequenced number so far (see the delivery module doc). Nothing once
     /// we departed.
-    pub(super) fn send_announcement(&mut self, dest: Option<String>, message: Message) {
+    pub(super) fn send_announcement(
+        &mut self,
+        now: Instant,
+        dest: Option<String>,
+        message: Message,
+    ) {
         if self.departed {
             return;
         }
         let packet = self.packet(self.history.highest_sent(), dest, message);
-        match native::encode(&packet, &self.config.keys) {
+        match self.encode(now, &packet) {
             Ok(bytes) => self.transmit(bytes),
-            Err(e) => self.send_failed(e.into()),
+            Err(e) => self.send_failed(e),
         }
     }
 
     /// Send an unsequenced control message to peer `to`.
-    pub(super) fn send_control(&mut self, to: &str, message: Message) {
+    pub(super) fn send_control(&mut self, now: Instant, to: &str, message: Message) {
         let packet = self.packet(0, Some(to.to_owned()), message);
-        match native::encode(&packet, &self.config.keys) {
+        match self.encode(now, &packet) {
             Ok(bytes) => self.transmit(bytes),
-            Err(e) => self.send_failed(e.into()),
+            Err(e) => self.send_failed(e),
         }
     }
 
@@ -111,7 +140,7 @@ impl Engine {
                 u32::try_from(d.as_micros()).unwrap_or(ACK_DELAY_UNKNOWN)
             });
             let to = self.membership.peer(peer).name.clone();
-            self.send_control(&to, Message::Ack { ack_seq, delay_us });
+            self.send_control(now, &to, Message::Ack { ack_seq, delay_us });
         }
     }
 
@@ -172,6 +201,7 @@ impl Engine {
                 let to = self.membership.peer(peer).name.clone();
                 for (first_seq, last_seq) in ranges {
                     self.send_control(
+                        now,
                         &to,
                         Message::RexmitRequest {
                             first_seq,

@@ -134,7 +134,7 @@ impl Engine {
             return;
         }
         if matches!(message, Message::Ownership(_)) {
-            return self.send_announcement(dest, message);
+            return self.send_announcement(now, dest, message);
         }
         if let Err(e) = self.send_sequenced(now, dest, message) {
             self.send_failed(e);
@@ -144,7 +144,7 @@ impl Engine {
     /// Resources are released: announce `Shutdone` and stop heartbeating.
     /// The announcement goes out twice (duplicates are harmless), followed by
     /// a last status whose high-water mark lets a peer that lost both copies
-    /// request it.
+    /// request it (natively; Heartbeat sends no status after `shutdone`).
     fn leave(&mut self, now: Instant) {
         if self.departed {
             return;
@@ -157,7 +157,9 @@ impl Engine {
             }
             Err(e) => self.send_failed(e),
         }
-        self.send_status(now);
+        if !self.dialect.sequenced_status() {
+            self.send_status(now);
+        }
         self.departed = true;
     }
 

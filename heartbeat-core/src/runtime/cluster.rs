@@ -63,7 +63,10 @@ impl<R: ActionRunner> ClusterBuilder<R> {
     /// Starts the node on `transport`. Must be called within a tokio runtime.
     pub fn start_with_transport<T: Transport>(self, transport: T) -> Cluster {
         let now = tokio::time::Instant::now().into_std();
-        let engine = Engine::new(self.config, self.identity, now, self.seed);
+        let unix_secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let engine = Engine::with_wall_clock(self.config, self.identity, now, unix_secs, self.seed);
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let (status_tx, status_rx) = watch::channel(Arc::new(engine.status()));

@@ -9,6 +9,8 @@
 //! - [`Transport`]: what the driver needs from the network; real sockets
 //!   implement it, and so do the test transports that inject loss.
 //! - [`memory`]: an in-process network for tests and examples.
+//! - [`LossyReceive`]: drops a share of received datagrams (loss tests on
+//!   real sockets).
 //! - [`ActionRunner`]: who runs the resource actions the engine asks for.
 //! - [`spawn_ping_prober`]: ICMP echoes to the ping nodes, replies reported
 //!   to the engine.
@@ -24,6 +26,7 @@
 mod actions;
 mod cluster;
 mod driver;
+mod lossy;
 pub mod memory;
 pub mod net;
 mod ping;
@@ -33,6 +36,7 @@ use std::io;
 
 pub use actions::{ActionRunner, AlwaysSucceed};
 pub use cluster::{Cluster, ClusterBuilder, Stopped, EVENT_BACKLOG};
+pub use lossy::LossyReceive;
 pub use ping::spawn_ping_prober;
 pub use transport::{Datagram, Transport};
 

@@ -51,6 +51,8 @@ pub struct ClusterSpec {
     pub start_at: Vec<Option<Duration>>,
     /// The seed of everything.
     pub seed: u64,
+    /// The wire dialect every node speaks.
+    pub wire_dialect: crate::config::WireDialect,
 }
 
 impl ClusterSpec {
@@ -68,6 +70,7 @@ impl ClusterSpec {
             loopback: false,
             start_at: vec![Some(Duration::ZERO); nodes],
             seed,
+            wire_dialect: crate::config::WireDialect::Native,
         }
     }
 }
@@ -229,7 +232,8 @@ impl Cluster {
         let nodes: Vec<SimNode> = configs
             .into_iter()
             .enumerate()
-            .map(|(i, c)| {
+            .map(|(i, mut c)| {
+                c.wire_dialect = spec.wire_dialect;
                 let identity = Identity {
                     uuid: NodeUuid([i as u8 + 1; 16]),
                     generation: 1,
@@ -665,7 +669,10 @@ impl Cluster {
 
     fn transmit(&mut self, i: usize, t: Transmit) {
         let now = self.now();
-        let packet = native::decode(&t.bytes, &self.keys).ok().map(Arc::new);
+        let packet = match crate::wire::decode_any(&t.bytes, &self.keys) {
+            Ok(crate::wire::linuxha::Classified::Known { packet, .. }) => Some(Arc::new(packet)),
+            _ => None,
+        };
         if let Some(p) = &packet {
             let node = &mut self.nodes[i];
             if let Message::Status(s) = &p.message {

@@ -138,6 +138,7 @@ pub fn config_for(
             hopfudge: 1,
             realtime: true,
             msgfmt: MsgFormat::Classic,
+            wire_dialect: Default::default(),
             raw_parameters: Default::default(),
             keys: sim_keyring(),
             groups: groups.clone(),

@@ -31,6 +31,13 @@ pub enum DecodeError {
     /// Bytes follow the end of the message body.
     #[error("trailing bytes after message body")]
     TrailingBytes,
+    /// A Linux-HA (`ha_msg`) datagram that does not parse.
+    #[error("Linux-HA message: {0}")]
+    LinuxHa(#[from] super::linuxha::HaDecodeError),
+    /// A Linux-HA message that parses and authenticates but lacks a field
+    /// its type needs, or holds a malformed one.
+    #[error("Linux-HA message: {0}")]
+    LinuxHaFields(#[from] super::linuxha::MapError),
 }
 
 /// Why a packet could not be encoded.
@@ -54,4 +61,10 @@ pub enum EncodeError {
     /// at least one set).
     #[error("inconsistent field: {0}")]
     Inconsistent(&'static str),
+    /// The Linux-HA dialect could not build the message.
+    #[error("Linux-HA message: {0}")]
+    LinuxHa(#[from] super::linuxha::HaEncodeError),
+    /// The message has no form in the Linux-HA dialect.
+    #[error("Linux-HA message: {0}")]
+    LinuxHaForm(#[from] super::linuxha::MapError),
 }

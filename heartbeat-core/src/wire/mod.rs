@@ -25,3 +25,25 @@ pub use message::{
 /// Largest datagram any codec produces or accepts, in bytes: well under a 1500-byte
 /// Ethernet MTU so that no packet ever relies on IP fragmentation.
 pub const MAX_DATAGRAM: usize = 1400;
+
+/// Read a datagram of either dialect (native magic, or Linux-HA `###` /
+/// `>>>`) and check its authentication with the key of the index it names.
+/// A Linux-HA message type without counterpart comes back as
+/// [`linuxha::Classified::Other`]; a native packet as
+/// [`linuxha::Classified::Known`] with empty extras.
+pub fn decode_any(datagram: &[u8], keys: &Keyring) -> Result<linuxha::Classified, DecodeError> {
+    if !linuxha::is_linux_ha(datagram) {
+        let packet = native::decode(datagram, keys)?;
+        return Ok(linuxha::Classified::Known {
+            packet,
+            extras: linuxha::Extras::default(),
+        });
+    }
+    let received = linuxha::decode(datagram)?;
+    received.verify(keys).map_err(|e| match e {
+        linuxha::AuthError::UnknownKeyIndex(i) => DecodeError::UnknownKeyIndex(i),
+        linuxha::AuthError::BadAuth => DecodeError::BadAuth,
+        other => DecodeError::LinuxHa(other.into()),
+    })?;
+    Ok(linuxha::classify(&received.msg)?)
+}

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use heartbeat_core::config::Config;
 use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
-use heartbeat_core::runtime::{spawn_ping_prober, Cluster};
+use heartbeat_core::runtime::{spawn_ping_prober, Cluster, LossyReceive};
 use tokio::signal::unix::{signal, SignalKind};
 
 pub use actions::ScriptActions;
@@ -43,6 +43,8 @@ pub struct DaemonPaths {
     pub control_gid: Option<u32>,
     /// Longest time one resource script may run.
     pub script_timeout: Duration,
+    /// Tests only: drop this percentage of received datagrams (0: none).
+    pub test_rx_loss_percent: u8,
 }
 
 /// Runs the node until SIGTERM/SIGINT (graceful: groups released, peers told)
@@ -52,10 +54,11 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
     let identity =
         identity::load_and_advance(&paths.state_dir).context("cannot load the node identity")?;
     tracing::info!(
-        "Starting heartbeat-rs {} on node {} (generation {})",
+        "Starting heartbeat-rs {} on node {} (generation {}, wire dialect {})",
         env!("CARGO_PKG_VERSION"),
         config.local_node,
-        identity.generation
+        identity.generation,
+        config.wire_dialect.as_str()
     );
     let options = NetOptions::default();
     let sockets = MediaSockets::bind(&config.media, config.udp_port, &options)
@@ -72,11 +75,16 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
         paths.script_timeout,
     );
     let config = Arc::new(config);
-    let cluster = Arc::new(
-        Cluster::builder((*config).clone(), identity)
-            .action_runner(ScriptActions::new(&config.groups, scripts))
-            .start_with_transport(sockets),
-    );
+    let builder = Cluster::builder((*config).clone(), identity)
+        .action_runner(ScriptActions::new(&config.groups, scripts));
+    let cluster = Arc::new(match paths.test_rx_loss_percent {
+        0 => builder.start_with_transport(sockets),
+        percent => {
+            tracing::warn!("test mode: dropping {percent} % of received datagrams");
+            let seed = identity.generation;
+            builder.start_with_transport(LossyReceive::new(sockets, percent, seed))
+        }
+    });
     tokio::spawn(log_events(cluster.subscribe()));
     if let Some(run_dir) = paths.control_socket.parent() {
         let groups = config.groups.iter().map(|g| g.key.clone()).collect();

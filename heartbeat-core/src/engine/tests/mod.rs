@@ -56,6 +56,7 @@ pub(super) fn config(local: &str, nodes: &[&str]) -> Config {
         hopfudge: 1,
         realtime: false,
         msgfmt: MsgFormat::Classic,
+        wire_dialect: Default::default(),
         raw_parameters: Default::default(),
         keys: keys(),
         groups: Vec::<ResourceGroup>::new(),

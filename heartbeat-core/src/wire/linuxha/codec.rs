@@ -151,6 +151,12 @@ pub fn decode(datagram: &[u8]) -> Result<Received, HaDecodeError> {
     }
 }
 
+/// Whether `datagram` starts like a Linux-HA message (netstring `###` or
+/// classic `>>>`).
+pub fn is_linux_ha(datagram: &[u8]) -> bool {
+    datagram.starts_with(b"###\n") || datagram.starts_with(b">>>\n")
+}
+
 /// Parse a datagram and check its authentication ([`Received::verify`]).
 pub fn decode_verified(datagram: &[u8], keys: &Keyring) -> Result<Received, HaDecodeError> {
     let received = decode(datagram)?;

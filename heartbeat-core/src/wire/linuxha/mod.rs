@@ -32,8 +32,8 @@ pub mod netstring;
 
 pub use auth::{crc_cksum, digest_hex, AuthToken};
 pub use codec::{
-    add_auth_field, decode, decode_verified, encode, encode_classic, verify_auth_field, Encoding,
-    MsgFmt, Received, AUTH_FIELD,
+    add_auth_field, decode, decode_verified, encode, encode_classic, is_linux_ha,
+    verify_auth_field, Encoding, MsgFmt, Received, AUTH_FIELD,
 };
 pub use error::{AuthError, HaDecodeError, HaEncodeError};
 pub use map::{classify, compose, Classified, Envelope, Extras, MapError};

@@ -2,9 +2,9 @@
 
 use super::names::*;
 use super::numbers::hex;
-use super::{Extras, MapError};
+use super::{Envelope, Extras, MapError};
 use crate::wire::linuxha::msg::{HaMsg, Value};
-use crate::wire::{Holdings, Message, NodeStatus, Packet, StandbyPhase};
+use crate::wire::{GroupHold, Holdings, Message, NodeStatus, Ownership, Packet, StandbyPhase};
 
 /// The message Heartbeat 3.0.6 would send for `packet`, fields in its order:
 /// `t`, `dest`, the type's own fields, `destuuid`, then the control fields
@@ -14,7 +14,10 @@ use crate::wire::{Holdings, Message, NodeStatus, Packet, StandbyPhase};
 ///
 /// A status takes `ts` from `extras.ts` (seconds), not from
 /// [`crate::wire::Status::timestamp_ms`], and has no holdings field.
-/// Errors: [`MapError::Unsupported`] for application payloads.
+/// Application payloads and ownership announcements, which Heartbeat does
+/// not have, travel as heartbeat-rs's own types `hbrs-app` and
+/// `NS_hbrs_ownership` (the latter with the sender's highest sequenced
+/// number in `hiseq`); Heartbeat peers ignore them.
 pub fn compose(packet: &Packet, extras: &Extras) -> Result<HaMsg, MapError> {
     let mut msg = HaMsg::new();
     let msg_type = type_of(&packet.message)?;
@@ -28,13 +31,31 @@ pub fn compose(packet: &Packet, extras: &Extras) -> Result<HaMsg, MapError> {
             msg.push_binary(F_DESTUUID, uuid.0);
         }
     }
-    let sequenced = !msg_type.starts_with(NOSEQ_PREFIX);
-    msg.push_str(F_SRC, &packet.from);
-    msg.push_binary(F_SRCUUID, packet.from_uuid.0);
-    if sequenced {
-        msg.push_str(F_SEQ, hex(packet.seq));
+    if let Message::Ownership(_) = packet.message {
+        msg.push_str(F_HISEQ, hex(packet.seq));
     }
-    msg.push_str(F_HG, hex(packet.generation));
+    let envelope = Envelope {
+        from: packet.from.clone(),
+        from_uuid: packet.from_uuid,
+        generation: packet.generation,
+        seq: packet.seq,
+        dest: packet.dest.clone(),
+    };
+    push_control_fields(&mut msg, &envelope, extras);
+    Ok(msg)
+}
+
+/// Append the control fields Heartbeat adds to every message it
+/// originates, in its order: `src`, `srcuuid`, `seq`, `hg`, `ts`, `ld`,
+/// `ttl` (no `seq` and no `ld` when the message's `t` starts with `NS_`).
+pub fn push_control_fields(msg: &mut HaMsg, envelope: &Envelope, extras: &Extras) {
+    let sequenced = !msg.msg_type().is_some_and(|t| t.starts_with(NOSEQ_PREFIX));
+    msg.push_str(F_SRC, &envelope.from);
+    msg.push_binary(F_SRCUUID, envelope.from_uuid.0);
+    if sequenced {
+        msg.push_str(F_SEQ, hex(envelope.seq));
+    }
+    msg.push_str(F_HG, hex(envelope.generation));
     msg.push_str(F_TS, hex(extras.ts));
     if sequenced {
         if let Some(load) = &extras.load {
@@ -44,7 +65,6 @@ pub fn compose(packet: &Packet, extras: &Extras) -> Result<HaMsg, MapError> {
     if let Some(ttl) = extras.ttl {
         msg.push_str(F_TTL, ttl.to_string());
     }
-    Ok(msg)
 }
 
 /// The `t` of `message`.
@@ -60,12 +80,8 @@ fn type_of(message: &Message) -> Result<&'static str, MapError> {
         Message::ResourceReport { .. } => T_RESOURCE,
         Message::AskResources { .. } => T_ASK_RESOURCES,
         Message::Shutdone => T_SHUTDONE,
-        Message::App { .. } => return Err(MapError::Unsupported("application payloads")),
-        Message::Ownership(_) => {
-            return Err(MapError::Unsupported(
-                "ownership announcements (heartbeat-rs only)",
-            ))
-        }
+        Message::App { .. } => T_HBRS_APP,
+        Message::Ownership(_) => T_HBRS_OWNERSHIP,
     })
 }
 
@@ -105,7 +121,9 @@ fn body(msg: &mut HaMsg, message: &Message, extras: &Extras) {
         }
         // NS_ackmsg has no field for the ack delay: it is dropped.
         Message::Ack { ack_seq, .. } => msg.push_str(F_ACKSEQ, hex(*ack_seq)),
-        Message::Starting | Message::App { .. } | Message::Ownership(_) => {}
+        Message::Starting => {}
+        Message::App { payload } => msg.push_binary(F_DATA, payload),
+        Message::Ownership(o) => ownership(msg, o),
         Message::ResourceReport {
             holdings: held,
             full,
@@ -128,6 +146,31 @@ fn body(msg: &mut HaMsg, message: &Message, extras: &Extras) {
             msg.push_str(F_INFO, standby_phase(*phase));
         }
         Message::Shutdone => msg.push(F_STATUS, Value::Str(b"dead".to_vec())),
+    }
+}
+
+/// The fields of an ownership announcement (heartbeat-rs's own type).
+fn ownership(msg: &mut HaMsg, o: &Ownership) {
+    msg.push_str(F_SERIAL, hex(o.serial));
+    msg.push_str(F_GROUPS_DIGEST, hex(u64::from(o.groups_digest)));
+    msg.push_str(F_FIRST, o.first.to_string());
+    let holds: String = o
+        .holds
+        .iter()
+        .map(|h| match h {
+            GroupHold::Free => 'f',
+            GroupHold::Held => 'h',
+            GroupHold::Unmanaged => 'u',
+        })
+        .collect();
+    msg.push_str(F_HOLDS, holds);
+    if !o.faults.is_empty() {
+        let faults: String = o
+            .faults
+            .iter()
+            .map(|&f| if f { '1' } else { '0' })
+            .collect();
+        msg.push_str(F_FAULTS, faults);
     }
 }
 

@@ -4,8 +4,11 @@ use super::names::*;
 use super::numbers::{parse_dec, parse_hex};
 use super::{Classified, Envelope, Extras, MapError};
 use crate::wire::linuxha::msg::HaMsg;
+use bytes::Bytes;
+
 use crate::wire::{
-    Holdings, Message, NodeStatus, NodeUuid, Packet, StandbyPhase, Status, ACK_DELAY_UNKNOWN,
+    GroupHold, Holdings, Message, NodeStatus, NodeUuid, Ownership, Packet, StandbyPhase, Status,
+    ACK_DELAY_UNKNOWN,
 };
 
 /// Read `msg` as a [`Packet`] when its type has a counterpart, else report
@@ -64,13 +67,24 @@ pub fn classify(msg: &HaMsg) -> Result<Classified, MapError> {
         }
     } else if is(T_SHUTDONE) {
         Message::Shutdone
+    } else if is(T_HBRS_APP) {
+        Message::App {
+            payload: Bytes::copy_from_slice(
+                msg.get_binary(F_DATA).ok_or(MapError::Missing(F_DATA))?,
+            ),
+        }
+    } else if is(T_HBRS_OWNERSHIP) {
+        Message::Ownership(ownership(msg)?)
     } else {
         return Ok(Classified::Other {
             msg_type: msg_type.to_owned(),
             envelope: envelope(msg, is_noseq(msg_type)).ok(),
         });
     };
-    let env = envelope(msg, is_noseq(msg_type))?;
+    let mut env = envelope(msg, is_noseq(msg_type))?;
+    if let Message::Ownership(_) = message {
+        env.seq = number(msg, F_HISEQ, parse_hex)?;
+    }
     let extras = extras(msg, &message)?;
     Ok(Classified::Known {
         packet: Packet {
@@ -139,6 +153,36 @@ fn status(msg: &HaMsg) -> Result<Message, MapError> {
         holdings: Holdings::None,
         timestamp_ms: number(msg, F_TS, parse_hex)?.saturating_mul(1000),
     }))
+}
+
+/// The body of heartbeat-rs's ownership announcement.
+fn ownership(msg: &HaMsg) -> Result<Ownership, MapError> {
+    let holds = string(msg, F_HOLDS)?
+        .chars()
+        .map(|c| match c {
+            'f' => Ok(GroupHold::Free),
+            'h' => Ok(GroupHold::Held),
+            'u' => Ok(GroupHold::Unmanaged),
+            _ => Err(MapError::Invalid(F_HOLDS)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let faults = optional_string(msg, F_FAULTS)?
+        .unwrap_or("")
+        .chars()
+        .map(|c| match c {
+            '0' => Ok(false),
+            '1' => Ok(true),
+            _ => Err(MapError::Invalid(F_FAULTS)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Ownership {
+        serial: number(msg, F_SERIAL, parse_hex)?,
+        groups_digest: optional_number(msg, F_GROUPS_DIGEST, parse_hex)?
+            .ok_or(MapError::Missing(F_GROUPS_DIGEST))?,
+        first: optional_number(msg, F_FIRST, parse_dec)?.ok_or(MapError::Missing(F_FIRST))?,
+        holds,
+        faults,
+    })
 }
 
 /// `rsc_hold`.

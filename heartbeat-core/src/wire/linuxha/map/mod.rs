@@ -20,7 +20,7 @@ mod decode;
 pub mod names;
 mod numbers;
 
-pub use compose::compose;
+pub use compose::{compose, push_control_fields};
 pub use decode::classify;
 
 use crate::wire::{NodeUuid, Packet};

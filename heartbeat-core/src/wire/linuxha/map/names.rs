@@ -82,3 +82,25 @@ pub const T_REPNODES: &str = "repnodes";
 pub const T_STONITH: &str = "stonith";
 /// `hb_takeover`: ask the peer to run a standby for a set of groups.
 pub const T_HB_TAKEOVER: &str = "hb_takeover";
+/// `nodelist` of `repnodes`: the sender's nodes, each followed by a space.
+pub const F_NODELIST: &str = "nodelist";
+/// `delnodelist` of `repnodes`: deleted nodes (a single space when none).
+pub const F_DELNODELIST: &str = "delnodelist";
+/// heartbeat-rs ownership announcement (unsequenced; Heartbeat ignores it).
+pub const T_HBRS_OWNERSHIP: &str = "NS_hbrs_ownership";
+/// heartbeat-rs application message (sequenced; Heartbeat ignores it).
+pub const T_HBRS_APP: &str = "hbrs-app";
+/// Ownership: the sender's highest sequenced number (hex).
+pub const F_HISEQ: &str = "hiseq";
+/// Ownership: the announcement serial (hex).
+pub const F_SERIAL: &str = "serial";
+/// Ownership: digest of the sender's group list (hex).
+pub const F_GROUPS_DIGEST: &str = "gdigest";
+/// Ownership: index of the first group described (decimal).
+pub const F_FIRST: &str = "first";
+/// Ownership: one letter per group, `f` free, `h` held, `u` unmanaged.
+pub const F_HOLDS: &str = "holds";
+/// Ownership: one digit per group, `1` faulty (absent when none is).
+pub const F_FAULTS: &str = "faults";
+/// Application message: the payload (binary).
+pub const F_DATA: &str = "data";

@@ -1,0 +1,211 @@
+//! The wire dialects the engine speaks and reads.
+//!
+//! A node sends in the dialect of its `wire_dialect` directive and reads
+//! both: a datagram starting with the native magic is native, one starting
+//! `###` or `>>>` is Linux-HA's `ha_msg`. So a cluster can move from one
+//! dialect to the other one node at a time.
+//!
+//! What differs in the Linux-HA dialect (Heartbeat 3.0.6's protocol):
+//! - statuses are sequenced messages like any other (Heartbeat requests the
+//!   ones it missed), carry `protocol=1`, and advertise deadtime + 2 s for
+//!   the first 5 s after the start (Heartbeat's `dt`);
+//! - a received status is ordered by its own sequence number: its `ts` has
+//!   whole seconds only (see [`Inbound::Packet`]);
+//! - `reqnodes` is answered with `repnodes` (Heartbeat waits for it before
+//!   it goes `active`); the other Heartbeat types without counterpart go
+//!   through the sequence bookkeeping and are ignored (reported once);
+//! - our own `Ownership` and application messages travel as heartbeat-rs
+//!   types that Heartbeat ignores (see [`crate::wire::linuxha::compose`]).
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::config::WireDialect;
+use crate::wire::linuxha::{self, map::names, Classified, Envelope, Extras, HaMsg};
+use crate::wire::{native, DecodeError, EncodeError, Keyring, Message, NodeUuid, Packet};
+
+/// For how long after the start a Linux-HA status advertises a longer
+/// deadtime, and by how much (Heartbeat's `hb_add_deadtime(2000)`).
+const START_DEADTIME_WINDOW: Duration = Duration::from_secs(5);
+/// See [`START_DEADTIME_WINDOW`].
+const START_DEADTIME_EXTRA: Duration = Duration::from_secs(2);
+
+/// A datagram read in either dialect.
+#[derive(Debug)]
+pub(super) enum Inbound {
+    /// A message with a counterpart in [`Message`]. `linux_ha` tells that
+    /// it came in Heartbeat's dialect: a status is then sequenced, and its
+    /// `timestamp_ms` is its sequence number (so that statuses order
+    /// strictly, as Heartbeat's `ts` has whole seconds only).
+    Packet {
+        /// The packet.
+        packet: Packet,
+        /// Whether it came in the Linux-HA dialect.
+        linux_ha: bool,
+    },
+    /// A Heartbeat message type without counterpart (`reqnodes`,
+    /// `stonith`, ...), with its envelope.
+    Foreign {
+        /// Its `t`.
+        msg_type: String,
+        /// Its envelope.
+        envelope: Envelope,
+    },
+}
+
+/// Per-engine state of the dialect layer.
+#[derive(Debug)]
+pub(super) struct Dialect {
+    speaks: WireDialect,
+    msgfmt: linuxha::MsgFmt,
+    /// `ttl` of Linux-HA messages: hopfudge + configured nodes.
+    ttl: u32,
+    /// Our wall clock at the engine's start, in seconds since the epoch
+    /// (Heartbeat's `ts`); 0 until the driver tells it.
+    wall_clock_at_start: u64,
+    /// Peers' uuids as their packets name them, for `destuuid`.
+    uuids: HashMap<String, NodeUuid>,
+    /// Foreign message types already reported.
+    reported: BTreeSet<String>,
+}
+
+impl Dialect {
+    /// The dialect layer of a node that speaks `speaks`.
+    pub(super) fn new(speaks: WireDialect, msgfmt: linuxha::MsgFmt, ttl: u32) -> Self {
+        Dialect {
+            speaks,
+            msgfmt,
+            ttl,
+            wall_clock_at_start: 0,
+            uuids: HashMap::new(),
+            reported: BTreeSet::new(),
+        }
+    }
+
+    /// Whether this node speaks Heartbeat's dialect.
+    pub(super) fn speaks_linux_ha(&self) -> bool {
+        self.speaks == WireDialect::LinuxHa
+    }
+
+    /// Set the wall clock at the engine's start (seconds since the epoch).
+    pub(super) fn set_wall_clock(&mut self, unix_secs: u64) {
+        self.wall_clock_at_start = unix_secs;
+    }
+
+    /// The deadtime a status sent at `since_start` advertises.
+    pub(super) fn advertised_deadtime(
+        &self,
+        deadtime: Duration,
+        since_start: Duration,
+    ) -> Duration {
+        if self.speaks_linux_ha() && since_start < START_DEADTIME_WINDOW {
+            deadtime + START_DEADTIME_EXTRA
+        } else {
+            deadtime
+        }
+    }
+
+    /// Whether a status sent now takes a sequence number of its own.
+    pub(super) fn sequenced_status(&self) -> bool {
+        self.speaks_linux_ha()
+    }
+
+    /// Encode `packet`, `since_start` after the engine's start.
+    pub(super) fn encode(
+        &self,
+        packet: &Packet,
+        keys: &Keyring,
+        since_start: Duration,
+    ) -> Result<Bytes, EncodeError> {
+        match self.speaks {
+            WireDialect::Native => native::encode(packet, keys),
+            WireDialect::LinuxHa => {
+                let extras = self.extras(packet.dest.as_deref(), since_start, &packet.message);
+                let msg = linuxha::compose(packet, &extras)?;
+                Ok(linuxha::encode(&msg, keys, self.msgfmt)?)
+            }
+        }
+    }
+
+    /// Encode Heartbeat's `repnodes` answer to `to`'s `reqnodes`: our node
+    /// list (each name followed by a space, as Heartbeat writes it), no
+    /// deleted node.
+    pub(super) fn encode_repnodes(
+        &self,
+        envelope: &Envelope,
+        nodes: &[String],
+        keys: &Keyring,
+        since_start: Duration,
+    ) -> Result<Bytes, EncodeError> {
+        let to = envelope.dest.as_deref();
+        let mut msg = HaMsg::new();
+        msg.push_str(names::F_TYPE, names::T_REPNODES);
+        if let Some(to) = to {
+            msg.push_str(names::F_DEST, to);
+        }
+        let list: String = nodes.iter().map(|n| format!("{n} ")).collect();
+        msg.push_str(names::F_NODELIST, list);
+        msg.push_str(names::F_DELNODELIST, " ");
+        if let Some(uuid) = to.and_then(|t| self.uuids.get(t)) {
+            msg.push_binary(names::F_DESTUUID, uuid.0);
+        }
+        let extras = self.extras(None, since_start, &Message::Starting);
+        linuxha::map::push_control_fields(&mut msg, envelope, &extras);
+        Ok(linuxha::encode(&msg, keys, self.msgfmt)?)
+    }
+
+    /// The Heartbeat fields of a message we send.
+    fn extras(&self, dest: Option<&str>, since_start: Duration, message: &Message) -> Extras {
+        Extras {
+            ts: self.wall_clock_at_start + since_start.as_secs(),
+            load: None,
+            ttl: Some(self.ttl),
+            dest_uuid: dest.and_then(|d| self.uuids.get(d)).copied(),
+            protocol: matches!(message, Message::Status(_)).then_some(1),
+            info: None,
+        }
+    }
+
+    /// Read a datagram in whichever dialect it is, checking its
+    /// authentication with the key of the index it names.
+    pub(super) fn decode(
+        &mut self,
+        datagram: &[u8],
+        keys: &Keyring,
+    ) -> Result<Inbound, DecodeError> {
+        let linux_ha = linuxha::is_linux_ha(datagram);
+        match crate::wire::decode_any(datagram, keys)? {
+            Classified::Known { mut packet, .. } => {
+                if linux_ha {
+                    self.uuids.insert(packet.from.clone(), packet.from_uuid);
+                    if let Message::Status(status) = &mut packet.message {
+                        status.timestamp_ms = packet.seq;
+                    }
+                }
+                Ok(Inbound::Packet { packet, linux_ha })
+            }
+            Classified::Other {
+                msg_type,
+                envelope: Some(envelope),
+            } => {
+                self.uuids.insert(envelope.from.clone(), envelope.from_uuid);
+                Ok(Inbound::Foreign { msg_type, envelope })
+            }
+            Classified::Other { envelope: None, .. } => Err(DecodeError::LinuxHaFields(
+                linuxha::MapError::Missing(names::F_SRC),
+            )),
+        }
+    }
+
+    /// Whether a foreign message type is reported for the first time.
+    pub(super) fn first_report(&mut self, msg_type: &str) -> bool {
+        self.reported.insert(msg_type.to_ascii_lowercase())
+    }
+}
+
+/// The instant `now` as time since `started`.
+pub(super) fn since(started: Instant, now: Instant) -> Duration {
+    now.saturating_duration_since(started)
+}

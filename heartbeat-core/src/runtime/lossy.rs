@@ -1,0 +1,112 @@
+//! [`LossyReceive`]: a [`Transport`] that drops a share of what it receives,
+//! for tests of retransmission on real networks (the kernel here has no
+//! `netem`). Sending is untouched.
+
+use std::io;
+
+use super::transport::{Datagram, Transport};
+use crate::engine::Transmit;
+
+/// Wraps a transport and drops `percent` % of the datagrams it receives,
+/// chosen by a seeded generator (the same seed drops the same positions).
+pub struct LossyReceive<T> {
+    inner: T,
+    percent: u8,
+    state: u64,
+    dropped: u64,
+}
+
+impl<T: Transport> LossyReceive<T> {
+    /// Drop `percent` % (capped at 100) of what `inner` receives.
+    pub fn new(inner: T, percent: u8, seed: u64) -> Self {
+        LossyReceive {
+            inner,
+            percent: percent.min(100),
+            // xorshift needs a non-zero state.
+            state: seed | 1,
+            dropped: 0,
+        }
+    }
+
+    /// How many datagrams were dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Next number of the xorshift64 sequence, reduced to 0..100.
+    fn roll(&mut self) -> u64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state % 100
+    }
+}
+
+impl<T: Transport> Transport for LossyReceive<T> {
+    fn send(&mut self, transmit: &Transmit) {
+        self.inner.send(transmit);
+    }
+
+    async fn recv(&mut self) -> io::Result<Datagram> {
+        loop {
+            let datagram = self.inner.recv().await?;
+            if self.roll() >= u64::from(self.percent) {
+                return Ok(datagram);
+            }
+            self.dropped += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::MediumId;
+    use bytes::Bytes;
+
+    /// Hands out numbered datagrams forever.
+    struct Counter(u64);
+
+    impl Transport for Counter {
+        fn send(&mut self, _: &Transmit) {}
+
+        async fn recv(&mut self) -> io::Result<Datagram> {
+            self.0 += 1;
+            Ok(Datagram {
+                medium: MediumId(0),
+                bytes: Bytes::from(self.0.to_be_bytes().to_vec()),
+            })
+        }
+    }
+
+    fn received(percent: u8, n: usize) -> (Vec<u64>, u64) {
+        let mut lossy = LossyReceive::new(Counter(0), percent, 7);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let got = rt.block_on(async {
+            let mut got = Vec::new();
+            for _ in 0..n {
+                let d = lossy.recv().await.unwrap();
+                got.push(u64::from_be_bytes(d.bytes[..].try_into().unwrap()));
+            }
+            got
+        });
+        (got, lossy.dropped())
+    }
+
+    #[test]
+    fn drops_about_the_share_asked_and_keeps_order() {
+        let (got, dropped) = received(10, 10_000);
+        assert!(got.windows(2).all(|w| w[0] < w[1]));
+        let share = dropped as f64 / (dropped as f64 + 10_000.0);
+        assert!((0.08..0.12).contains(&share), "dropped share {share}");
+    }
+
+    #[test]
+    fn zero_percent_drops_nothing() {
+        let (got, dropped) = received(0, 1000);
+        assert_eq!(dropped, 0);
+        assert_eq!(got, (1..=1000).collect::<Vec<_>>());
+    }
+}
