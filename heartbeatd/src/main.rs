@@ -67,6 +67,10 @@ struct Args {
     /// Tests only: drop this percentage of received datagrams.
     #[arg(long, value_name = "PERCENT", hide = true, default_value_t = 0)]
     test_rx_loss: u8,
+
+    /// Tests only: drop this percentage of sent datagrams.
+    #[arg(long, value_name = "PERCENT", hide = true, default_value_t = 0)]
+    test_tx_loss: u8,
 }
 
 /// Reads `--wire-dialect`.
@@ -143,6 +147,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         control_gid: args.control_group.as_deref().map(group_id).transpose()?,
         script_timeout: Duration::from_secs(args.script_timeout),
         test_rx_loss_percent: args.test_rx_loss,
+        test_tx_loss_percent: args.test_tx_loss,
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(2).enable_all();

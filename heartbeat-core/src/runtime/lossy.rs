@@ -1,36 +1,47 @@
-//! [`LossyReceive`]: a [`Transport`] that drops a share of what it receives,
-//! for tests of retransmission on real networks (the kernel here has no
-//! `netem`). Sending is untouched.
+//! [`Lossy`]: a [`Transport`] that drops a share of what it receives and of
+//! what it sends, for tests of retransmission on real networks (the kernel
+//! here has no `netem`).
 
 use std::io;
 
 use super::transport::{Datagram, Transport};
 use crate::engine::Transmit;
 
-/// Wraps a transport and drops `percent` % of the datagrams it receives,
-/// chosen by a seeded generator (the same seed drops the same positions).
-pub struct LossyReceive<T> {
+/// Wraps a transport and drops a share of the datagrams it receives and of
+/// those it sends, chosen by a seeded generator (the same seed drops the
+/// same positions).
+pub struct Lossy<T> {
     inner: T,
-    percent: u8,
+    rx_percent: u8,
+    tx_percent: u8,
     state: u64,
     dropped: u64,
 }
 
-impl<T: Transport> LossyReceive<T> {
-    /// Drop `percent` % (capped at 100) of what `inner` receives.
-    pub fn new(inner: T, percent: u8, seed: u64) -> Self {
-        LossyReceive {
+impl<T: Transport> Lossy<T> {
+    /// Drop `rx_percent` % of what `inner` receives and `tx_percent` % of
+    /// what is sent through it (each capped at 100).
+    pub fn new(inner: T, rx_percent: u8, tx_percent: u8, seed: u64) -> Self {
+        Lossy {
             inner,
-            percent: percent.min(100),
+            rx_percent: rx_percent.min(100),
+            tx_percent: tx_percent.min(100),
             // xorshift needs a non-zero state.
             state: seed | 1,
             dropped: 0,
         }
     }
 
-    /// How many datagrams were dropped so far.
+    /// How many datagrams were dropped so far, both ways.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// Whether the next datagram is dropped, at `percent` %.
+    fn drops(&mut self, percent: u8) -> bool {
+        let drop = self.roll() < u64::from(percent);
+        self.dropped += u64::from(drop);
+        drop
     }
 
     /// Next number of the xorshift64 sequence, reduced to 0..100.
@@ -42,18 +53,19 @@ impl<T: Transport> LossyReceive<T> {
     }
 }
 
-impl<T: Transport> Transport for LossyReceive<T> {
+impl<T: Transport> Transport for Lossy<T> {
     fn send(&mut self, transmit: &Transmit) {
-        self.inner.send(transmit);
+        if !self.drops(self.tx_percent) {
+            self.inner.send(transmit);
+        }
     }
 
     async fn recv(&mut self) -> io::Result<Datagram> {
         loop {
             let datagram = self.inner.recv().await?;
-            if self.roll() >= u64::from(self.percent) {
+            if !self.drops(self.rx_percent) {
                 return Ok(datagram);
             }
-            self.dropped += 1;
         }
     }
 }
@@ -80,7 +92,7 @@ mod tests {
     }
 
     fn received(percent: u8, n: usize) -> (Vec<u64>, u64) {
-        let mut lossy = LossyReceive::new(Counter(0), percent, 7);
+        let mut lossy = Lossy::new(Counter(0), percent, 0, 7);
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();

@@ -9,8 +9,8 @@
 //! - [`Transport`]: what the driver needs from the network; real sockets
 //!   implement it, and so do the test transports that inject loss.
 //! - [`memory`]: an in-process network for tests and examples.
-//! - [`LossyReceive`]: drops a share of received datagrams (loss tests on
-//!   real sockets).
+//! - [`Lossy`]: drops a share of received and sent datagrams (loss tests
+//!   on real sockets).
 //! - [`ActionRunner`]: who runs the resource actions the engine asks for.
 //! - [`spawn_ping_prober`]: ICMP echoes to the ping nodes, replies reported
 //!   to the engine.
@@ -36,7 +36,7 @@ use std::io;
 
 pub use actions::{ActionRunner, AlwaysSucceed};
 pub use cluster::{Cluster, ClusterBuilder, Stopped, EVENT_BACKLOG};
-pub use lossy::LossyReceive;
+pub use lossy::Lossy;
 pub use ping::spawn_ping_prober;
 pub use transport::{Datagram, Transport};
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use heartbeat_core::config::Config;
 use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
-use heartbeat_core::runtime::{spawn_ping_prober, Cluster, LossyReceive};
+use heartbeat_core::runtime::{spawn_ping_prober, Cluster, Lossy};
 use tokio::signal::unix::{signal, SignalKind};
 
 pub use actions::ScriptActions;
@@ -45,6 +45,8 @@ pub struct DaemonPaths {
     pub script_timeout: Duration,
     /// Tests only: drop this percentage of received datagrams (0: none).
     pub test_rx_loss_percent: u8,
+    /// Tests only: drop this percentage of sent datagrams (0: none).
+    pub test_tx_loss_percent: u8,
 }
 
 /// Runs the node until SIGTERM/SIGINT (graceful: groups released, peers told)
@@ -77,14 +79,18 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let builder = Cluster::builder((*config).clone(), identity)
         .action_runner(ScriptActions::new(&config.groups, scripts));
-    let cluster = Arc::new(match paths.test_rx_loss_percent {
-        0 => builder.start_with_transport(sockets),
-        percent => {
-            tracing::warn!("test mode: dropping {percent} % of received datagrams");
-            let seed = identity.generation;
-            builder.start_with_transport(LossyReceive::new(sockets, percent, seed))
-        }
-    });
+    let cluster = Arc::new(
+        match (paths.test_rx_loss_percent, paths.test_tx_loss_percent) {
+            (0, 0) => builder.start_with_transport(sockets),
+            (rx, tx) => {
+                tracing::warn!(
+                    "test mode: dropping {rx} % of received and {tx} % of sent datagrams"
+                );
+                let seed = identity.generation;
+                builder.start_with_transport(Lossy::new(sockets, rx, tx, seed))
+            }
+        },
+    );
     tokio::spawn(log_events(cluster.subscribe()));
     if let Some(run_dir) = paths.control_socket.parent() {
         let groups = config.groups.iter().map(|g| g.key.clone()).collect();
