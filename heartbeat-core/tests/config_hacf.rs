@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{ha_cf, messages, one_error};
 use heartbeat_core::config::{
-    parse_ha_cf, AutoFailback, Config, Medium, MsgFormat, PingNode, DEFAULT_UDP_PORT,
+    parse_ha_cf, AutoFailback, Config, Medium, MsgFormat, PingNode, WireDialect, DEFAULT_UDP_PORT,
 };
 
 const NODES_AND_MEDIUM: &str = "node node1 node2\nucast eth0 10.0.0.2\n";
@@ -139,6 +139,17 @@ fn every_medium_and_ping_node() {
             },
         ]
     );
+}
+
+#[test]
+fn wire_dialect_is_native_unless_linux_ha_is_asked_for() {
+    assert_eq!(ha_cf(&with("")).unwrap().wire_dialect, WireDialect::Native);
+    for word in ["linux-ha", "Linux-HA", "linuxha"] {
+        let c = ha_cf(&with(&format!("wire_dialect {word}\n"))).unwrap();
+        assert_eq!(c.wire_dialect, WireDialect::LinuxHa, "{word}");
+    }
+    let c = ha_cf(&with("wire_dialect native\n")).unwrap();
+    assert_eq!(c.wire_dialect, WireDialect::Native);
 }
 
 #[test]
@@ -354,6 +365,10 @@ fn bad_numbers_words_and_booleans() {
     one_error(
         ha_cf(&with("msgfmt json\n")),
         "ha.cf:3: `msgfmt`: invalid value `json`: expected classic or netstring",
+    );
+    one_error(
+        ha_cf(&with("wire_dialect heartbeat2\n")),
+        "ha.cf:3: `wire_dialect`: invalid value `heartbeat2`: expected native or linux-ha",
     );
     one_error(
         ha_cf(&with("logfacility local9\n")),

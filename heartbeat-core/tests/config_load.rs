@@ -174,3 +174,18 @@ fn effective_configuration_shows_defaults_but_no_secret() {
     assert!(!text.contains("topsecret"), "{text}");
     assert!(!format!("{c:?}").contains("topsecret"));
 }
+
+#[test]
+fn linux_ha_dialect_with_a_sha256_key_warns_that_heartbeat_cannot_read_it() {
+    let ha_cf = "node a b\nbcast eth0\nwire_dialect linux-ha\n";
+    let c = Config::from_texts(ha_cf, "auth 1\n1 sha256 k\n", "", "a").unwrap();
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("sha256") && w.contains("Heartbeat")),
+        "{:?}",
+        c.warnings
+    );
+    let c = Config::from_texts(ha_cf, "auth 1\n1 sha1 k\n", "", "a").unwrap();
+    assert!(!c.warnings.iter().any(|w| w.contains("sha256")));
+}

@@ -150,6 +150,18 @@ impl Config {
                 }
             }
         }
+        if let (Some(h), Some(keys)) = (&ha_cf, &keys) {
+            let method = keys.active_key().map(|(_, k)| k.method);
+            if h.wire_dialect == super::WireDialect::LinuxHa
+                && method == Some(crate::wire::AuthMethod::Sha256)
+            {
+                warnings.push(format!(
+                    "{}: the active key is sha256, which Heartbeat 3.0.6 nodes do not know: \
+                     they reject every packet of this node (use sha1 in a mixed cluster)",
+                    keys_path.display()
+                ));
+            }
+        }
         match (ha_cf, keys, groups) {
             (Some(h), Some(keys), Some(groups)) if errors.is_empty() => Ok(Config {
                 local_node,
