@@ -1,7 +1,8 @@
 //! The simulation suite's scenarios with every node speaking the Linux-HA
 //! dialect (`wire_dialect linux-ha`): sequenced statuses, `NS_*` control
 //! messages, ownership announcements as `NS_hbrs_ownership`. A cluster that
-//! finished a rolling migration from Heartbeat 3.0.6 runs like this.
+//! finished a rolling migration from Heartbeat 3.0.6 runs like this; one
+//! moving on to the native dialect node by node mixes both.
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ fn spec(nodes: usize, policy: AutoFailback, seed: u64) -> ClusterSpec {
     let mut s = ClusterSpec::new(nodes, seed);
     s.policy = policy;
     s.groups = vec![0];
-    s.wire_dialect = WireDialect::LinuxHa;
+    s.wire_dialects = vec![WireDialect::LinuxHa; nodes];
     s
 }
 
@@ -57,6 +58,27 @@ fn three_nodes_settle_fail_over_and_fail_back() {
 }
 
 #[test]
+fn native_and_linux_ha_nodes_run_one_cluster() {
+    // A cluster between two rolling restarts: node2 speaks Linux-HA, the
+    // others native; everyone reads both.
+    let mut s = spec(3, AutoFailback::On, 23);
+    s.wire_dialects = vec![
+        WireDialect::Native,
+        WireDialect::LinuxHa,
+        WireDialect::Native,
+    ];
+    let mut c = Cluster::new(s);
+    settle_on(&mut c, 0, Duration::from_secs(15));
+    c.crash(0).unwrap();
+    let ok = c
+        .run_until_cond(Duration::from_secs(5), |c| c.owners("grp1") == vec![1])
+        .unwrap_or_else(|v| panic!("{v}"));
+    assert!(ok, "node2 did not take over: {:?}", c.owners("grp1"));
+    c.start(0).unwrap();
+    settle_on(&mut c, 0, Duration::from_secs(15));
+}
+
+#[test]
 fn lossy_links_recover_by_retransmission_without_false_deaths() {
     let mut s = spec(2, AutoFailback::On, 22);
     s.link = LinkFaults {
@@ -73,14 +95,23 @@ fn lossy_links_recover_by_retransmission_without_false_deaths() {
 }
 
 #[test]
-fn random_scenarios_hold_every_invariant() {
+fn random_scenarios_hold_every_invariant_in_either_and_mixed_dialects() {
     let count = std::env::var("SIM_LINUXHA_SCENARIOS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(150u64);
     for seed in 0..count {
         let mut scenario = Scenario::generate(1_000_000 + seed);
-        scenario.spec.wire_dialect = WireDialect::LinuxHa;
+        // Even seeds: every node on Linux-HA; odd seeds: a mix by seed bits.
+        scenario.spec.wire_dialects = (0..scenario.spec.nodes)
+            .map(|i| {
+                if seed % 2 == 0 || (seed >> (i + 1)) & 1 == 1 {
+                    WireDialect::LinuxHa
+                } else {
+                    WireDialect::Native
+                }
+            })
+            .collect();
         if let Err(v) = scenario.run() {
             panic!("seed {}: {v}\n{}", 1_000_000 + seed, scenario.describe());
         }

@@ -51,8 +51,9 @@ pub struct ClusterSpec {
     pub start_at: Vec<Option<Duration>>,
     /// The seed of everything.
     pub seed: u64,
-    /// The wire dialect every node speaks.
-    pub wire_dialect: crate::config::WireDialect,
+    /// The wire dialect each node speaks (missing entries: native). Every
+    /// node reads both, so a cluster can mix them.
+    pub wire_dialects: Vec<crate::config::WireDialect>,
 }
 
 impl ClusterSpec {
@@ -70,7 +71,7 @@ impl ClusterSpec {
             loopback: false,
             start_at: vec![Some(Duration::ZERO); nodes],
             seed,
-            wire_dialect: crate::config::WireDialect::Native,
+            wire_dialects: Vec::new(),
         }
     }
 }
@@ -233,7 +234,7 @@ impl Cluster {
             .into_iter()
             .enumerate()
             .map(|(i, mut c)| {
-                c.wire_dialect = spec.wire_dialect;
+                c.wire_dialect = spec.wire_dialects.get(i).copied().unwrap_or_default();
                 let identity = Identity {
                     uuid: NodeUuid([i as u8 + 1; 16]),
                     generation: 1,
