@@ -146,6 +146,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         control_socket: args.control_socket,
         control_gid: args.control_group.as_deref().map(group_id).transpose()?,
         script_timeout: Duration::from_secs(args.script_timeout),
+        wire_dialect: args.wire_dialect,
         test_rx_loss_percent: args.test_rx_loss,
         test_tx_loss_percent: args.test_tx_loss,
     };

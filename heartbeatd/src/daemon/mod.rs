@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use heartbeat_core::config::Config;
+use heartbeat_core::config::{Config, WireDialect};
 use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
 use heartbeat_core::runtime::{spawn_ping_prober, Cluster, Lossy};
 use tokio::signal::unix::{signal, SignalKind};
@@ -43,6 +43,9 @@ pub struct DaemonPaths {
     pub control_gid: Option<u32>,
     /// Longest time one resource script may run.
     pub script_timeout: Duration,
+    /// `--wire-dialect`: overrides `ha.cf`'s `wire_dialect`, also when the
+    /// configuration is re-read after SIGHUP.
+    pub wire_dialect: Option<WireDialect>,
     /// Tests only: drop this percentage of received datagrams (0: none).
     pub test_rx_loss_percent: u8,
     /// Tests only: drop this percentage of sent datagrams (0: none).
@@ -131,7 +134,7 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
-                running = reload::reload(&paths.config_dir, &running, &cluster);
+                running = reload::reload(&paths.config_dir, &running, paths.wire_dialect, &cluster);
             }
             () = cluster.stopped() => {
                 serving.abort();

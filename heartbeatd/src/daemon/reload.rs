@@ -6,14 +6,25 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use heartbeat_core::config::Config;
+use heartbeat_core::config::{Config, WireDialect};
 use heartbeat_core::runtime::Cluster;
 
 /// Re-reads `dir` for the node of `running` and applies what is safe;
-/// returns the configuration now in force.
-pub(super) fn reload(dir: &Path, running: &Config, cluster: &Cluster) -> Config {
+/// returns the configuration now in force. `dialect` is the command line's
+/// `--wire-dialect`, which still overrides the file.
+pub(super) fn reload(
+    dir: &Path,
+    running: &Config,
+    dialect: Option<WireDialect>,
+    cluster: &Cluster,
+) -> Config {
     let fresh = match Config::load(dir, &running.local_node) {
-        Ok(fresh) => fresh,
+        Ok(mut fresh) => {
+            if let Some(dialect) = dialect {
+                fresh.wire_dialect = dialect;
+            }
+            fresh
+        }
         Err(errors) => {
             for e in errors.errors() {
                 tracing::error!("SIGHUP: {e}");
