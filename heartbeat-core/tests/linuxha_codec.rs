@@ -6,7 +6,7 @@ use heartbeat_core::wire::linuxha::{
     encode_classic, AuthError, AuthToken, Classified, Encoding, HaDecodeError, HaEncodeError,
     HaMsg, MapError, MsgFmt, Value, MAX_DATAGRAM, MAX_DEPTH,
 };
-use heartbeat_core::wire::{AuthKey, AuthMethod, Keyring, Message, Packet};
+use heartbeat_core::wire::{AuthKey, AuthMethod, GroupHold, Keyring, Message, Packet};
 
 const UUID: [u8; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
@@ -342,8 +342,33 @@ fn mapping_errors_and_other_types() {
         },
         ..packet
     };
-    assert_eq!(
-        compose(&app, &extras),
-        Err(MapError::Unsupported("application payloads"))
-    );
+    // Our own types: application payloads and ownership announcements
+    // travel as `hbrs-app` (sequenced) and `NS_hbrs_ownership` (with the
+    // high-water mark in `hiseq`), and read back as they were.
+    let msg = compose(&app, &extras).unwrap();
+    assert_eq!(msg.msg_type(), Some("hbrs-app"));
+    let Ok(Classified::Known { packet: back, .. }) = classify(&msg) else {
+        panic!("hbrs-app maps back");
+    };
+    assert_eq!(back, app);
+    let own = Packet {
+        message: Message::Ownership(heartbeat_core::wire::Ownership {
+            serial: 9,
+            groups_digest: 0xdead_beef,
+            first: 2,
+            holds: vec![GroupHold::Free, GroupHold::Held, GroupHold::Unmanaged],
+            faults: vec![false, true, false],
+        }),
+        ..app
+    };
+    let msg = compose(&own, &extras).unwrap();
+    assert_eq!(msg.msg_type(), Some("NS_hbrs_ownership"));
+    assert_eq!(msg.get_str("seq"), None, "unsequenced");
+    let Ok(Classified::Known { packet: back, .. }) = classify(&msg) else {
+        panic!("ownership maps back");
+    };
+    assert_eq!(back, own);
+    let mut bad = msg.clone();
+    bad.set("holds", Value::Str(b"fhx".to_vec()));
+    assert_eq!(classify(&bad), Err(MapError::Invalid("holds")));
 }
