@@ -6,6 +6,15 @@
 //! network namespace of its own with real `ethK` links. The resource script
 //! `lab-logger` appends `<unix time in ns> <node> <group> <start|stop>` to
 //! `actions.log`, which is how tests and the demo time failovers.
+//!
+//! A lab may also mix in real Linux-HA Heartbeat 3.0.6 nodes
+//! ([`LabSpec::kinds`], [`NodeKind`]; namespaces only). Such a "Linux-HA
+//! lab" writes the files an existing Heartbeat installation has (`sha1`
+//! authkeys, one `ha.cf` identical on every node) and runs every node, of
+//! either kind, in a mount + UTS namespace of its own: its `/etc/ha.d`,
+//! `/var/lib/heartbeat` and `/run` are its directory's `ha.d`, `lib` and
+//! `run`, its host name is its node name, and heartbeatd runs with its
+//! default paths plus `--wire-dialect linux-ha`.
 
 use std::fs;
 use std::io;
@@ -17,8 +26,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use heartbeat_core::control::client::{call, ClientError};
 use heartbeat_core::control::{Request, Response, StatusView};
 
+mod heartbeat306;
 mod topology;
 
+pub use heartbeat306::{daemon_path as heartbeat306_daemon, NodeKind};
 pub use topology::{ip, MediumKind, Namespaces, Topology};
 
 /// The shape of a lab cluster.
@@ -47,6 +58,13 @@ pub struct LabSpec {
     /// Extra `ha.cf` lines for every node; `{node}` becomes the node's name
     /// and `{dir}` its directory.
     pub extra_ha_cf: Vec<String>,
+    /// What each node runs (all [`NodeKind::Heartbeatd`] by default). Any
+    /// [`NodeKind::Heartbeat306`] makes this a Linux-HA lab (see the module
+    /// documentation), which needs [`Topology::Namespaces`].
+    pub kinds: Vec<NodeKind>,
+    /// This workspace's `cl-status` binary, for [`Lab::cl_status`] on
+    /// heartbeatd nodes.
+    pub cl_status_binary: Option<PathBuf>,
 }
 
 impl LabSpec {
@@ -64,7 +82,14 @@ impl LabSpec {
             topology: Topology::Loopback,
             floating_ip: None,
             extra_ha_cf: Vec::new(),
+            kinds: vec![NodeKind::Heartbeatd; nodes],
+            cl_status_binary: None,
         }
+    }
+
+    /// Whether any node runs Heartbeat 3.0.6.
+    pub fn is_linux_ha(&self) -> bool {
+        self.kinds.contains(&NodeKind::Heartbeat306)
     }
 }
 
@@ -89,7 +114,14 @@ pub struct Lab {
     root: PathBuf,
     ports: Vec<u16>,
     children: Vec<Option<Child>>,
+    /// Whether a child has been reaped by [`Lab::is_running`] (its pid may
+    /// belong to another process by now).
+    reaped: Vec<bool>,
     namespaces: Option<Namespaces>,
+    /// What each node runs now (see [`Lab::set_kind`]).
+    kinds: Vec<NodeKind>,
+    /// Heartbeat's daemon, in a Linux-HA lab.
+    heartbeat: Option<PathBuf>,
 }
 
 /// Name of node `i` (0-based): `node1`, `node2`, …
@@ -110,6 +142,18 @@ impl Lab {
                 .unwrap_or(0)
         ));
         fs::create_dir_all(&root)?;
+        let heartbeat = if spec.is_linux_ha() {
+            if spec.topology == Topology::Loopback {
+                return Err(io::Error::other(
+                    "Heartbeat 3.0.6 nodes need Topology::Namespaces",
+                ));
+            }
+            Some(heartbeat306::daemon_path().ok_or_else(|| {
+                io::Error::other("Heartbeat 3.0.6 (Debian's heartbeat package) is not installed")
+            })?)
+        } else {
+            None
+        };
         let (ports, namespaces) = match spec.topology {
             Topology::Loopback => (free_ports(spec.nodes)?, None),
             Topology::Namespaces { links, .. } => (
@@ -120,6 +164,11 @@ impl Lab {
         let lab = Lab {
             namespaces,
             children: (0..spec.nodes).map(|_| None).collect(),
+            reaped: vec![false; spec.nodes],
+            kinds: (0..spec.nodes)
+                .map(|i| spec.kinds.get(i).copied().unwrap_or(NodeKind::Heartbeatd))
+                .collect(),
+            heartbeat,
             spec,
             binary: binary.to_path_buf(),
             root,
@@ -129,6 +178,11 @@ impl Lab {
             lab.write_node(i)?;
         }
         Ok(lab)
+    }
+
+    /// Number of nodes.
+    pub fn nodes(&self) -> usize {
+        self.spec.nodes
     }
 
     /// The lab's directory.
@@ -141,12 +195,48 @@ impl Lab {
         self.root.join(node_name(i))
     }
 
-    /// Control socket of node `i`.
+    /// Control socket of node `i` (in a Linux-HA lab heartbeatd's default
+    /// `/var/run/heartbeat/control`, seen from outside).
     pub fn control_socket(&self, i: usize) -> PathBuf {
-        self.node_dir(i).join("control")
+        if self.is_linux_ha() {
+            self.node_dir(i).join("run/heartbeat/control")
+        } else {
+            self.node_dir(i).join("control")
+        }
     }
 
-    /// Log file of node `i` (stdout and stderr of every start, appended).
+    /// Whether this is a Linux-HA lab (see the module documentation).
+    pub fn is_linux_ha(&self) -> bool {
+        self.heartbeat.is_some()
+    }
+
+    /// What node `i` runs now.
+    pub fn kind(&self, i: usize) -> NodeKind {
+        self.kinds[i]
+    }
+
+    /// Makes node `i`, which must be stopped, run `kind` from its next
+    /// start on, with the same configuration and state directories (a
+    /// Linux-HA lab only: how a node is migrated in place).
+    pub fn set_kind(&mut self, i: usize, kind: NodeKind) -> io::Result<()> {
+        if !self.is_linux_ha() {
+            return Err(io::Error::other("node kinds change only in a Linux-HA lab"));
+        }
+        if !self.node_pids(i).is_empty() || self.is_running(i) {
+            return Err(io::Error::other(format!("{} still runs", node_name(i))));
+        }
+        self.kinds[i] = kind;
+        Ok(())
+    }
+
+    /// Heartbeat's log (`logfile` in `ha.cf`) of node `i` in a Linux-HA lab;
+    /// a heartbeatd node writes there too.
+    pub fn ha_log(&self, i: usize) -> PathBuf {
+        self.node_dir(i).join("lib/ha-log")
+    }
+
+    /// Log file of node `i` (stdout and stderr of every start, appended;
+    /// for a Heartbeat node, what it writes before it daemonizes).
     pub fn log_path(&self, i: usize) -> PathBuf {
         self.node_dir(i).join("heartbeatd.log")
     }
@@ -154,11 +244,21 @@ impl Lab {
     fn write_node(&self, i: usize) -> io::Result<()> {
         let dir = self.node_dir(i);
         let ha_d = dir.join("ha.d");
-        fs::create_dir_all(ha_d.join("resource.d"))?;
-        fs::create_dir_all(dir.join("state"))?;
+        let linux_ha = self.is_linux_ha();
+        if linux_ha {
+            heartbeat306::prepare_node_dir(&dir)?;
+        } else {
+            fs::create_dir_all(ha_d.join("resource.d"))?;
+            fs::create_dir_all(dir.join("state"))?;
+        }
         let s = &self.spec;
-        let mut ha_cf = format!(
-            "# lab node {name}\nkeepalive {}ms\ndeadtime {}ms\nwarntime {}ms\ninitdead {}ms\n\
+        let mut ha_cf = if linux_ha {
+            heartbeat306::HA_CF_HEAD.to_owned()
+        } else {
+            format!("# lab node {}\n", node_name(i))
+        };
+        ha_cf += &format!(
+            "keepalive {}ms\ndeadtime {}ms\nwarntime {}ms\ninitdead {}ms\n\
              udpport {}\nauto_failback {}\n",
             s.keepalive_ms,
             s.deadtime_ms,
@@ -166,7 +266,6 @@ impl Lab {
             s.initdead_ms,
             self.ports[i],
             s.auto_failback,
-            name = node_name(i),
         );
         ha_cf.push_str(&self.media_lines(i));
         let names: Vec<String> = (0..s.nodes).map(node_name).collect();
@@ -180,7 +279,9 @@ impl Lab {
         }
         fs::write(ha_d.join("ha.cf"), ha_cf)?;
         let authkeys = ha_d.join("authkeys");
-        fs::write(&authkeys, format!("auth 1\n1 sha256 {}\n", s.secrets[i]))?;
+        // Heartbeat has no sha256.
+        let method = if linux_ha { "sha1" } else { "sha256" };
+        fs::write(&authkeys, format!("auth 1\n1 {method} {}\n", s.secrets[i]))?;
         fs::set_permissions(&authkeys, fs::Permissions::from_mode(0o600))?;
         let haresources: String = s
             .groups
@@ -254,18 +355,29 @@ impl Lab {
 
     /// Starts (or restarts) node `i`.
     pub fn start(&mut self, i: usize) -> io::Result<()> {
+        self.start_with(i, &[])
+    }
+
+    /// Starts (or restarts) node `i`, a heartbeatd node getting `extra`
+    /// arguments besides the lab's (e.g. `--test-rx-loss 10`). A Heartbeat
+    /// node takes no extra arguments; this returns once its daemon has
+    /// forked into the background and written its pid file.
+    pub fn start_with(&mut self, i: usize, extra: &[&str]) -> io::Result<()> {
         let dir = self.node_dir(i);
         let log = fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.log_path(i))?;
-        let mut command = match &self.namespaces {
-            Some(ns) => {
+        let mut command = match (&self.namespaces, &self.heartbeat) {
+            (Some(ns), Some(heartbeat)) => {
+                return self.start_isolated(i, ns.node(i), heartbeat.clone(), extra, log);
+            }
+            (Some(ns), None) => {
                 let mut c = Command::new("ip");
                 c.args(["netns", "exec", &ns.node(i)]).arg(&self.binary);
                 c
             }
-            None => Command::new(&self.binary),
+            (None, _) => Command::new(&self.binary),
         };
         let child = command
             .arg("--config-dir")
@@ -276,12 +388,66 @@ impl Lab {
             .arg("--control-socket")
             .arg(self.control_socket(i))
             .args(["--script-timeout", "20"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
         self.children[i] = Some(child);
+        self.reaped[i] = false;
         Ok(())
+    }
+
+    /// Starts node `i` of a Linux-HA lab in its own namespaces.
+    fn start_isolated(
+        &mut self,
+        i: usize,
+        ns: String,
+        heartbeat: PathBuf,
+        extra: &[&str],
+        log: fs::File,
+    ) -> io::Result<()> {
+        let dir = self.node_dir(i);
+        if !self.node_pids(i).is_empty() {
+            return Err(io::Error::other(format!("{} already runs", node_name(i))));
+        }
+        let program = match self.kinds[i] {
+            NodeKind::Heartbeatd => self.binary.clone(),
+            NodeKind::Heartbeat306 if extra.is_empty() => heartbeat,
+            NodeKind::Heartbeat306 => {
+                return Err(io::Error::other("Heartbeat takes no extra arguments"))
+            }
+        };
+        let mut command = heartbeat306::node_command(&ns, &node_name(i), &dir, &program);
+        if self.kinds[i] == NodeKind::Heartbeatd {
+            command.args(["--wire-dialect", "linux-ha"]).args(extra);
+        } else {
+            // A crashed Heartbeat's pid file may name a live process by now.
+            let _ = fs::remove_file(dir.join("run/heartbeat.pid"));
+        }
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        if self.kinds[i] == NodeKind::Heartbeatd {
+            self.children[i] = Some(child);
+            self.reaped[i] = false;
+            return Ok(());
+        }
+        let status = child.wait()?;
+        let started = self.wait_for(Duration::from_secs(10), |l| {
+            heartbeat306::master_pid(&l.node_dir(i))
+        });
+        match started {
+            Some(_) if status.success() => Ok(()),
+            _ => Err(io::Error::other(format!(
+                "Heartbeat on {} did not start ({status}); see {} and {}",
+                node_name(i),
+                self.log_path(i).display(),
+                self.ha_log(i).display()
+            ))),
+        }
     }
 
     /// Starts every node.
@@ -290,34 +456,74 @@ impl Lab {
     }
 
     /// Process id of node `i`, while it runs (inside a namespace lab, `ip
-    /// netns exec` has exec'ed heartbeatd in the same process).
+    /// netns exec` has exec'ed heartbeatd in the same process; for a
+    /// Heartbeat node, its master control process).
     pub fn pid(&self, i: usize) -> Option<u32> {
-        self.children[i].as_ref().map(Child::id)
+        match self.kinds[i] {
+            NodeKind::Heartbeatd if self.reaped[i] => None,
+            NodeKind::Heartbeatd => self.children[i].as_ref().map(Child::id),
+            NodeKind::Heartbeat306 => {
+                heartbeat306::master_pid(&self.node_dir(i)).and_then(|p| u32::try_from(p).ok())
+            }
+        }
     }
 
-    /// Whether node `i`'s process is running.
+    /// Every process in node `i`'s network namespace (its daemon, the
+    /// daemon's helpers and scripts); empty on a loopback lab.
+    pub fn node_pids(&self, i: usize) -> Vec<i32> {
+        self.namespaces
+            .as_ref()
+            .map(|ns| ns.pids(i))
+            .unwrap_or_default()
+    }
+
+    /// Whether node `i`'s daemon is running.
     pub fn is_running(&mut self, i: usize) -> bool {
-        matches!(
-            self.children[i].as_mut().map(|c| c.try_wait()),
-            Some(Ok(None))
-        )
+        match self.kinds[i] {
+            NodeKind::Heartbeatd => match self.children[i].as_mut().map(|c| c.try_wait()) {
+                Some(Ok(None)) => true,
+                Some(Ok(Some(_))) => {
+                    self.reaped[i] = true;
+                    false
+                }
+                _ => false,
+            },
+            NodeKind::Heartbeat306 => self.pid(i).is_some(),
+        }
     }
 
     /// Kills node `i` with SIGKILL (a crash) and reaps it. Its resources
-    /// die with it: `actions.log` gets a `<time> nodeN * killed` line.
+    /// die with it: `actions.log` gets a `<time> nodeN * killed` line. In a
+    /// Linux-HA lab every process of the node dies at once (Heartbeat's
+    /// master and its read/write children, running scripts) and the
+    /// resources' state files go too, as in a reboot.
     pub fn kill9(&mut self, i: usize) {
+        let mut killed = match &self.namespaces {
+            Some(ns) if self.is_linux_ha() => ns.kill_all(i),
+            _ => false,
+        };
         if let Some(mut child) = self.children[i].take() {
             let _ = child.kill();
             let _ = child.wait();
-            let line = format!("{} {} * killed\n", unix_now_ns(), node_name(i));
-            let appended = fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.actions_log())
-                .and_then(|mut f| io::Write::write_all(&mut f, line.as_bytes()));
-            if let Err(e) = appended {
-                eprintln!("lab: cannot record the kill of {}: {e}", node_name(i));
+            killed = true;
+        }
+        if !killed {
+            return;
+        }
+        if self.is_linux_ha() {
+            let _ = fs::remove_file(self.node_dir(i).join("run/heartbeat.pid"));
+            for (_, g) in &self.spec.groups {
+                let _ = fs::remove_file(self.node_dir(i).join(format!("running-{g}")));
             }
+        }
+        let line = format!("{} {} * killed\n", unix_now_ns(), node_name(i));
+        let appended = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.actions_log())
+            .and_then(|mut f| io::Write::write_all(&mut f, line.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("lab: cannot record the kill of {}: {e}", node_name(i));
         }
     }
 
@@ -326,7 +532,8 @@ impl Lab {
         self.signal(i, nix::sys::signal::Signal::SIGTERM);
     }
 
-    /// Sends `signal` to node `i`'s process, if it runs.
+    /// Sends `signal` to node `i`'s process (a Heartbeat node's master
+    /// control process), if it runs.
     pub fn signal(&self, i: usize, signal: nix::sys::signal::Signal) {
         if let Some(pid) = self.pid(i).and_then(|p| i32::try_from(p).ok()) {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
@@ -341,7 +548,12 @@ impl Lab {
     }
 
     /// Waits up to `timeout` for node `i` to exit; its exit code if it did.
+    /// A Heartbeat node is not our child: its exit code is unknown, and
+    /// `Some(0)` means that every process of the node is gone.
     pub fn wait_exit(&mut self, i: usize, timeout: Duration) -> Option<i32> {
+        if self.kinds[i] == NodeKind::Heartbeat306 {
+            return self.wait_stopped(i, timeout).then_some(0);
+        }
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Some(child) = self.children[i].as_mut() {
@@ -355,6 +567,86 @@ impl Lab {
             std::thread::sleep(Duration::from_millis(10));
         }
         None
+    }
+
+    /// Waits up to `timeout` until node `i` has stopped: its daemon exited
+    /// (reaped if it is our child) and, on a namespace lab, no process is
+    /// left in its namespace. Whether it did.
+    pub fn wait_stopped(&mut self, i: usize, timeout: Duration) -> bool {
+        self.wait_for(timeout, |l| {
+            if let Some(Ok(Some(_))) = l.children[i].as_mut().map(|c| c.try_wait()) {
+                l.children[i] = None;
+            }
+            (l.children[i].is_none() && l.pid(i).is_none() && l.node_pids(i).is_empty())
+                .then_some(())
+        })
+        .is_some()
+    }
+
+    /// Drops `percent` % of the UDP datagrams to port 694 that reach node
+    /// `i` (0: none), with `nft` in its namespace; for a node that cannot
+    /// take heartbeatd's `--test-rx-loss`.
+    pub fn set_rx_loss(&self, i: usize, percent: u32) -> io::Result<()> {
+        match &self.namespaces {
+            Some(ns) => ns.set_rx_loss(i, percent),
+            None => Err(io::Error::other("loss needs a namespace lab")),
+        }
+    }
+
+    /// Runs a `cl_status` in node `i`'s namespaces: Linux-HA's on a
+    /// Heartbeat node, [`LabSpec::cl_status_binary`] on a heartbeatd node
+    /// (outside a Linux-HA lab pointed at the node's control socket).
+    /// Returns (stdout, stderr, exit code).
+    pub fn cl_status(&self, i: usize, args: &[&str]) -> io::Result<(String, String, i32)> {
+        let ours = || {
+            self.spec
+                .cl_status_binary
+                .clone()
+                .ok_or_else(|| io::Error::other("LabSpec::cl_status_binary is not set"))
+        };
+        let command = match (&self.namespaces, self.is_linux_ha()) {
+            (Some(ns), true) => {
+                let program = match self.kinds[i] {
+                    NodeKind::Heartbeat306 => PathBuf::from("cl_status"),
+                    NodeKind::Heartbeatd => ours()?,
+                };
+                let mut c = heartbeat306::node_command(
+                    &ns.node(i),
+                    &node_name(i),
+                    &self.node_dir(i),
+                    &program,
+                );
+                c.args(args);
+                c
+            }
+            _ => {
+                let mut c = Command::new(ours()?);
+                c.env("HEARTBEAT_CONTROL_SOCKET", self.control_socket(i))
+                    .args(args);
+                c
+            }
+        };
+        heartbeat306::output(command)
+    }
+
+    /// `cl_status nodestatus NODE` on node `i`: the status word (`active`,
+    /// `dead`, …), or `stdout + stderr` trimmed when it fails to answer.
+    pub fn node_status_via_cl_status(&self, i: usize, node: &str) -> String {
+        self.cl_status_word(i, &["nodestatus", node])
+    }
+
+    /// `cl_status hblinkstatus NODE LINK` on node `i`: `up` or `dead` (or
+    /// the error text).
+    pub fn link_status_via_cl_status(&self, i: usize, node: &str, link: &str) -> String {
+        self.cl_status_word(i, &["hblinkstatus", node, link])
+    }
+
+    fn cl_status_word(&self, i: usize, args: &[&str]) -> String {
+        match self.cl_status(i, args) {
+            Ok((out, err, _)) if out.trim().is_empty() => err.trim().to_owned(),
+            Ok((out, _, _)) => out.trim().to_owned(),
+            Err(e) => format!("cl_status failed: {e}"),
+        }
     }
 
     /// Asks node `i` for its status.

@@ -7,8 +7,9 @@
 
 use std::io;
 use std::net::Ipv4Addr;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// The medium kind used on every link of a namespace topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +129,55 @@ impl Namespaces {
         ])
     }
 
+    /// Process ids inside node `i`'s namespace (`ip netns pids`).
+    pub fn pids(&self, i: usize) -> Vec<i32> {
+        pids_in(&self.node(i))
+    }
+
+    /// SIGKILLs every process in node `i`'s namespace, all at once, again
+    /// until none is left (a daemon may be forking); whether there was any.
+    pub fn kill_all(&self, i: usize) -> bool {
+        kill_all_in(&self.node(i))
+    }
+
+    /// Drops `percent` % of the UDP datagrams to port 694 that reach node
+    /// `i` (an `nft` table `lab_loss` in its namespace; 0 removes it).
+    pub fn set_rx_loss(&self, i: usize, percent: u32) -> io::Result<()> {
+        let ns = self.node(i);
+        let _ = Command::new("ip")
+            .args([
+                "netns", "exec", &ns, "nft", "delete", "table", "inet", "lab_loss",
+            ])
+            .stderr(Stdio::null())
+            .status();
+        if percent == 0 {
+            return Ok(());
+        }
+        let rules = format!(
+            "table inet lab_loss {{\n chain input {{\n\
+             type filter hook input priority 0; policy accept;\n\
+             udp dport 694 numgen random mod 100 < {percent} drop\n }}\n}}\n"
+        );
+        let mut nft = Command::new("ip")
+            .args(["netns", "exec", &ns, "nft", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        if let Some(mut stdin) = nft.stdin.take() {
+            io::Write::write_all(&mut stdin, rules.as_bytes())?;
+        }
+        let out = nft.wait_with_output()?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!(
+                "nft in {ns}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )))
+        }
+    }
+
     /// MAC address of node `i`'s link `k`.
     pub fn mac(&self, i: usize, k: usize) -> io::Result<String> {
         let out = Command::new("ip")
@@ -152,10 +202,46 @@ impl Namespaces {
 impl Drop for Namespaces {
     fn drop(&mut self) {
         for i in 0..self.nodes {
+            kill_all_in(&self.node(i));
             let _ = ip(&["netns", "del", &self.node(i)]);
         }
         let _ = ip(&["netns", "del", &self.switch()]);
     }
+}
+
+/// Process ids inside namespace `name`.
+fn pids_in(name: &str) -> Vec<i32> {
+    Command::new("ip")
+        .args(["netns", "pids", name])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// SIGKILLs every process in namespace `name` until none is left (for up
+/// to a second); whether there was any.
+fn kill_all_in(name: &str) -> bool {
+    let mut any = false;
+    for _ in 0..50 {
+        let pids = pids_in(name);
+        if pids.is_empty() {
+            break;
+        }
+        any = true;
+        for p in pids {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    any
 }
 
 /// Runs `ip args…`; an error carries its stderr.

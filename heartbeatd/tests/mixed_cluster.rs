@@ -1,0 +1,593 @@
+//! Mixed clusters: heartbeatd nodes and real Linux-HA Heartbeat 3.0.6 nodes
+//! (Debian's `heartbeat` package) in one cluster, each node in network,
+//! mount and UTS namespaces of its own with its own `/etc/ha.d` (one
+//! identical `ha.cf`), `/var/lib/heartbeat` and `/run`; heartbeatd nodes run
+//! with `--wire-dialect linux-ha`. keepalive 250 ms, deadtime 2 s, initdead
+//! 4 s, `bcast` on eth0 and eth1, group `web` preferred by node1.
+//!
+//! Root only, and only where Heartbeat is installed: skipped with a printed
+//! reason otherwise. The tests run one at a time (a lock): their timings are
+//! tight for a small machine. `cl-status` (this workspace's) is found next
+//! to heartbeatd if it is newer than its sources, else built into
+//! `target/mixed-cl-status`; `$HB_CL_STATUS_BIN` overrides both.
+
+use std::fs;
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use heartbeatd::lab::{
+    heartbeat306_daemon, node_name, unix_now_ns, ActionRecord, Lab, LabSpec, MediumKind, NodeKind,
+    Topology,
+};
+use NodeKind::{Heartbeat306 as HB, Heartbeatd as RS};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+const DEADTIME: Duration = Duration::from_secs(2);
+
+static ALONE: Mutex<()> = Mutex::new(());
+
+/// A lab holding the lock that makes it the only one running (the lab is
+/// dropped, so its processes killed, before the lock is released).
+struct Mixed {
+    lab: Lab,
+    _alone: MutexGuard<'static, ()>,
+}
+
+impl Deref for Mixed {
+    type Target = Lab;
+    fn deref(&self) -> &Lab {
+        &self.lab
+    }
+}
+
+impl DerefMut for Mixed {
+    fn deref_mut(&mut self) -> &mut Lab {
+        &mut self.lab
+    }
+}
+
+/// Why the mixed tests cannot run here, if they cannot.
+fn skip_reason() -> Option<&'static str> {
+    if !nix::unistd::geteuid().is_root() {
+        Some("network namespaces need root")
+    } else if heartbeat306_daemon().is_none() {
+        Some("Heartbeat 3.0.6 is not installed (Debian package heartbeat)")
+    } else {
+        None
+    }
+}
+
+/// A lab of `kinds.len()` nodes (not started) with `links` bcast links;
+/// `None` (printed `skipped: …`) when the tests cannot run here.
+fn mixed_lab(kinds: &[NodeKind], links: usize, auto_failback: &str) -> Option<Mixed> {
+    if let Some(reason) = skip_reason() {
+        println!("skipped: {reason}");
+        return None;
+    }
+    let alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut spec = LabSpec::new(kinds.len(), 250, 2000);
+    spec.initdead_ms = 4000;
+    spec.auto_failback = auto_failback.into();
+    spec.topology = Topology::Namespaces {
+        links,
+        medium: MediumKind::Bcast,
+    };
+    spec.kinds = kinds.to_vec();
+    spec.cl_status_binary = Some(cl_status_binary().to_path_buf());
+    let lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    Some(Mixed { lab, _alone: alone })
+}
+
+/// This workspace's `cl-status` (see the module documentation).
+fn cl_status_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        if let Some(path) = std::env::var_os("HB_CL_STATUS_BIN") {
+            return PathBuf::from(path);
+        }
+        let heartbeatd = Path::new(env!("CARGO_BIN_EXE_heartbeatd"));
+        let sibling = heartbeatd.with_file_name("cl-status");
+        if is_fresh(&sibling) {
+            return sibling;
+        }
+        // The running `cargo test` holds the lock of the main target dir.
+        let target = heartbeatd
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/heartbeatd")
+            .join("mixed-cl-status");
+        let status = Command::new(env!("CARGO"))
+            .current_dir(workspace())
+            .args([
+                "build",
+                "-p",
+                "cl-status",
+                "--bin",
+                "cl-status",
+                "--target-dir",
+            ])
+            .arg(&target)
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "cargo build -p cl-status failed");
+        target.join("debug/cl-status")
+    })
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("heartbeatd is in the workspace")
+        .to_path_buf()
+}
+
+/// Whether `binary` exists and is newer than the sources it is built from.
+fn is_fresh(binary: &Path) -> bool {
+    fn newest(path: &Path, found: &mut SystemTime) {
+        if path.is_dir() {
+            for entry in fs::read_dir(path).into_iter().flatten().flatten() {
+                newest(&entry.path(), found);
+            }
+        } else if let Ok(m) = fs::metadata(path).and_then(|m| m.modified()) {
+            *found = (*found).max(m);
+        }
+    }
+    let Ok(built) = fs::metadata(binary).and_then(|m| m.modified()) else {
+        return false;
+    };
+    let mut found = SystemTime::UNIX_EPOCH;
+    for p in [
+        "cl-status/src",
+        "cl-status/Cargo.toml",
+        "heartbeat-core/src",
+        "heartbeat-core/Cargo.toml",
+        "Cargo.lock",
+    ] {
+        newest(&workspace().join(p), &mut found);
+    }
+    built >= found
+}
+
+/// The last lines of every node's logs, for failure messages.
+fn logs(lab: &Lab) -> String {
+    let mut out = String::new();
+    for i in 0..lab.nodes() {
+        for path in [lab.ha_log(i), lab.log_path(i)] {
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(25)..].join("\n");
+            out += &format!("\n--- {} ({:?})\n{tail}", path.display(), lab.kind(i));
+        }
+    }
+    out
+}
+
+/// Waits until node `from` says (through its own `cl_status`) that node
+/// `to` is `status`, with every link in `links` (eth0, eth1, …).
+fn wait_cl_view(lab: &mut Lab, from: usize, to: usize, status: &str, links: &[&str]) {
+    let to_name = node_name(to);
+    let seen = lab.wait_for(PATIENCE, |l| {
+        let ok = l.node_status_via_cl_status(from, &to_name) == status
+            && links.iter().enumerate().all(|(k, want)| {
+                l.link_status_via_cl_status(from, &to_name, &format!("eth{k}")) == *want
+            });
+        ok.then_some(())
+    });
+    if seen.is_none() {
+        let view = lab.cl_status(from, &["listnodes", "-v"]);
+        panic!(
+            "{} ({:?}) should see {to_name} {status} with links {links:?}; \
+             cl_status listnodes -v: {view:?}{}",
+            node_name(from),
+            lab.kind(from),
+            logs(lab)
+        );
+    }
+}
+
+/// Waits until every node in `up` sees every other one active with every
+/// link up, and `web` runs on one node only: `owner` if given.
+fn settle(lab: &mut Lab, up: &[usize], links: usize, owner: Option<usize>) {
+    let all_up = vec!["up"; links];
+    for &from in up {
+        for &to in up.iter().filter(|&&to| to != from) {
+            wait_cl_view(lab, from, to, "active", &all_up);
+        }
+    }
+    match owner {
+        Some(owner) => expect_web_on(lab, owner),
+        None => expect_web_on_one(lab),
+    }
+}
+
+fn expect_web_on_one(lab: &mut Lab) {
+    if lab
+        .wait_for(PATIENCE, |l| (l.running("web").len() == 1).then_some(()))
+        .is_none()
+    {
+        panic!(
+            "web should run on one node; runs on {:?}; actions {:?}{}",
+            lab.running("web"),
+            lab.actions(),
+            logs(lab)
+        );
+    }
+}
+
+fn expect_web_on(lab: &mut Lab, owner: usize) {
+    let node = node_name(owner);
+    if lab
+        .wait_for(PATIENCE, |l| {
+            (l.running("web") == [node.as_str()]).then_some(())
+        })
+        .is_none()
+    {
+        panic!(
+            "web should run on {node} only; runs on {:?}; actions {:?}{}",
+            lab.running("web"),
+            lab.actions(),
+            logs(lab)
+        );
+    }
+}
+
+/// Time from `since` (ns) to the first start of `web` on `node` after it.
+fn start_delay(lab: &Lab, node: usize, since: u128) -> Duration {
+    let at = lab
+        .actions()
+        .into_iter()
+        .find(|a| a.unix_ns >= since && a.group == "web" && a.verb == "start")
+        .filter(|a| a.node == node_name(node))
+        .map(|a| a.unix_ns)
+        .expect("a start after the event");
+    Duration::from_nanos((at - since) as u64)
+}
+
+/// Starts every node; the heartbeatd ones get `extra` arguments.
+fn start_all(lab: &mut Lab, extra: &[&str]) {
+    for i in 0..lab.nodes() {
+        if let Err(e) = lab.start_with(i, if lab.kind(i) == RS { extra } else { &[] }) {
+            panic!("starting {}: {e}{}", node_name(i), logs(lab));
+        }
+    }
+}
+
+fn stop(lab: &mut Lab, i: usize) {
+    lab.terminate(i);
+    assert!(
+        lab.wait_stopped(i, PATIENCE),
+        "{} ({:?}) did not stop after SIGTERM{}",
+        node_name(i),
+        lab.kind(i),
+        logs(lab)
+    );
+}
+
+/// Sub-commands whose answer is the same on every node of a settled
+/// two-node cluster with two links.
+const SAME_EVERYWHERE: &[&[&str]] = &[
+    &["hbstatus"],
+    &["listnodes"],
+    &["listnodes", "-n"],
+    &["listnodes", "-v"],
+    &["nodestatus", "node1"],
+    &["nodestatus", "node2"],
+    &["nodetype", "node1"],
+    &["nodeweight", "node2"],
+    &["nodesite", "node1"],
+    &["listhblinks", "node1"],
+    &["listhblinks", "-v", "node2"],
+    &["hblinkstatus", "node1", "eth0"],
+    &["hblinkstatus", "node2", "eth1"],
+    &["hbparameter", "-p", "keepalive"],
+    &["hbparameter", "-p", "deadtime"],
+    &["hbparameter", "-p", "initdead"],
+    &["hbparameter", "-p", "udpport"],
+    &["hbparameter", "-p", "auto_failback"],
+];
+
+/// a. Node1 runs `first`, node2 the other kind: each side's own
+/// `cl_status` sees the other active with both links up, and both tools
+/// answer the node-independent sub-commands alike.
+fn each_side_sees_the_other(first: NodeKind) {
+    let second = if first == HB { RS } else { HB };
+    let Some(mut lab) = mixed_lab(&[first, second], 2, "on") else {
+        return;
+    };
+    start_all(&mut lab, &[]);
+    settle(&mut lab, &[0, 1], 2, Some(0));
+    let (hb, ours) = if first == HB { (0, 1) } else { (1, 0) };
+    let mut differences = Vec::new();
+    for args in SAME_EVERYWHERE {
+        let theirs = lab.cl_status(hb, args).expect("cl_status");
+        let mine = lab.cl_status(ours, args).expect("cl-status");
+        if (&theirs.0, theirs.2) != (&mine.0, mine.2) {
+            differences.push(format!(
+                "{args:?}: Heartbeat {:?} exit {}, heartbeatd {:?} exit {}",
+                theirs.0, theirs.2, mine.0, mine.2
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "cl_status and cl-status differ:\n{}",
+        differences.join("\n")
+    );
+}
+
+#[test]
+fn each_side_sees_the_other_active_with_links_up() {
+    each_side_sees_the_other(HB);
+}
+
+#[test]
+fn each_side_sees_the_other_active_with_links_up_heartbeatd_first() {
+    each_side_sees_the_other(RS);
+}
+
+/// b. kill -9 of the owner → takeover; restart → failback
+/// (`auto_failback on`); kill -9 of the other → nothing moves; graceful
+/// stop of the owner → handover well under deadtime; failback again;
+/// graceful stop of the other → nothing moves.
+fn crash_restart_and_stop(kinds: &[NodeKind]) {
+    let Some(mut lab) = mixed_lab(kinds, 2, "on") else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    start_all(&mut lab, &[]);
+    settle(&mut lab, &[0, 1], 2, Some(0));
+    // Both daemons advertise deadtime + 2 s for their first 5 s.
+    std::thread::sleep(Duration::from_secs(6).saturating_sub(started.elapsed()));
+
+    let killed = unix_now_ns();
+    lab.kill9(0);
+    expect_web_on(&mut lab, 1);
+    println!(
+        "{kinds:?}: takeover {:?} after kill -9 of node1",
+        start_delay(&lab, 1, killed)
+    );
+    wait_cl_view(&mut lab, 1, 0, "dead", &["dead", "dead"]);
+
+    let restarted = unix_now_ns();
+    lab.start(0).expect("restart node1");
+    settle(&mut lab, &[0, 1], 2, Some(0));
+    println!(
+        "{kinds:?}: failback {:?} after the restart of node1",
+        start_delay(&lab, 0, restarted)
+    );
+
+    let before = lab.actions().len();
+    lab.kill9(1);
+    wait_cl_view(&mut lab, 0, 1, "dead", &["dead", "dead"]);
+    assert_eq!(lab.running("web"), ["node1"]);
+    lab.start(1).expect("restart node2");
+    settle(&mut lab, &[0, 1], 2, Some(0));
+    let moved: Vec<ActionRecord> = lab.actions()[before..]
+        .iter()
+        .filter(|a| a.group == "web" && a.verb == "start")
+        .cloned()
+        .collect();
+    assert!(moved.is_empty(), "web moved: {moved:?}");
+
+    let stopped = unix_now_ns();
+    lab.terminate(0);
+    expect_web_on(&mut lab, 1);
+    let handover = start_delay(&lab, 1, stopped);
+    println!("{kinds:?}: handover {handover:?} after SIGTERM to node1");
+    assert!(
+        handover < DEADTIME,
+        "a graceful stop hands over at once, not after deadtime: {handover:?}{}",
+        logs(&lab)
+    );
+    assert!(lab.wait_stopped(0, PATIENCE), "node1 did not stop");
+    lab.start(0).expect("restart node1");
+    settle(&mut lab, &[0, 1], 2, Some(0));
+
+    let before = lab.actions().len();
+    stop(&mut lab, 1);
+    wait_cl_view(&mut lab, 0, 1, "dead", &["dead", "dead"]);
+    assert_eq!(lab.running("web"), ["node1"]);
+    assert!(
+        !lab.actions()[before..]
+            .iter()
+            .any(|a| a.group == "web" && a.verb == "start"),
+        "web moved: {:?}",
+        lab.actions()
+    );
+}
+
+#[test]
+fn crash_restart_and_stop_heartbeat_owner() {
+    crash_restart_and_stop(&[HB, RS]);
+}
+
+#[test]
+fn crash_restart_and_stop_heartbeatd_owner() {
+    crash_restart_and_stop(&[RS, HB]);
+}
+
+/// c. One link, heartbeatd (node2) dropping 10 % of what it receives, and
+/// (with `nft` installed) 10 % of what reaches Heartbeat (node1) dropped
+/// too: for 20 s nobody is declared dead, `web` stays, and lost packets are
+/// retransmitted both ways. One link: with two, a message is lost only
+/// when both copies are (1 %).
+#[test]
+fn rx_loss_declares_nobody_dead_and_rexmit_flows_both_ways() {
+    let Some(mut lab) = mixed_lab(&[HB, RS], 1, "on") else {
+        return;
+    };
+    start_all(&mut lab, &["--test-rx-loss", "10"]);
+    settle(&mut lab, &[0, 1], 1, Some(0));
+    let nft = Command::new("nft").arg("--version").output().is_ok();
+    if nft {
+        lab.set_rx_loss(0, 10).expect("nft loss on node1");
+    } else {
+        println!("note: nft is not installed: no loss on Heartbeat's side");
+    }
+    let log_start = fs::metadata(lab.ha_log(0)).map_or(0, |m| m.len() as usize);
+    let actions = lab.actions().len();
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < end {
+        let theirs = lab.node_status_via_cl_status(0, "node2");
+        assert_eq!(theirs, "active", "Heartbeat's view of node2{}", logs(&lab));
+        let ours = lab
+            .cl_status(1, &["nodestatus", "node1"])
+            .expect("cl-status");
+        assert_eq!(
+            (ours.0.trim(), ours.2),
+            ("active", 0),
+            "heartbeatd's view of node1 ({ours:?}){}",
+            logs(&lab)
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let _ = lab.set_rx_loss(0, 0);
+    let log = fs::read_to_string(lab.ha_log(0)).unwrap_or_default();
+    let during = log.get(log_start..).unwrap_or("");
+    let lost = during.matches("lost packet(s) for [node2]").count();
+    let recovered = during.matches("No pkts missing from node2!").count();
+    let view = lab.status(1).expect("status of node2");
+    let node1 = view.node("node1").expect("node1 in node2's view").clone();
+    println!(
+        "Heartbeat: {lost} gaps from node2, {recovered} closed; heartbeatd: {} packets \
+         from node1 recovered, {} given up, {} late heartbeats, {} deaths",
+        node1.recovered_packets, node1.lost_packets, node1.late_heartbeats, node1.deaths
+    );
+    assert!(
+        !during.contains("is dead"),
+        "Heartbeat declared a death:\n{during}"
+    );
+    assert_eq!(node1.deaths, 0, "heartbeatd declared node1 dead");
+    assert!(
+        node1.recovered_packets > 0,
+        "heartbeatd recovered nothing by retransmission: {node1:?}"
+    );
+    if nft {
+        assert!(lost > 0, "Heartbeat saw no gap from node2:\n{during}");
+        assert!(
+            !during.contains("Irretrievably lost"),
+            "node2 could not retransmit:\n{during}"
+        );
+    }
+    assert_eq!(lab.actions().len(), actions, "resources moved under loss");
+    assert_eq!(lab.running("web"), ["node1"]);
+}
+
+/// Replays `web` in `actions` (ordered by time) up to `end` ns: the most
+/// nodes that ran it at once, and the longest time it ran nowhere after
+/// its first start.
+fn replay(actions: &[ActionRecord], end: u128) -> (usize, Duration) {
+    let mut actions: Vec<&ActionRecord> = actions.iter().collect();
+    actions.sort_by_key(|a| a.unix_ns);
+    let mut running: Vec<&str> = Vec::new();
+    let (mut most, mut longest) = (0, 0u128);
+    let mut nowhere_since: Option<u128> = None;
+    for a in actions {
+        match a.verb.as_str() {
+            "killed" => running.retain(|n| *n != a.node),
+            _ if a.group != "web" => {}
+            "start" if !running.contains(&a.node.as_str()) => running.push(&a.node),
+            "stop" => running.retain(|n| *n != a.node),
+            _ => {}
+        }
+        most = most.max(running.len());
+        match (running.is_empty(), nowhere_since) {
+            (true, None) if most > 0 => nowhere_since = Some(a.unix_ns),
+            (false, Some(since)) => {
+                longest = longest.max(a.unix_ns - since);
+                nowhere_since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(since) = nowhere_since {
+        longest = longest.max(end.saturating_sub(since));
+    }
+    (most, Duration::from_nanos(longest as u64))
+}
+
+/// d. Three Heartbeat 3.0.6 nodes, `web` on node1; node3, node2, node1
+/// are replaced in turn: graceful stop, then heartbeatd on the same
+/// directories, the cluster settled each time. `web` never runs on two
+/// nodes at once and moves only when node1 is replaced (once with
+/// `auto_failback off`, to node2 or node3 where it stays; with `on` it
+/// also comes back); the longest time it runs nowhere is printed.
+fn rolling_replacement(auto_failback: &str) {
+    let Some(mut lab) = mixed_lab(&[HB, HB, HB], 2, auto_failback) else {
+        return;
+    };
+    start_all(&mut lab, &[]);
+    settle(&mut lab, &[0, 1, 2], 2, Some(0));
+    for i in [2, 1, 0] {
+        let before = lab.actions().len();
+        let t = unix_now_ns();
+        stop(&mut lab, i);
+        lab.set_kind(i, RS).expect("set_kind");
+        lab.start(i).expect("start heartbeatd");
+        let owner = (i != 0 || auto_failback == "on").then_some(0);
+        settle(&mut lab, &[0, 1, 2], 2, owner);
+        let moved: Vec<String> = lab.actions()[before..]
+            .iter()
+            .filter(|a| a.group == "web" && a.verb == "start")
+            .map(|a| a.node.clone())
+            .collect();
+        println!(
+            "auto_failback {auto_failback}: replaced {} in {:?}; web started on {moved:?}",
+            node_name(i),
+            Duration::from_nanos((unix_now_ns() - t) as u64),
+        );
+        let expected = match (i, auto_failback) {
+            (0, "on") => 2,
+            (0, _) => 1,
+            _ => 0,
+        };
+        assert_eq!(moved.len(), expected, "web moved: {:?}", lab.actions());
+    }
+    let (most, longest) = replay(&lab.actions(), unix_now_ns());
+    println!("auto_failback {auto_failback}: web ran nowhere for at most {longest:?}");
+    assert_eq!(most, 1, "web ran on two nodes at once: {:?}", lab.actions());
+}
+
+/// `auto_failback off`. (With three nodes Heartbeat's nice_failback
+/// protocol, made for two, has every survivor of a graceful stop "take
+/// over" the leaver's foreign set; `on` then makes them all ask for a
+/// standby when it returns, and a SIGTERM waits until that times out.)
+#[test]
+fn rolling_replacement_of_heartbeat_by_heartbeatd() {
+    rolling_replacement("off");
+}
+
+/// `auto_failback on`: `web` comes back to node1 once it runs heartbeatd.
+#[test]
+fn rolling_replacement_of_heartbeat_by_heartbeatd_auto_failback_on() {
+    rolling_replacement("on");
+}
+
+/// The harness itself: two Heartbeat 3.0.6 nodes see each other, take
+/// over after kill -9, fail back, and hand over on a graceful stop.
+#[test]
+fn heartbeat_pair_baseline() {
+    crash_restart_and_stop(&[HB, HB]);
+}
+
+#[test]
+fn replay_finds_overlaps_and_gaps() {
+    let a = |t: u128, node: &str, verb: &str| ActionRecord {
+        unix_ns: t,
+        node: node.into(),
+        group: if verb == "killed" { "*" } else { "web" }.into(),
+        verb: verb.into(),
+    };
+    let log = [
+        a(10, "node1", "start"),
+        a(20, "node1", "killed"),
+        a(50, "node2", "start"),
+        a(60, "node1", "start"),
+        a(70, "node2", "stop"),
+    ];
+    assert_eq!(replay(&log, 100), (2, Duration::from_nanos(30)));
+    assert_eq!(replay(&log[..2], 100), (1, Duration::from_nanos(80)));
+}
