@@ -41,9 +41,10 @@ fn node2() -> (Engine, Instant) {
     )
 }
 
-/// node1's packets of the first start (before the kill -9), in order.
-fn node1_first_run() -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
+/// node1's packets of each of its runs (it is killed and restarted in the
+/// capture), in order.
+fn node1_runs() -> Vec<Vec<Vec<u8>>> {
+    let mut runs: Vec<Vec<Vec<u8>>> = Vec::new();
     for d in read_capture("bcast") {
         if d.src.0 != NODE1 {
             continue;
@@ -51,13 +52,18 @@ fn node1_first_run() -> Vec<Vec<u8>> {
         let msg = linuxha::decode(&d.payload)
             .expect("captured packet decodes")
             .msg;
-        // The restart after the kill -9 starts again at seq 1.
-        if !out.is_empty() && msg.get_str("seq") == Some("1") {
-            break;
+        // A restart starts again at seq 1.
+        if runs.is_empty() || msg.get_str("seq") == Some("1") {
+            runs.push(Vec::new());
         }
-        out.push(d.payload);
+        runs.last_mut().expect("a run").push(d.payload);
     }
-    out
+    runs
+}
+
+/// node1's packets of the first start (before the kill -9), in order.
+fn node1_first_run() -> Vec<Vec<u8>> {
+    node1_runs().swap_remove(0)
 }
 
 /// Everything the engine transmitted since the last call, decoded.
@@ -256,4 +262,32 @@ fn unknown_types_are_reported_once_and_bad_packets_counted() {
     assert!(events(&mut engine)
         .iter()
         .any(|e| matches!(e, Event::Rejected { .. })));
+}
+
+#[test]
+fn a_restarted_heartbeat_hears_our_status_before_anything_else() {
+    // Heartbeat goes active as soon as it heard every node; if the first
+    // packet of ours it hears is no status, it believes we are not active
+    // (and with auto_failback legacy takes its groups without asking).
+    let (mut engine, t0) = node2();
+    sent(&mut engine);
+    let runs = node1_runs();
+    assert!(runs.len() >= 2, "the capture restarts node1");
+    let mut now = t0;
+    for p in &runs[0] {
+        now += Duration::from_millis(20);
+        engine.handle_datagram(now, MediumId(0), p);
+    }
+    sent(&mut engine);
+    now += Duration::from_millis(20);
+    engine.handle_datagram(now, MediumId(0), &runs[1][0]);
+    let answers: Vec<String> = sent(&mut engine)
+        .iter()
+        .filter_map(|(_, m)| m.msg_type().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        answers.first().map(String::as_str),
+        Some("status"),
+        "{answers:?}"
+    );
 }

@@ -409,6 +409,58 @@ fn crash_restart_and_stop_heartbeatd_owner() {
     crash_restart_and_stop(&[RS, HB]);
 }
 
+/// b'. The other `auto_failback` policies: kill -9 of the owner (node1) →
+/// node2 takes over; node1 restarts → `legacy` asks for its group back with
+/// Heartbeat's `ip-request` (whichever side runs Heartbeat), `off` leaves it
+/// on node2.
+fn failback_as_auto_failback_says(kinds: &[NodeKind], policy: &str) {
+    let Some(mut lab) = mixed_lab(kinds, 2, policy) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    start_all(&mut lab, &[]);
+    settle(&mut lab, &[0, 1], 2, Some(0));
+    std::thread::sleep(Duration::from_secs(6).saturating_sub(started.elapsed()));
+    lab.kill9(0);
+    expect_web_on(&mut lab, 1);
+    lab.start(0).expect("restart node1");
+    let home = match policy {
+        "off" => 1,
+        _ => 0,
+    };
+    settle(&mut lab, &[0, 1], 2, Some(home));
+    // And it stays there: nothing moves in the next two deadtimes.
+    let before = lab.actions().len();
+    std::thread::sleep(DEADTIME * 2);
+    assert_eq!(
+        lab.actions().len(),
+        before,
+        "{kinds:?} {policy}: web moved after settling: {:?}",
+        lab.actions()
+    );
+    assert_eq!(lab.running("web"), [node_name(home).as_str()]);
+}
+
+#[test]
+fn legacy_failback_heartbeat_owner() {
+    failback_as_auto_failback_says(&[HB, RS], "legacy");
+}
+
+#[test]
+fn legacy_failback_heartbeatd_owner() {
+    failback_as_auto_failback_says(&[RS, HB], "legacy");
+}
+
+#[test]
+fn no_failback_with_auto_failback_off_heartbeat_owner() {
+    failback_as_auto_failback_says(&[HB, RS], "off");
+}
+
+#[test]
+fn no_failback_with_auto_failback_off_heartbeatd_owner() {
+    failback_as_auto_failback_says(&[RS, HB], "off");
+}
+
 /// c. One link, heartbeatd (node2) dropping 10 % of what it receives, and
 /// (with `nft` installed) 10 % of what reaches Heartbeat (node1) dropped
 /// too: for 20 s nobody is declared dead, `web` stays, and lost packets are

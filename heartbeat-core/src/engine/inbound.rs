@@ -8,7 +8,7 @@ use super::delivery::is_sequenced;
 use super::delivery::receiver_tracker::{RequestTiming, SeqVerdict};
 use super::dialect::{self, Inbound};
 use super::membership::{GenerationVerdict, StatusVerdict};
-use super::{DropReason, Engine, Event, MediumId};
+use super::{DropReason, Engine, Event, MediumId, NodeState};
 use crate::wire::linuxha::{map::names, Envelope};
 use crate::wire::{Message, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOWN};
 
@@ -76,7 +76,9 @@ impl Engine {
                 return None;
             }
         };
-        match self.membership.observe_generation(peer, generation) {
+        let verdict = self.membership.observe_generation(peer, generation);
+        let restarted = verdict == GenerationVerdict::Restarted;
+        match verdict {
             GenerationVerdict::Replay => {
                 self.drop_packet(medium, from, DropReason::OldGeneration);
                 return None;
@@ -91,6 +93,11 @@ impl Engine {
                 self.report_lost(peer, lost);
             }
             GenerationVerdict::Current => {}
+        }
+        let p = self.membership.peer(peer);
+        if restarted || matches!(p.state, NodeState::Init | NodeState::Dead) {
+            // Whatever this packet makes us send, our status goes first.
+            self.status_first(now);
         }
         Some(peer)
     }

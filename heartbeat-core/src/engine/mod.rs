@@ -422,6 +422,8 @@ pub struct Engine {
     actions: VecDeque<ResourceAction>,
     next_keepalive: Instant,
     last_status_ts: Option<u64>,
+    /// When our last status was sent.
+    last_status_at: Option<Instant>,
     shutting_down: bool,
     departed: bool,
     media: Vec<snapshot::MediumInfo>,
@@ -498,6 +500,7 @@ impl Engine {
             actions: VecDeque::new(),
             next_keepalive: now + config.timing.keepalive,
             last_status_ts: None,
+            last_status_at: None,
             shutting_down: false,
             departed: false,
             media,

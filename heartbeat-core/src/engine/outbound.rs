@@ -62,7 +62,10 @@ impl Engine {
             self.encode(now, &packet).map(|bytes| self.transmit(bytes))
         };
         match sent {
-            Ok(()) => self.last_status_ts = Some(timestamp_ms),
+            Ok(()) => {
+                self.last_status_ts = Some(timestamp_ms);
+                self.last_status_at = Some(now);
+            }
             Err(e) => self.send_failed(e),
         }
     }
@@ -123,6 +126,16 @@ impl Engine {
         match self.encode(now, &packet) {
             Ok(bytes) => self.transmit(bytes),
             Err(e) => self.send_failed(e),
+        }
+    }
+
+    /// In the Linux-HA dialect, send our status now unless one just went
+    /// out: a Heartbeat node that has just started must hear a status of
+    /// ours before anything else, or it goes `active` believing we are not
+    /// (and, with `auto_failback legacy`, takes its groups without asking).
+    pub(super) fn status_first(&mut self, now: Instant) {
+        if self.dialect.sequenced_status() && self.last_status_at != Some(now) {
+            self.send_status(now);
         }
     }
 
