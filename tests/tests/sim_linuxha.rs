@@ -96,11 +96,13 @@ fn lossy_links_recover_by_retransmission_without_false_deaths() {
 
 #[test]
 fn random_scenarios_hold_every_invariant_in_either_and_mixed_dialects() {
-    let count = std::env::var("SIM_LINUXHA_SCENARIOS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(150u64);
-    for seed in 0..count {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    // SIM_LINUXHA_SEED=n replays scenario 1_000_000 + n alone.
+    let seeds = match env("SIM_LINUXHA_SEED") {
+        Some(seed) => seed..seed + 1,
+        None => 0..env("SIM_LINUXHA_SCENARIOS").unwrap_or(150),
+    };
+    for seed in seeds {
         let mut scenario = Scenario::generate(1_000_000 + seed);
         // Even seeds: every node on Linux-HA; odd seeds: a mix by seed bits.
         scenario.spec.wire_dialects = (0..scenario.spec.nodes)
@@ -112,8 +114,22 @@ fn random_scenarios_hold_every_invariant_in_either_and_mixed_dialects() {
                 }
             })
             .collect();
+        if std::env::var_os("SIM_TRACE").is_some() {
+            let (result, trace) = scenario.run_traced();
+            for line in trace {
+                println!("{line}");
+            }
+            if let Err(v) = result {
+                panic!("{v}");
+            }
+            continue;
+        }
         if let Err(v) = scenario.run() {
-            panic!("seed {}: {v}\n{}", 1_000_000 + seed, scenario.describe());
+            panic!(
+                "SIM_LINUXHA_SEED={seed}: {v}\ndialects {:?}\n{}",
+                scenario.spec.wire_dialects,
+                scenario.describe()
+            );
         }
     }
 }

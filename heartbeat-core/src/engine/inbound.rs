@@ -15,6 +15,16 @@ use crate::wire::{Message, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOW
 /// Most messages held per peer while it is still considered dead.
 pub(super) const MAX_HELD: usize = 64;
 
+/// A packet's sender, admitted by [`Engine::admit`].
+struct Admitted {
+    /// The peer's index.
+    peer: usize,
+    /// Whether it was down (never heard, dead, or just restarted).
+    was_down: bool,
+    /// How many datagrams were queued before this packet was handled.
+    mark: usize,
+}
+
 /// Who sent a packet, relative to this node.
 enum Sender {
     /// A configured peer (index).
@@ -47,8 +57,8 @@ impl Engine {
     }
 
     /// Who sent a packet (`from`, `uuid`, `generation`) on `medium`: a peer
-    /// whose generation is current (index), or `None` when the packet is
-    /// our own echo (its link refreshed) or must be dropped (reported).
+    /// whose generation is current, or `None` when the packet is our own
+    /// echo (its link refreshed) or must be dropped (reported).
     fn admit(
         &mut self,
         now: Instant,
@@ -56,7 +66,7 @@ impl Engine {
         from: &str,
         uuid: NodeUuid,
         generation: u64,
-    ) -> Option<usize> {
+    ) -> Option<Admitted> {
         if medium.0 >= self.config.media.len() {
             self.drop_packet(medium, from, DropReason::UnknownMedium);
             return None;
@@ -94,12 +104,15 @@ impl Engine {
             }
             GenerationVerdict::Current => {}
         }
-        let p = self.membership.peer(peer);
-        if restarted || matches!(p.state, NodeState::Init | NodeState::Dead) {
-            // Whatever this packet makes us send, our status goes first.
-            self.status_first(now);
-        }
-        Some(peer)
+        let down = matches!(
+            self.membership.peer(peer).state,
+            NodeState::Init | NodeState::Dead
+        );
+        Some(Admitted {
+            peer,
+            was_down: restarted || down,
+            mark: self.transmits.len(),
+        })
     }
 
     /// Handle one authenticated packet; `linux_ha`: it came in Heartbeat's
@@ -111,7 +124,7 @@ impl Engine {
         packet: Packet,
         linux_ha: bool,
     ) {
-        let Some(peer) = self.admit(
+        let Some(admitted) = self.admit(
             now,
             medium,
             &packet.from,
@@ -120,6 +133,7 @@ impl Engine {
         ) else {
             return;
         };
+        let peer = admitted.peer;
         let sequenced = is_sequenced(&packet.message)
             || (linux_ha && matches!(packet.message, Message::Status(_)));
         if sequenced && packet.seq == 0 {
@@ -150,15 +164,42 @@ impl Engine {
         if fresh {
             self.refresh_link(now, peer, medium);
         }
+        self.status_before_answers(now, &admitted);
+    }
+
+    /// In the Linux-HA dialect, when a peer that was down (never heard,
+    /// dead, or restarted) has just come alive, put our status before
+    /// whatever we sent in answer to its packet: Heartbeat goes `active` as
+    /// soon as it heard every node, and if the first packet of ours it hears
+    /// is no status it believes we are not active (with `auto_failback
+    /// legacy` it then takes its groups without asking). A replay changes
+    /// no state, so it is never answered this way.
+    fn status_before_answers(&mut self, now: Instant, admitted: &Admitted) {
+        let alive = self.membership.peer(admitted.peer).is_alive();
+        if !admitted.was_down || !alive || !self.dialect.sequenced_status() {
+            return;
+        }
+        if self.last_status_at == Some(now) {
+            return;
+        }
+        let before = self.transmits.len();
+        self.send_status(now);
+        if self.transmits.len() > before {
+            if let Some(status) = self.transmits.pop_back() {
+                self.transmits.insert(admitted.mark, status);
+            }
+        }
     }
 
     /// A Heartbeat message without counterpart: sequence bookkeeping like
     /// any other, then `reqnodes` to us is answered with `repnodes` and
     /// anything else is ignored (reported once per type).
     fn on_foreign(&mut self, now: Instant, medium: MediumId, msg_type: &str, env: &Envelope) {
-        let Some(peer) = self.admit(now, medium, &env.from, env.from_uuid, env.generation) else {
+        let Some(admitted) = self.admit(now, medium, &env.from, env.from_uuid, env.generation)
+        else {
             return;
         };
+        let peer = admitted.peer;
         let to_us = env
             .dest
             .as_deref()

@@ -113,6 +113,7 @@ impl Engine {
         if self.departed {
             return;
         }
+        self.status_first(now);
         let packet = self.packet(self.history.highest_sent(), dest, message);
         match self.encode(now, &packet) {
             Ok(bytes) => self.transmit(bytes),
@@ -130,9 +131,9 @@ impl Engine {
     }
 
     /// In the Linux-HA dialect, send our status now unless one just went
-    /// out: a Heartbeat node that has just started must hear a status of
-    /// ours before anything else, or it goes `active` believing we are not
-    /// (and, with `auto_failback legacy`, takes its groups without asking).
+    /// out, so that a Heartbeat node that has just started hears a status of
+    /// ours before our periodic announcements (see
+    /// `Engine::status_before_answers` for why).
     pub(super) fn status_first(&mut self, now: Instant) {
         if self.dialect.sequenced_status() && self.last_status_at != Some(now) {
             self.send_status(now);

@@ -679,11 +679,16 @@ impl Cluster {
             if let Message::Status(s) = &p.message {
                 let newer = node.last_status.is_none_or(|l| p.seq >= l.seq);
                 if newer {
+                    let deadtime = Duration::from_millis(u64::from(s.deadtime_ms));
+                    let claimed = node
+                        .last_status
+                        .map_or(Duration::ZERO, |l| l.alive_claim_until);
                     node.last_status = Some(StatusSent {
                         at: now,
                         seq: p.seq,
-                        deadtime: Duration::from_millis(u64::from(s.deadtime_ms)),
+                        deadtime,
                         status: s.status,
+                        alive_claim_until: claimed.max(now + deadtime),
                     });
                 }
             }

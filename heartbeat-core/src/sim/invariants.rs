@@ -205,8 +205,7 @@ impl Checker {
                 continue;
             }
             let deadtime = last.deadtime.max(p.config.timing.deadtime);
-            let deadline = last.at
-                + deadtime
+            let deadline = (last.at + deadtime).max(last.alive_claim_until)
                 + keepalive
                 + net.max_delay(crashed, peer)
                 + self.bounds.detection_slack;

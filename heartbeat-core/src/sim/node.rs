@@ -62,6 +62,11 @@ pub struct StatusSent {
     pub deadtime: Duration,
     /// The status it advertised about itself.
     pub status: NodeStatus,
+    /// The latest instant any status of this incarnation so far asked to be
+    /// considered alive until (`at + deadtime`, largest over all of them):
+    /// a peer that missed the last ones may rightly wait that long (the
+    /// Linux-HA dialect advertises a longer deadtime for its first 5 s).
+    pub alive_claim_until: Duration,
 }
 
 /// A simulated node.
