@@ -189,3 +189,17 @@ fn linux_ha_dialect_with_a_sha256_key_warns_that_heartbeat_cannot_read_it() {
     let c = Config::from_texts(ha_cf, "auth 1\n1 sha1 k\n", "", "a").unwrap();
     assert!(!c.warnings.iter().any(|w| w.contains("sha256")));
 }
+
+#[test]
+fn the_command_line_dialect_warns_about_sha256_too() {
+    let ha_cf = "node a b\nbcast eth0\n";
+    let mut c = Config::from_texts(ha_cf, "auth 1\n1 sha256 k\n", "", "a").unwrap();
+    assert!(!c.warnings.iter().any(|w| w.contains("sha256")));
+    c.set_wire_dialect(heartbeat_core::config::WireDialect::LinuxHa);
+    assert_eq!(c.wire_dialect, heartbeat_core::config::WireDialect::LinuxHa);
+    assert!(
+        c.warnings.iter().any(|w| w.contains("sha256")),
+        "{:?}",
+        c.warnings
+    );
+}

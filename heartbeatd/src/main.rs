@@ -111,7 +111,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = match Config::load(&args.config_dir, &node) {
         Ok(mut config) => {
             if let Some(dialect) = args.wire_dialect {
-                config.wire_dialect = dialect;
+                config.set_wire_dialect(dialect);
             }
             config
         }

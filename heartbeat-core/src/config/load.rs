@@ -151,16 +151,7 @@ impl Config {
             }
         }
         if let (Some(h), Some(keys)) = (&ha_cf, &keys) {
-            let method = keys.active_key().map(|(_, k)| k.method);
-            if h.wire_dialect == super::WireDialect::LinuxHa
-                && method == Some(crate::wire::AuthMethod::Sha256)
-            {
-                warnings.push(format!(
-                    "{}: the active key is sha256, which Heartbeat 3.0.6 nodes do not know: \
-                     they reject every packet of this node (use sha1 in a mixed cluster)",
-                    keys_path.display()
-                ));
-            }
+            warnings.extend(dialect_key_warning(h.wire_dialect, keys, keys_path));
         }
         match (ha_cf, keys, groups) {
             (Some(h), Some(keys), Some(groups)) if errors.is_empty() => Ok(Config {
@@ -187,6 +178,38 @@ impl Config {
             _ => Err(ConfigErrors::new(errors, warnings)),
         }
     }
+}
+
+impl Config {
+    /// Speak `dialect` whatever `ha.cf` said (heartbeatd's
+    /// `--wire-dialect`), with the warning [`Config::load`] gives when the
+    /// active key is one Heartbeat nodes cannot check.
+    pub fn set_wire_dialect(&mut self, dialect: super::WireDialect) {
+        if self.wire_dialect != dialect {
+            self.wire_dialect = dialect;
+            let file = Path::new(AUTHKEYS);
+            self.warnings
+                .extend(dialect_key_warning(dialect, &self.keys, file));
+        }
+    }
+}
+
+/// The warning for a `sha256` active key on the Linux-HA wire: Heartbeat
+/// 3.0.6 has no such method and rejects every packet signed with it.
+fn dialect_key_warning(
+    dialect: super::WireDialect,
+    keys: &crate::wire::Keyring,
+    keys_path: &Path,
+) -> Option<String> {
+    let method = keys.active_key().map(|(_, k)| k.method);
+    (dialect == super::WireDialect::LinuxHa && method == Some(crate::wire::AuthMethod::Sha256))
+        .then(|| {
+            format!(
+                "{}: the active key is sha256, which Heartbeat 3.0.6 nodes do not know: \
+                 they reject every packet of this node (use sha1 in a mixed cluster)",
+                keys_path.display()
+            )
+        })
 }
 
 /// Checks the permission bits of `authkeys`.

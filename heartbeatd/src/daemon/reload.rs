@@ -21,7 +21,7 @@ pub(super) fn reload(
     let fresh = match Config::load(dir, &running.local_node) {
         Ok(mut fresh) => {
             if let Some(dialect) = dialect {
-                fresh.wire_dialect = dialect;
+                fresh.set_wire_dialect(dialect);
             }
             fresh
         }
