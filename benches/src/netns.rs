@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::cleanup;
 use crate::error::{Error, IoContext, Result};
+pub use heartbeatd::lab::{kill_all_in, pids_in};
 
 /// Prefix of every namespace this benchmark creates, followed by its pid.
 pub const PREFIX: &str = "hbbench";
@@ -176,36 +177,6 @@ pub fn delete(name: &str) -> Result<()> {
     let r = ip(&["netns", "del", name]);
     cleanup::unregister_namespace(name);
     r
-}
-
-/// Process ids inside namespace `name`.
-pub fn pids_in(name: &str) -> Vec<i32> {
-    Command::new("ip")
-        .args(["netns", "pids", name])
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// SIGKILLs every process inside namespace `name` (repeatedly, until none is
-/// left or a second has passed: daemons may be forking).
-pub fn kill_all_in(name: &str) {
-    for _ in 0..20 {
-        let pids = pids_in(name);
-        if pids.is_empty() {
-            return;
-        }
-        for p in pids {
-            let _ =
-                nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), nix::sys::signal::SIGKILL);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
 }
 
 /// Namespaces of this process that exist right now.

@@ -114,17 +114,12 @@ fn random_scenarios_hold_every_invariant_in_either_and_mixed_dialects() {
                 }
             })
             .collect();
-        if std::env::var_os("SIM_TRACE").is_some() {
-            let (result, trace) = scenario.run_traced();
-            for line in trace {
-                println!("{line}");
-            }
-            if let Err(v) = result {
-                panic!("{v}");
-            }
-            continue;
-        }
-        if let Err(v) = scenario.run() {
+        let result = if std::env::var_os("SIM_TRACE").is_some() {
+            scenario.run_printing_trace()
+        } else {
+            scenario.run()
+        };
+        if let Err(v) = result {
             panic!(
                 "SIM_LINUXHA_SEED={seed}: {v}\ndialects {:?}\n{}",
                 scenario.spec.wire_dialects,

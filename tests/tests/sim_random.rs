@@ -42,11 +42,7 @@ fn randomized_scenarios_hold_every_invariant() {
         let scenario = Scenario::generate(seed);
         println!("{}", scenario.describe());
         if std::env::var_os("SIM_TRACE").is_some() {
-            let (result, trace) = scenario.run_traced();
-            for line in trace {
-                println!("{line}");
-            }
-            if let Err(v) = result {
+            if let Err(v) = scenario.run_printing_trace() {
                 panic!("{v}");
             }
             return;

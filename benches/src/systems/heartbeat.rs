@@ -3,20 +3,12 @@
 //! `/etc/ha.d`, `/var/lib/heartbeat`, `/run` (pid file, API sockets) and
 //! `uname -n` are the node's own.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{ms_value, Setting};
 
-/// Where Debian installs the daemon (bookworm: libexec; older: lib).
-pub fn daemon_path() -> Option<PathBuf> {
-    [
-        "/usr/libexec/heartbeat/heartbeat",
-        "/usr/lib/heartbeat/heartbeat",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists())
-}
+/// Where Debian installs the daemon, if it is installed (the lab's lookup).
+pub use heartbeatd::lab::heartbeat306_daemon as daemon_path;
 
 /// `ha.cf` of a two-node bcast cluster on `eth0`, logging to `logfile`.
 /// `udpport` precedes the media line (Heartbeat ignores it otherwise).

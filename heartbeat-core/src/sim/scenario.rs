@@ -179,6 +179,16 @@ impl Scenario {
         (r, c.trace().to_vec())
     }
 
+    /// [`Scenario::run_traced`], printing the trace to stdout (for a seed
+    /// replayed with `SIM_TRACE=1`).
+    pub fn run_printing_trace(&self) -> Result<ScenarioReport, Violation> {
+        let (result, trace) = self.run_traced();
+        for line in trace {
+            println!("{line}");
+        }
+        result
+    }
+
     fn run_on(&self, c: &mut Cluster) -> Result<ScenarioReport, Violation> {
         for (at, op) in &self.ops {
             c.schedule(*at, op.clone());

@@ -30,7 +30,7 @@ mod heartbeat306;
 mod topology;
 
 pub use heartbeat306::{daemon_path as heartbeat306_daemon, NodeKind};
-pub use topology::{ip, MediumKind, Namespaces, Topology};
+pub use topology::{ip, kill_all_in, pids_in, MediumKind, Namespaces, Topology};
 
 /// The shape of a lab cluster.
 #[derive(Clone, Debug)]

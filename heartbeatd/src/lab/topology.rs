@@ -209,8 +209,8 @@ impl Drop for Namespaces {
     }
 }
 
-/// Process ids inside namespace `name`.
-fn pids_in(name: &str) -> Vec<i32> {
+/// Process ids inside network namespace `name`.
+pub fn pids_in(name: &str) -> Vec<i32> {
     Command::new("ip")
         .args(["netns", "pids", name])
         .output()
@@ -225,7 +225,7 @@ fn pids_in(name: &str) -> Vec<i32> {
 
 /// SIGKILLs every process in namespace `name` until none is left (for up
 /// to a second); whether there was any.
-fn kill_all_in(name: &str) -> bool {
+pub fn kill_all_in(name: &str) -> bool {
     let mut any = false;
     for _ in 0..50 {
         let pids = pids_in(name);
