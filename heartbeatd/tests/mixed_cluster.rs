@@ -18,6 +18,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
+use heartbeat_core::control::{GroupSet, Request, Response};
 use heartbeatd::lab::{
     heartbeat306_daemon, node_name, unix_now_ns, ActionRecord, Lab, LabSpec, MediumKind, NodeKind,
     Topology,
@@ -459,6 +460,36 @@ fn no_failback_with_auto_failback_off_heartbeat_owner() {
 #[test]
 fn no_failback_with_auto_failback_off_heartbeatd_owner() {
     failback_as_auto_failback_says(&[RS, HB], "off");
+}
+
+/// Operator takeovers across the dialects (`auto_failback off`, `web` on
+/// the Heartbeat node1): `takeover foreign` on heartbeatd's control socket
+/// pulls `web` through Heartbeat's `ip-request`; Heartbeat's own
+/// `hb_takeover local` on node1 makes heartbeatd run the standby exchange
+/// that gives it back.
+#[test]
+fn operator_takeover_works_from_either_side() {
+    let Some(mut lab) = mixed_lab(&[HB, RS], 2, "off") else {
+        return;
+    };
+    start_all(&mut lab, &[]);
+    settle(&mut lab, &[0, 1], 2, Some(0));
+    let answer = lab
+        .request(
+            1,
+            &Request::Takeover {
+                set: GroupSet::Foreign,
+            },
+        )
+        .expect("control socket");
+    assert!(matches!(answer, Response::Accepted { .. }), "{answer:?}");
+    expect_web_on(&mut lab, 1);
+    let script = Path::new("/usr/share/heartbeat/hb_takeover");
+    let out = lab.run_in(0, script, &["local"]).expect("hb_takeover");
+    assert_eq!(out.2, 0, "hb_takeover: {out:?}");
+    expect_web_on(&mut lab, 0);
+    let (most, _) = replay(&lab.actions(), unix_now_ns());
+    assert_eq!(most, 1, "web ran twice: {:?}", lab.actions());
 }
 
 /// c. One link, heartbeatd (node2) dropping 10 % of what it receives, and

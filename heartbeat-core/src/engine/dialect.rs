@@ -12,8 +12,11 @@
 //! - a received status is ordered by its own sequence number: its `ts` has
 //!   whole seconds only (see [`Inbound::Packet`]);
 //! - `reqnodes` is answered with `repnodes` (Heartbeat waits for it before
-//!   it goes `active`); the other Heartbeat types without counterpart go
-//!   through the sequence bookkeeping and are ignored (reported once);
+//!   it goes `active`); `hb_takeover` (an operator's `hb_takeover` on a
+//!   Heartbeat node) starts a standby of the complementary set, as
+//!   Heartbeat's `rc.d/hb_takeover` does; the other Heartbeat types without
+//!   counterpart go through the sequence bookkeeping and are ignored
+//!   (reported once);
 //! - our own `Ownership` and application messages travel as heartbeat-rs
 //!   types that Heartbeat ignores (see [`crate::wire::linuxha::compose`]).
 
@@ -24,7 +27,7 @@ use bytes::Bytes;
 
 use crate::config::WireDialect;
 use crate::wire::linuxha::{self, map::names, Classified, Envelope, Extras, HaMsg};
-use crate::wire::{native, DecodeError, EncodeError, Keyring, Message, NodeUuid, Packet};
+use crate::wire::{native, DecodeError, EncodeError, Holdings, Keyring, Message, NodeUuid, Packet};
 
 /// For how long after the start a Linux-HA status advertises a longer
 /// deadtime, and by how much (Heartbeat's `hb_add_deadtime(2000)`).
@@ -52,6 +55,8 @@ pub(super) enum Inbound {
         msg_type: String,
         /// Its envelope.
         envelope: Envelope,
+        /// For `hb_takeover`: the set the sender wants, relative to it.
+        takeover: Option<Holdings>,
     },
 }
 
@@ -175,23 +180,35 @@ impl Dialect {
         datagram: &[u8],
         keys: &Keyring,
     ) -> Result<Inbound, DecodeError> {
-        let linux_ha = linuxha::is_linux_ha(datagram);
-        match crate::wire::decode_any(datagram, keys)? {
+        if !linuxha::is_linux_ha(datagram) {
+            let packet = native::decode(datagram, keys)?;
+            return Ok(Inbound::Packet {
+                packet,
+                linux_ha: false,
+            });
+        }
+        let msg = crate::wire::linuxha_verified(datagram, keys)?;
+        match linuxha::classify(&msg)? {
             Classified::Known { mut packet, .. } => {
-                if linux_ha {
-                    self.uuids.insert(packet.from.clone(), packet.from_uuid);
-                    if let Message::Status(status) = &mut packet.message {
-                        status.timestamp_ms = packet.seq;
-                    }
+                self.uuids.insert(packet.from.clone(), packet.from_uuid);
+                if let Message::Status(status) = &mut packet.message {
+                    status.timestamp_ms = packet.seq;
                 }
-                Ok(Inbound::Packet { packet, linux_ha })
+                Ok(Inbound::Packet {
+                    packet,
+                    linux_ha: true,
+                })
             }
             Classified::Other {
                 msg_type,
                 envelope: Some(envelope),
             } => {
                 self.uuids.insert(envelope.from.clone(), envelope.from_uuid);
-                Ok(Inbound::Foreign { msg_type, envelope })
+                Ok(Inbound::Foreign {
+                    msg_type,
+                    envelope,
+                    takeover: linuxha::map::takeover_set(&msg),
+                })
             }
             Classified::Other { envelope: None, .. } => Err(DecodeError::LinuxHaFields(
                 linuxha::MapError::Missing(names::F_SRC),

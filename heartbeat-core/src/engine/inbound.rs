@@ -10,7 +10,7 @@ use super::dialect::{self, Inbound};
 use super::membership::{GenerationVerdict, StatusVerdict};
 use super::{DropReason, Engine, Event, MediumId, NodeState};
 use crate::wire::linuxha::{map::names, Envelope};
-use crate::wire::{Message, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOWN};
+use crate::wire::{Holdings, Message, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOWN};
 
 /// Most messages held per peer while it is still considered dead.
 pub(super) const MAX_HELD: usize = 64;
@@ -43,9 +43,11 @@ impl Engine {
             Ok(Inbound::Packet { packet, linux_ha }) => {
                 self.on_packet(now, medium, packet, linux_ha)
             }
-            Ok(Inbound::Foreign { msg_type, envelope }) => {
-                self.on_foreign(now, medium, &msg_type, &envelope)
-            }
+            Ok(Inbound::Foreign {
+                msg_type,
+                envelope,
+                takeover,
+            }) => self.on_foreign(now, medium, &msg_type, &envelope, takeover),
             Err(error) => {
                 if let Some(m) = self.media.get_mut(medium.0) {
                     m.rejected += 1;
@@ -192,9 +194,18 @@ impl Engine {
     }
 
     /// A Heartbeat message without counterpart: sequence bookkeeping like
-    /// any other, then `reqnodes` to us is answered with `repnodes` and
-    /// anything else is ignored (reported once per type).
-    fn on_foreign(&mut self, now: Instant, medium: MediumId, msg_type: &str, env: &Envelope) {
+    /// any other, then `reqnodes` to us is answered with `repnodes`,
+    /// `hb_takeover` (with its set, `takeover`) starts a standby of the
+    /// complementary set, and anything else is ignored (reported once per
+    /// type).
+    fn on_foreign(
+        &mut self,
+        now: Instant,
+        medium: MediumId,
+        msg_type: &str,
+        env: &Envelope,
+        takeover: Option<Holdings>,
+    ) {
         let Some(admitted) = self.admit(now, medium, &env.from, env.from_uuid, env.generation)
         else {
             return;
@@ -224,6 +235,14 @@ impl Engine {
         }
         if msg_type.eq_ignore_ascii_case(names::T_REQNODES) {
             self.answer_reqnodes(now, &env.from);
+        } else if let Some(wanted) = takeover {
+            // The sender's local groups are our foreign ones and back.
+            let ours = match wanted {
+                Holdings::Local => Holdings::Foreign,
+                Holdings::Foreign => Holdings::Local,
+                other => other,
+            };
+            self.resources.standby(now, ours);
         } else if self.dialect.first_report(msg_type) {
             self.events.push_back(Event::IgnoredMessage {
                 node: env.from.clone(),

@@ -39,11 +39,17 @@ pub fn decode_any(datagram: &[u8], keys: &Keyring) -> Result<linuxha::Classified
             extras: linuxha::Extras::default(),
         });
     }
+    Ok(linuxha::classify(&linuxha_verified(datagram, keys)?)?)
+}
+
+/// A Linux-HA datagram parsed and authenticated with the key of the index
+/// it names, its errors in [`DecodeError`] terms.
+pub fn linuxha_verified(datagram: &[u8], keys: &Keyring) -> Result<linuxha::HaMsg, DecodeError> {
     let received = linuxha::decode(datagram)?;
     received.verify(keys).map_err(|e| match e {
         linuxha::AuthError::UnknownKeyIndex(i) => DecodeError::UnknownKeyIndex(i),
         linuxha::AuthError::BadAuth => DecodeError::BadAuth,
         other => DecodeError::LinuxHa(other.into()),
     })?;
-    Ok(linuxha::classify(&received.msg)?)
+    Ok(received.msg)
 }

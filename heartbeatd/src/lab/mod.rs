@@ -604,29 +604,42 @@ impl Lab {
                 .clone()
                 .ok_or_else(|| io::Error::other("LabSpec::cl_status_binary is not set"))
         };
-        let command = match (&self.namespaces, self.is_linux_ha()) {
-            (Some(ns), true) => {
+        match (&self.namespaces, self.is_linux_ha()) {
+            (Some(_), true) => {
                 let program = match self.kinds[i] {
                     NodeKind::Heartbeat306 => PathBuf::from("cl_status"),
                     NodeKind::Heartbeatd => ours()?,
                 };
-                let mut c = heartbeat306::node_command(
-                    &ns.node(i),
-                    &node_name(i),
-                    &self.node_dir(i),
-                    &program,
-                );
-                c.args(args);
-                c
+                self.run_in(i, &program, args)
             }
             _ => {
                 let mut c = Command::new(ours()?);
                 c.env("HEARTBEAT_CONTROL_SOCKET", self.control_socket(i))
                     .args(args);
-                c
+                heartbeat306::output(c)
             }
-        };
-        heartbeat306::output(command)
+        }
+    }
+
+    /// Runs `program args…` as node `i` of a Linux-HA lab would (its
+    /// network, mount and UTS namespaces, its `/etc/ha.d`,
+    /// `/var/lib/heartbeat` and `/run`), e.g. Heartbeat's `hb_takeover`:
+    /// (stdout, stderr, exit code).
+    pub fn run_in(
+        &self,
+        i: usize,
+        program: &Path,
+        args: &[&str],
+    ) -> io::Result<(String, String, i32)> {
+        let ns = self
+            .namespaces
+            .as_ref()
+            .filter(|_| self.is_linux_ha())
+            .ok_or_else(|| io::Error::other("run_in needs a Linux-HA namespace lab"))?;
+        let mut c =
+            heartbeat306::node_command(&ns.node(i), &node_name(i), &self.node_dir(i), program);
+        c.args(args);
+        heartbeat306::output(c)
     }
 
     /// `cl_status nodestatus NODE` on node `i`: the status word (`active`,

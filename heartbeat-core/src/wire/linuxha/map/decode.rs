@@ -185,6 +185,15 @@ fn ownership(msg: &HaMsg) -> Result<Ownership, MapError> {
     })
 }
 
+/// The set of an `hb_takeover` message (`rsc_hold`, relative to its
+/// sender), or `None` when `msg` is no such message or the set is malformed.
+pub fn takeover_set(msg: &HaMsg) -> Option<Holdings> {
+    msg.msg_type()
+        .is_some_and(|t| t.eq_ignore_ascii_case(T_HB_TAKEOVER))
+        .then(|| holdings(msg).ok())
+        .flatten()
+}
+
 /// `rsc_hold`.
 fn holdings(msg: &HaMsg) -> Result<Holdings, MapError> {
     Ok(match string(msg, F_RSC_HOLD)? {

@@ -6,7 +6,7 @@
 //! `resource`, `ask_resources`, `shutdone`. Other types (`reqnodes`,
 //! `repnodes`, `stonith`, `NS_st`, `hb_takeover`, ...) come back as
 //! [`Classified::Other`] with their envelope, to be handled at the Linux-HA
-//! level or logged and ignored. [`compose`] builds the message Heartbeat
+//! level or logged and ignored ([`takeover_set`] reads `hb_takeover`). [`compose`] builds the message Heartbeat
 //! would send for a [`Packet`], fields in Heartbeat's order.
 //!
 //! What a [`Packet`] does not carry travels in [`Extras`] (`ts`, `ld`, `ttl`,
@@ -21,7 +21,7 @@ pub mod names;
 mod numbers;
 
 pub use compose::{compose, push_control_fields};
-pub use decode::classify;
+pub use decode::{classify, takeover_set};
 
 use crate::wire::{NodeUuid, Packet};
 
