@@ -21,7 +21,7 @@
 //!   types that Heartbeat ignores (see [`crate::wire::linuxha::compose`]).
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -68,7 +68,7 @@ pub(super) struct Dialect {
     /// `ttl` of Linux-HA messages: hopfudge + configured nodes.
     ttl: u32,
     /// Our wall clock at the engine's start, in seconds since the epoch
-    /// (Heartbeat's `ts`); 0 until the driver tells it.
+    /// (Heartbeat's `ts`).
     wall_clock_at_start: u64,
     /// Peers' uuids as their packets name them, for `destuuid`.
     uuids: HashMap<String, NodeUuid>,
@@ -77,26 +77,36 @@ pub(super) struct Dialect {
 }
 
 impl Dialect {
-    /// The dialect layer of a node that speaks `speaks`.
-    pub(super) fn new(speaks: WireDialect, msgfmt: linuxha::MsgFmt, ttl: u32) -> Self {
+    /// The dialect layer of a node that speaks `speaks`, started when the
+    /// wall clock read `wall_clock_at_start` (seconds since the epoch).
+    pub(super) fn new(
+        speaks: WireDialect,
+        msgfmt: linuxha::MsgFmt,
+        ttl: u32,
+        wall_clock_at_start: u64,
+    ) -> Self {
         Dialect {
             speaks,
             msgfmt,
             ttl,
-            wall_clock_at_start: 0,
+            wall_clock_at_start,
             uuids: HashMap::new(),
             reported: BTreeSet::new(),
         }
     }
 
-    /// Whether this node speaks Heartbeat's dialect.
+    /// Whether this node speaks Heartbeat's dialect (its statuses are then
+    /// sequenced messages).
     pub(super) fn speaks_linux_ha(&self) -> bool {
         self.speaks == WireDialect::LinuxHa
     }
 
-    /// Set the wall clock at the engine's start (seconds since the epoch).
-    pub(super) fn set_wall_clock(&mut self, unix_secs: u64) {
-        self.wall_clock_at_start = unix_secs;
+    /// Remember `peer`'s uuid (for `destuuid`), allocating only when it is
+    /// new or changed: this runs for every admitted packet.
+    pub(super) fn note_uuid(&mut self, peer: &str, uuid: NodeUuid) {
+        if self.uuids.get(peer) != Some(&uuid) {
+            self.uuids.insert(peer.to_owned(), uuid);
+        }
     }
 
     /// The deadtime a status sent at `since_start` advertises.
@@ -112,11 +122,6 @@ impl Dialect {
         }
     }
 
-    /// Whether a status sent now takes a sequence number of its own.
-    pub(super) fn sequenced_status(&self) -> bool {
-        self.speaks_linux_ha()
-    }
-
     /// Encode `packet`, `since_start` after the engine's start.
     pub(super) fn encode(
         &self,
@@ -127,7 +132,8 @@ impl Dialect {
         match self.speaks {
             WireDialect::Native => native::encode(packet, keys),
             WireDialect::LinuxHa => {
-                let extras = self.extras(packet.dest.as_deref(), since_start, &packet.message);
+                let status = matches!(packet.message, Message::Status(_));
+                let extras = self.extras(packet.dest.as_deref(), since_start, status);
                 let msg = linuxha::compose(packet, &extras)?;
                 Ok(linuxha::encode(&msg, keys, self.msgfmt)?)
             }
@@ -153,33 +159,30 @@ impl Dialect {
         let list: String = nodes.iter().map(|n| format!("{n} ")).collect();
         msg.push_str(names::F_NODELIST, list);
         msg.push_str(names::F_DELNODELIST, " ");
-        if let Some(uuid) = to.and_then(|t| self.uuids.get(t)) {
+        let extras = self.extras(to, since_start, false);
+        if let Some(uuid) = extras.dest_uuid {
             msg.push_binary(names::F_DESTUUID, uuid.0);
         }
-        let extras = self.extras(None, since_start, &Message::Starting);
         linuxha::map::push_control_fields(&mut msg, envelope, &extras);
         Ok(linuxha::encode(&msg, keys, self.msgfmt)?)
     }
 
-    /// The Heartbeat fields of a message we send.
-    fn extras(&self, dest: Option<&str>, since_start: Duration, message: &Message) -> Extras {
+    /// The Heartbeat fields of a message we send (`status`: a status, which
+    /// carries `protocol`).
+    fn extras(&self, dest: Option<&str>, since_start: Duration, status: bool) -> Extras {
         Extras {
             ts: self.wall_clock_at_start + since_start.as_secs(),
             load: None,
             ttl: Some(self.ttl),
             dest_uuid: dest.and_then(|d| self.uuids.get(d)).copied(),
-            protocol: matches!(message, Message::Status(_)).then_some(1),
+            protocol: status.then_some(1),
             info: None,
         }
     }
 
     /// Read a datagram in whichever dialect it is, checking its
     /// authentication with the key of the index it names.
-    pub(super) fn decode(
-        &mut self,
-        datagram: &[u8],
-        keys: &Keyring,
-    ) -> Result<Inbound, DecodeError> {
+    pub(super) fn decode(&self, datagram: &[u8], keys: &Keyring) -> Result<Inbound, DecodeError> {
         if !linuxha::is_linux_ha(datagram) {
             let packet = native::decode(datagram, keys)?;
             return Ok(Inbound::Packet {
@@ -190,7 +193,6 @@ impl Dialect {
         let msg = crate::wire::linuxha_verified(datagram, keys)?;
         match linuxha::classify(&msg)? {
             Classified::Known { mut packet, .. } => {
-                self.uuids.insert(packet.from.clone(), packet.from_uuid);
                 if let Message::Status(status) = &mut packet.message {
                     status.timestamp_ms = packet.seq;
                 }
@@ -202,14 +204,11 @@ impl Dialect {
             Classified::Other {
                 msg_type,
                 envelope: Some(envelope),
-            } => {
-                self.uuids.insert(envelope.from.clone(), envelope.from_uuid);
-                Ok(Inbound::Foreign {
-                    msg_type,
-                    envelope,
-                    takeover: linuxha::map::takeover_set(&msg),
-                })
-            }
+            } => Ok(Inbound::Foreign {
+                msg_type,
+                envelope,
+                takeover: linuxha::map::takeover_set(&msg),
+            }),
             Classified::Other { envelope: None, .. } => Err(DecodeError::LinuxHaFields(
                 linuxha::MapError::Missing(names::F_SRC),
             )),
@@ -220,9 +219,4 @@ impl Dialect {
     pub(super) fn first_report(&mut self, msg_type: &str) -> bool {
         self.reported.insert(msg_type.to_ascii_lowercase())
     }
-}
-
-/// The instant `now` as time since `started`.
-pub(super) fn since(started: Instant, now: Instant) -> Duration {
-    now.saturating_duration_since(started)
 }

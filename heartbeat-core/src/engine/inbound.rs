@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::delivery::is_sequenced;
 use super::delivery::receiver_tracker::{RequestTiming, SeqVerdict};
-use super::dialect::{self, Inbound};
+use super::dialect::Inbound;
 use super::membership::{GenerationVerdict, StatusVerdict};
 use super::{DropReason, Engine, Event, MediumId, NodeState};
 use crate::wire::linuxha::{map::names, Envelope};
@@ -106,6 +106,7 @@ impl Engine {
             }
             GenerationVerdict::Current => {}
         }
+        self.dialect.note_uuid(from, uuid);
         let down = matches!(
             self.membership.peer(peer).state,
             NodeState::Init | NodeState::Dead
@@ -177,15 +178,11 @@ impl Engine {
     /// legacy` it then takes its groups without asking). A replay changes
     /// no state, so it is never answered this way.
     fn status_before_answers(&mut self, now: Instant, admitted: &Admitted) {
-        let alive = self.membership.peer(admitted.peer).is_alive();
-        if !admitted.was_down || !alive || !self.dialect.sequenced_status() {
-            return;
-        }
-        if self.last_status_at == Some(now) {
+        if !admitted.was_down || !self.membership.peer(admitted.peer).is_alive() {
             return;
         }
         let before = self.transmits.len();
-        self.send_status(now);
+        self.status_first(now);
         if self.transmits.len() > before {
             if let Some(status) = self.transmits.pop_back() {
                 self.transmits.insert(admitted.mark, status);
@@ -219,13 +216,7 @@ impl Engine {
             (true, to_us)
         } else {
             let verdict = self.track_sequenced(now, peer, env.seq, env.dest.as_deref());
-            (
-                matches!(
-                    verdict,
-                    SeqVerdict::New | SeqVerdict::Recovered | SeqVerdict::Duplicate
-                ),
-                verdict.deliver() && to_us,
-            )
+            (verdict != SeqVerdict::Stale, verdict.deliver() && to_us)
         };
         if fresh {
             self.refresh_link(now, peer, medium);
@@ -260,7 +251,7 @@ impl Engine {
             seq: self.history.next_seq(),
             dest: Some(to.to_owned()),
         };
-        let since_start = dialect::since(self.started, now);
+        let since_start = self.since_start(now);
         let sent = self.send_sequenced_bytes(now, |engine| {
             Ok(engine.dialect.encode_repnodes(
                 &ours,

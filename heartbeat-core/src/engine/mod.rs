@@ -41,7 +41,7 @@ mod outbound;
 mod ping;
 mod reactions;
 pub(crate) mod resources;
-mod rng;
+pub(crate) mod rng;
 pub mod snapshot;
 
 use std::collections::VecDeque;
@@ -493,6 +493,7 @@ impl Engine {
                 config.wire_dialect,
                 config.msgfmt.into(),
                 u32::from(config.hopfudge) + (config.nodes.len() + config.ping_nodes.len()) as u32,
+                unix_secs,
             ),
             resources,
             transmits: VecDeque::new(),
@@ -513,7 +514,6 @@ impl Engine {
             identity,
             config,
         };
-        engine.dialect.set_wall_clock(unix_secs);
         engine.send_status(now);
         engine.react(now);
         engine.deadline = engine.next_timer();
@@ -576,6 +576,11 @@ impl Engine {
     /// sends no more heartbeats but still answers retransmission requests.
     pub fn has_departed(&self) -> bool {
         self.departed
+    }
+
+    /// Time since the engine started, at `now`.
+    fn since_start(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.started)
     }
 
     /// The earliest pending timer of any part of the engine.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{dialect, ping, Command, Engine, Event, SendError, Transmit, Via};
+use super::{ping, Command, Engine, Event, SendError, Transmit, Via};
 use crate::wire::{Message, Packet, Status, ACK_DELAY_UNKNOWN};
 
 impl Engine {
@@ -31,7 +31,7 @@ impl Engine {
 
     /// Encode `packet` in the dialect this node speaks.
     fn encode(&self, now: Instant, packet: &Packet) -> Result<Bytes, SendError> {
-        let since_start = dialect::since(self.started, now);
+        let since_start = self.since_start(now);
         Ok(self
             .dialect
             .encode(packet, &self.config.keys, since_start)?)
@@ -41,7 +41,7 @@ impl Engine {
     /// number (see the delivery module doc); in the Linux-HA dialect it is
     /// a sequenced message of its own. Its timestamp grows strictly.
     pub(super) fn send_status(&mut self, now: Instant) {
-        let since_start = dialect::since(self.started, now);
+        let since_start = self.since_start(now);
         let mut timestamp_ms = u64::try_from(since_start.as_millis()).unwrap_or(u64::MAX);
         if let Some(last) = self.last_status_ts {
             timestamp_ms = timestamp_ms.max(last + 1);
@@ -55,7 +55,7 @@ impl Engine {
             holdings: self.resources.holdings(),
             timestamp_ms,
         };
-        let sent = if self.dialect.sequenced_status() {
+        let sent = if self.dialect.speaks_linux_ha() {
             self.send_sequenced(now, None, Message::Status(status))
         } else {
             let packet = self.packet(self.history.highest_sent(), None, Message::Status(status));
@@ -130,12 +130,12 @@ impl Engine {
         }
     }
 
-    /// In the Linux-HA dialect, send our status now unless one just went
-    /// out, so that a Heartbeat node that has just started hears a status of
-    /// ours before our periodic announcements (see
+    /// In the Linux-HA dialect, send our status now unless one already went
+    /// out at this instant, so that a Heartbeat node that has just started
+    /// hears a status of ours before our periodic announcements (see
     /// `Engine::status_before_answers` for why).
     pub(super) fn status_first(&mut self, now: Instant) {
-        if self.dialect.sequenced_status() && self.last_status_at != Some(now) {
+        if self.dialect.speaks_linux_ha() && self.last_status_at != Some(now) {
             self.send_status(now);
         }
     }

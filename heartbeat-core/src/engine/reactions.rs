@@ -157,7 +157,7 @@ impl Engine {
             }
             Err(e) => self.send_failed(e),
         }
-        if !self.dialect.sequenced_status() {
+        if !self.dialect.speaks_linux_ha() {
             self.send_status(now);
         }
         self.departed = true;

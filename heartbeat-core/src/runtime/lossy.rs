@@ -5,6 +5,7 @@
 use std::io;
 
 use super::transport::{Datagram, Transport};
+use crate::engine::rng::Rng;
 use crate::engine::Transmit;
 
 /// Wraps a transport and drops a share of the datagrams it receives and of
@@ -14,7 +15,7 @@ pub struct Lossy<T> {
     inner: T,
     rx_percent: u8,
     tx_percent: u8,
-    state: u64,
+    rng: Rng,
     dropped: u64,
 }
 
@@ -26,8 +27,7 @@ impl<T: Transport> Lossy<T> {
             inner,
             rx_percent: rx_percent.min(100),
             tx_percent: tx_percent.min(100),
-            // xorshift needs a non-zero state.
-            state: seed | 1,
+            rng: Rng::new(seed),
             dropped: 0,
         }
     }
@@ -39,17 +39,9 @@ impl<T: Transport> Lossy<T> {
 
     /// Whether the next datagram is dropped, at `percent` %.
     fn drops(&mut self, percent: u8) -> bool {
-        let drop = self.roll() < u64::from(percent);
+        let drop = self.rng.below_inclusive(99) < u64::from(percent);
         self.dropped += u64::from(drop);
         drop
-    }
-
-    /// Next number of the xorshift64 sequence, reduced to 0..100.
-    fn roll(&mut self) -> u64 {
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        self.state % 100
     }
 }
 
