@@ -7,6 +7,7 @@
 //! - [`daemon`]: the running node: sockets, scripts, control socket, log,
 //!   signals.
 //! - [`demo`]: `heartbeatd demo`, a three-node failover on loopback.
+//! - [`fd_limit`]: the soft fd limit raised to the hard limit at start.
 //! - [`health`]: health checks (`check`, `track`) reported to the engine.
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
@@ -20,6 +21,7 @@
 pub mod control_socket;
 pub mod daemon;
 pub mod demo;
+pub mod fd_limit;
 pub mod health;
 pub mod identity;
 pub mod ipaddr;

@@ -140,6 +140,17 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     init_logging(&config)?;
+    match heartbeatd::fd_limit::raise_to_hard_limit() {
+        Ok(r) if r.before < r.now => {
+            tracing::info!(
+                "file descriptor limit raised from {} to {}",
+                r.before,
+                r.now
+            )
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot raise the file descriptor limit: {e}"),
+    }
     let paths = DaemonPaths {
         config_dir: args.config_dir,
         state_dir: args.state_dir,
@@ -166,7 +177,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let runtime = builder.build()?;
-    runtime.block_on(daemon::run(config, paths))?;
+    let ran = runtime.block_on(daemon::run(config, paths));
+    // A stuck hook or check must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    ran?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -79,6 +79,10 @@ impl EventLine {
             Event::NodeRestarted { node, .. } => line("node_restarted", Some(node), None, None),
             Event::NodeReturned { node } => line("node_returned", Some(node), None, None),
             Event::ShutdownComplete => line("shutdown_complete", None, None, None),
+            Event::ShutdownIncomplete { left_behind } => {
+                let groups = left_behind.join(" ");
+                line("shutdown_incomplete", None, Some(&groups), None)
+            }
             _ => None,
         }
     }

@@ -92,6 +92,9 @@ pub enum ErrorKind {
     PermissionDenied,
     /// The request is valid but cannot be carried out now.
     Refused,
+    /// The daemon is at its bound of clients (in total, for this uid, or of
+    /// event subscribers); the connection is closed after this answer.
+    Busy,
 }
 
 /// An answer line.
@@ -153,6 +156,19 @@ pub fn parse_request(line: &str) -> Result<Request, Response> {
     serde_json::from_str::<RequestLine>(line)
         .map(|r| r.request)
         .map_err(|e| Response::error(ErrorKind::BadRequest, e.to_string()))
+}
+
+/// Parses a request line as read from the socket (without its newline): a
+/// line that is not UTF-8 gets [`ErrorKind::BadRequest`] like any other
+/// malformed line.
+pub fn parse_request_bytes(line: &[u8]) -> Result<Request, Response> {
+    let text = std::str::from_utf8(line).map_err(|e| {
+        Response::error(
+            ErrorKind::BadRequest,
+            format!("request line is not UTF-8: {e}"),
+        )
+    })?;
+    parse_request(text)
 }
 
 /// Encodes a request as one line (with its newline).
@@ -222,6 +238,21 @@ mod tests {
         assert_eq!(
             kind("{\"version\":9,\"request\":\"status\"}"),
             ErrorKind::UnsupportedVersion
+        );
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_gets_a_typed_error() {
+        match parse_request_bytes(b"{\"version\":1,\"request\":\"st\xffatus\"}") {
+            Err(Response::Error {
+                kind: ErrorKind::BadRequest,
+                message,
+            }) => assert!(message.contains("not UTF-8"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            parse_request_bytes(request_line(&Request::Status).trim_end().as_bytes()),
+            Ok(Request::Status)
         );
     }
 

@@ -252,6 +252,14 @@ pub enum Event {
     },
     /// Shutdown finished: every group stopped and `Shutdone` sent.
     ShutdownComplete,
+    /// Shutdown ended without stopping every group: these groups' stops
+    /// failed (once more at shutdown) and they may still run here. No
+    /// `Shutdone` is sent, so peers take them over only after deadtime, as
+    /// after a crash.
+    ShutdownIncomplete {
+        /// Keys of the groups left behind.
+        left_behind: Vec<String>,
+    },
     /// A start or stop action of this node failed. After a failed start the
     /// group is given up (so a peer may take it); after a failed stop it is
     /// left unmanaged on this node and is not started anywhere else while this

@@ -96,7 +96,10 @@ impl<T: Transport, R: ActionRunner> Driver<T, R> {
         }
         while let Some(event) = self.engine.poll_event() {
             noteworthy = true;
-            finished |= event == Event::ShutdownComplete;
+            finished |= matches!(
+                event,
+                Event::ShutdownComplete | Event::ShutdownIncomplete { .. }
+            );
             // No subscriber is not an error.
             let _ = self.events.send(event);
         }

@@ -65,6 +65,10 @@ pub fn log_event(event: &Event) {
             "Resource group {group} is faulty here but no peer reports it healthy: keeping it"
         ),
         Event::ShutdownComplete => tracing::info!("Heartbeat shutdown complete."),
+        Event::ShutdownIncomplete { left_behind } => tracing::error!(
+            "Heartbeat shutdown incomplete: stop failed for {}",
+            left_behind.join(" ")
+        ),
         Event::IgnoredMessage { node, msg_type } => tracing::info!(
             "Ignoring message type {msg_type} from {node} (not used here; not reported again)"
         ),

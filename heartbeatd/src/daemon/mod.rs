@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use heartbeat_core::config::{Config, WireDialect};
+use heartbeat_core::engine::GroupActivity;
 use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
 use heartbeat_core::runtime::{spawn_ping_prober, Cluster, Lossy};
 use tokio::signal::unix::{signal, SignalKind};
@@ -144,9 +145,52 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
     }
     tracing::info!("Received shutdown signal: giving up resources.");
     sd_notify("STOPPING=1");
-    cluster.shutdown().await;
+    let bound = shutdown_bound(&config, paths.script_timeout);
+    let ended = tokio::time::timeout(bound, cluster.shutdown()).await;
     serving.abort();
-    Ok(())
+    let left_behind = groups_not_stopped(&cluster);
+    if left_behind.is_empty() {
+        return Ok(());
+    }
+    let why = if ended.is_ok() {
+        "their stop failed"
+    } else {
+        "shutdown took longer than its bound"
+    };
+    let message = format!(
+        "Shutdown incomplete ({why}, after at most {} s): left behind {}; \
+         peers take them over after deadtime",
+        bound.as_secs(),
+        left_behind.join(", ")
+    );
+    tracing::error!("{message}");
+    anyhow::bail!(message)
+}
+
+/// The longest a graceful shutdown may take: a start in flight finishes,
+/// then the stop, then one retry of a failed stop, every script of the
+/// largest group running into the script timeout each time (groups stop
+/// side by side), plus a few seconds for the announcements.
+fn shutdown_bound(config: &Config, script_timeout: Duration) -> Duration {
+    let scripts = config
+        .groups
+        .iter()
+        .map(|g| g.resources.len())
+        .max()
+        .unwrap_or(0);
+    let per_pass = script_timeout.saturating_mul(u32::try_from(scripts).unwrap_or(u32::MAX));
+    per_pass.saturating_mul(3) + Duration::from_secs(5)
+}
+
+/// `group (activity)` for every group not stopped on this node.
+fn groups_not_stopped(cluster: &Cluster) -> Vec<String> {
+    cluster
+        .status()
+        .groups
+        .iter()
+        .filter(|g| g.activity != GroupActivity::Stopped)
+        .map(|g| format!("{} ({:?})", g.key, g.activity).to_lowercase())
+        .collect()
 }
 
 /// Pings the ping nodes of `ha.cf`, if any, once per keepalive (as

@@ -65,6 +65,9 @@ pub struct LabSpec {
     /// This workspace's `cl-status` binary, for [`Lab::cl_status`] on
     /// heartbeatd nodes.
     pub cl_status_binary: Option<PathBuf>,
+    /// `RLIMIT_NOFILE` (soft and hard) of every heartbeatd node on a
+    /// loopback lab, set with util-linux `prlimit` (default: inherited).
+    pub fd_limit: Option<u64>,
 }
 
 impl LabSpec {
@@ -84,6 +87,7 @@ impl LabSpec {
             extra_ha_cf: Vec::new(),
             kinds: vec![NodeKind::Heartbeatd; nodes],
             cl_status_binary: None,
+            fd_limit: None,
         }
     }
 
@@ -377,7 +381,15 @@ impl Lab {
                 c.args(["netns", "exec", &ns.node(i)]).arg(&self.binary);
                 c
             }
-            (None, _) => Command::new(&self.binary),
+            (None, _) => match self.spec.fd_limit {
+                // prlimit sets its own limit and execs: the pid stays.
+                Some(n) => {
+                    let mut c = Command::new("prlimit");
+                    c.arg(format!("--nofile={n}:{n}")).arg(&self.binary);
+                    c
+                }
+                None => Command::new(&self.binary),
+            },
         };
         let child = command
             .arg("--config-dir")

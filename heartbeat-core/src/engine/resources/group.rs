@@ -165,6 +165,15 @@ impl Group {
         }
     }
 
+    /// At shutdown: one more stop of a group whose stop failed (Heartbeat
+    /// too stops every resource when it leaves).
+    pub(super) fn retry_failed_stop(&mut self) -> Option<ActionKind> {
+        (self.state == LocalState::Failed).then(|| {
+            self.state = LocalState::Stopping;
+            ActionKind::Stop
+        })
+    }
+
     /// This group's class relative to `node`: its local groups or foreign ones.
     pub(super) fn class_for(&self, node: &str) -> Holdings {
         if self.preferred == node {

@@ -4,9 +4,9 @@
 
 use std::time::Instant;
 
-use super::{handshake, nice, ownership, standby, LocalState, Resources};
+use super::{handshake, nice, ownership, standby, Group, LocalState, Resources};
 use crate::config::AutoFailback;
-use crate::engine::{ActionKind, Event};
+use crate::engine::{ActionKind, Event, ResourceAction};
 use crate::wire::{Holdings, Message};
 
 /// Communications are up with `peers_alive` alive.
@@ -133,18 +133,36 @@ pub(super) fn shutdown(r: &mut Resources) {
         if g.handoff_after_stop {
             continue; // clean-up stop already in flight
         }
+        if let Some(kind) = g.retry_failed_stop() {
+            let group = g.key.clone();
+            r.actions.push_back(ResourceAction { group, kind });
+            continue;
+        }
         r.want(i, ActionKind::Stop);
     }
 }
 
-/// Report [`Event::ShutdownComplete`] once every group is stopped. A group
-/// whose stop failed withholds it.
+/// Report [`Event::ShutdownComplete`] once every group is stopped, or
+/// [`Event::ShutdownIncomplete`] once no action is left to wait for but a
+/// stop failed (again).
 pub(super) fn check_shutdown(r: &mut Resources) {
     if !r.shutting_down || r.shutdown_reported {
         return;
     }
-    if r.groups.iter().all(|g| g.state == LocalState::Stopped) {
-        r.shutdown_reported = true;
-        r.events.push_back(Event::ShutdownComplete);
+    let settled = |g: &&Group| matches!(g.state, LocalState::Stopped | LocalState::Failed);
+    if !r.groups.iter().all(|g| settled(&g)) {
+        return;
     }
+    r.shutdown_reported = true;
+    let left_behind: Vec<String> = r
+        .groups
+        .iter()
+        .filter(|g| g.state == LocalState::Failed)
+        .map(|g| g.key.clone())
+        .collect();
+    r.events.push_back(if left_behind.is_empty() {
+        Event::ShutdownComplete
+    } else {
+        Event::ShutdownIncomplete { left_behind }
+    });
 }

@@ -77,6 +77,36 @@ fn failed_stop_keeps_the_group_unmanaged() {
     assert_eq!(c.count_events(1, |e| *e == Event::ShutdownComplete), 0);
     assert!(c.runners("g1").is_empty());
     assert!(!c.sent.iter().any(|(_, _, m)| *m == Message::Shutdone));
+    // The shutdown tried g2's stop once more, then ended saying so.
+    assert_eq!(failed(&c, 1, ActionKind::Stop), 2);
+    let incomplete = Event::ShutdownIncomplete {
+        left_behind: vec!["g2".into()],
+    };
+    assert_eq!(c.count_events(1, |e| *e == incomplete), 1);
+}
+
+/// A group left unmanaged by a failed stop is stopped once more at
+/// shutdown; when that stop succeeds the shutdown completes as usual.
+#[test]
+fn shutdown_retries_the_stop_of_a_failed_group() {
+    let mut c = Cluster::new(2, AutoFailback::Legacy);
+    c.fail_on(1, "g2", ActionKind::Stop);
+    c.boot(1);
+    c.comm_up(1);
+    c.boot(2);
+    c.joined(1, 2);
+    c.joined(2, 1);
+    c.comm_up(2);
+    assert_eq!(c.state(1, "g2"), LocalState::Failed);
+    c.fail.clear();
+    c.shutdown(1);
+    assert_eq!(c.state(1, "g2"), LocalState::Stopped);
+    assert!(!c.runners("g2").contains(&n(1)));
+    assert_eq!(c.count_events(1, |e| *e == Event::ShutdownComplete), 1);
+    assert_eq!(
+        c.count_events(1, |e| matches!(e, Event::ShutdownIncomplete { .. })),
+        0
+    );
 }
 
 /// An IpRequest arriving while the start is in flight: the stop is queued and
