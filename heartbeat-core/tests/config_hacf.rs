@@ -430,11 +430,60 @@ fn all_errors_are_reported_not_just_the_first() {
     let text = "bogus 1\nkeepalive fast\nnode node1\ndeadtime 1\nmcast eth0 1.2.3.4 694 1 0\n";
     let m = messages(ha_cf(text));
     let lines: Vec<&str> = m.iter().map(|e| e.split(": ").next().unwrap()).collect();
+    // No "deadtime too short" for line 4: it would compare deadtime with
+    // the default keepalive, standing in for the invalid one of line 2.
     assert_eq!(
         lines,
-        vec!["ha.cf:1", "ha.cf:2", "ha.cf:5", "ha.cf", "ha.cf:4"],
+        vec!["ha.cf:1", "ha.cf:2", "ha.cf:5", "ha.cf"],
         "{m:#?}"
     );
+}
+
+#[test]
+fn an_invalid_timer_brings_no_follow_on_error() {
+    one_error(
+        ha_cf(&with(
+            "deadtime soon
+initdead 1
+",
+        )),
+        "ha.cf:3: `deadtime`: invalid value `soon`",
+    );
+    one_error(
+        ha_cf(&with(
+            "keepalive fast
+deadtime 1
+",
+        )),
+        "ha.cf:3: `keepalive`: invalid value `fast`",
+    );
+}
+
+#[test]
+fn impossible_names_are_refused_with_their_line() {
+    for (line, expected) in [
+        ("ucast lo 12", "`ucast`: invalid value `12`"),
+        ("ucast lo 65536", "`ucast`: invalid value `65536`"),
+        ("ucast lo 127.", "`ucast`: invalid value `127.`"),
+        ("ucast lo node2:0", "`ucast`: invalid value `node2:0`"),
+        ("bcast \"quoted\"", "`bcast`: invalid value `\"quoted\"`"),
+        (
+            "bcast 12345678901234567890",
+            "`bcast`: invalid value `12345678901234567890`",
+        ),
+        ("ucast eth0:1 10.0.0.2", "`ucast`: invalid value `eth0:1`"),
+        (
+            "mcast a/b 239.0.0.1 694 1 0",
+            "`mcast`: invalid value `a/b`",
+        ),
+        ("node node\u{1b}3", "`node`: invalid value `node\u{1b}3`"),
+    ] {
+        one_error(
+            ha_cf(&with(&format!("{line}\n"))),
+            &format!("ha.cf:3: {expected}"),
+        );
+    }
+    assert!(ha_cf(&with("ucast eth0 10.0.0.2 node2.example.com:7000\n")).is_ok());
 }
 
 // ---- compatibility directives ----------------------------------------------------

@@ -103,7 +103,8 @@ fn missing_files() {
 #[test]
 fn missing_haresources_means_no_group() {
     let dir = TempDir::new();
-    dir.write("ha.cf", HA_CF, 0o644);
+    // `lo` exists everywhere: no warning about a missing interface.
+    dir.write("ha.cf", &HA_CF.replace("eth0", "lo"), 0o644);
     dir.write("authkeys", AUTHKEYS, 0o600);
     let c = Config::load(dir.path(), "node1").unwrap();
     assert!(c.groups.is_empty());
@@ -113,6 +114,30 @@ fn missing_haresources_means_no_group() {
         "{:?}",
         c.warnings
     );
+}
+
+#[test]
+fn loading_from_disk_checks_the_machine_too() {
+    let dir = TempDir::new();
+    dir.write(
+        "ha.cf",
+        "node node1 node2\nucast lo localhost:7001\nbcast nosuchif0\n",
+        0o644,
+    );
+    dir.write("authkeys", AUTHKEYS, 0o600);
+    dir.write("haresources", HARESOURCES, 0o644);
+    let c = Config::load(dir.path(), "node1").unwrap();
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(
+        c.warnings[0]
+            .ends_with("ha.cf:3: interface `nosuchif0` does not exist on this machine (yet)"),
+        "{:?}",
+        c.warnings
+    );
+    // In memory, only the text counts.
+    let text = std::fs::read_to_string(dir.path().join("ha.cf")).unwrap();
+    let c = Config::from_texts(&text, AUTHKEYS, HARESOURCES, "node1").unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
 
 #[test]

@@ -119,6 +119,15 @@ pub enum ConfigErrorKind {
     /// No `bcast`, `mcast` or `ucast` medium.
     #[error("no communication medium: expected at least one `bcast`, `mcast` or `ucast` line")]
     NoMedia,
+    /// A `ucast` peer host name that does not resolve to an IPv4 address
+    /// (checked when a configuration directory is loaded).
+    #[error("`ucast` peer `{peer}` does not resolve: {reason}")]
+    UnresolvablePeer {
+        /// The peer as written.
+        peer: String,
+        /// The resolver's answer.
+        reason: String,
+    },
     /// A multicast group outside 224.0.0.0/4.
     #[error("`mcast` group {0} is not a multicast address: expected one in 224.0.0.0/4")]
     NotMulticast(std::net::Ipv4Addr),

@@ -17,7 +17,7 @@ use super::error::{ConfigError, ConfigErrorKind as K, ConfigErrors, Parsed};
 use super::lexer::{ha_cf_lines, Line};
 use super::time::{parse_time, TIME_EXPECTED};
 use super::timing::{Resolved, TimerSettings};
-use super::{AutoFailback, Logging, Medium, MsgFormat, PingNode, Timing, WireDialect};
+use super::{names, AutoFailback, Logging, Medium, MsgFormat, PingNode, Timing, WireDialect};
 use crate::wire::MAX_NODE_NAME;
 
 /// Default UDP port (`ha-cluster` in /etc/services).
@@ -122,9 +122,26 @@ pub fn parse_ha_cf(text: &str, file: &Path) -> Result<HaCf, ConfigErrors> {
     })
 }
 
+/// What a parse checks besides the text itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Checks {
+    /// The text only (configurations built in memory, tests, fuzzing).
+    #[default]
+    TextOnly,
+    /// Also this machine: `ucast` host names must resolve, interfaces that
+    /// do not exist are warned about (a configuration directory loaded
+    /// from disk, as `heartbeatd --check` and start do).
+    Environment,
+}
+
 /// Parses without stopping: a value built from the valid lines, plus errors.
 pub(crate) fn parse(text: &str, file: &Path) -> Parsed<HaCf> {
-    let mut b = Builder::new(file);
+    parse_with(text, file, Checks::TextOnly)
+}
+
+/// [`parse`], with the given [`Checks`].
+pub(crate) fn parse_with(text: &str, file: &Path, checks: Checks) -> Parsed<HaCf> {
+    let mut b = Builder::new(file, checks);
     for line in ha_cf_lines(text) {
         b.directive(&line);
     }
@@ -133,6 +150,10 @@ pub(crate) fn parse(text: &str, file: &Path) -> Parsed<HaCf> {
 
 struct Builder {
     file: PathBuf,
+    checks: Checks,
+    /// A timer directive had an invalid value: the checks between timers
+    /// would only report follow-on errors computed from defaults.
+    timer_invalid: bool,
     errors: Vec<ConfigError>,
     warnings: Vec<String>,
     /// Line where each single-valued directive was last set.
@@ -155,9 +176,11 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(file: &Path) -> Self {
+    fn new(file: &Path, checks: Checks) -> Self {
         Builder {
             file: file.to_path_buf(),
+            checks,
+            timer_invalid: false,
             errors: Vec::new(),
             warnings: Vec::new(),
             seen: HashMap::new(),
@@ -266,6 +289,19 @@ impl Builder {
         parsed
     }
 
+    /// A timer directive's value and line; an invalid one is remembered so
+    /// that no follow-on error is computed from a default.
+    fn timer(
+        &mut self,
+        line: usize,
+        directive: &str,
+        values: &[&str],
+    ) -> Option<(Duration, usize)> {
+        let value = self.time(line, directive, values);
+        self.timer_invalid |= value.is_none();
+        value.map(|t| (t, line))
+    }
+
     fn number<T: std::str::FromStr>(
         &mut self,
         line: usize,
@@ -299,11 +335,11 @@ impl Builder {
         }
         match name.as_str() {
             "node" => self.node(n, v),
-            "keepalive" => self.timers.keepalive = self.time(n, &name, v).map(|t| (t, n)),
-            "deadtime" => self.timers.deadtime = self.time(n, &name, v).map(|t| (t, n)),
-            "warntime" => self.timers.warntime = self.time(n, &name, v).map(|t| (t, n)),
-            "initdead" => self.timers.initdead = self.time(n, &name, v).map(|t| (t, n)),
-            "deadping" => self.timers.deadping = self.time(n, &name, v).map(|t| (t, n)),
+            "keepalive" => self.timers.keepalive = self.timer(n, &name, v),
+            "deadtime" => self.timers.deadtime = self.timer(n, &name, v),
+            "warntime" => self.timers.warntime = self.timer(n, &name, v),
+            "initdead" => self.timers.initdead = self.timer(n, &name, v),
+            "deadping" => self.timers.deadping = self.timer(n, &name, v),
             "udpport" => self.udpport(n, v),
             "bcast" => self.bcast(n, v),
             "mcast" => self.mcast(n, v),
@@ -403,6 +439,8 @@ impl Builder {
             if name.len() > MAX_NODE_NAME {
                 let expected = format!("a node name of at most {MAX_NODE_NAME} bytes");
                 self.invalid(line, "node", value, &expected);
+            } else if !names::check_node_name(&name) {
+                self.invalid(line, "node", value, names::NODE_NAME_EXPECTED);
             } else if let Some((_, first)) = self.nodes.iter().find(|(n, _)| *n == name) {
                 let first = *first;
                 self.warn(
@@ -448,9 +486,11 @@ impl Builder {
             "one or more interface names",
         ) {
             for dev in values {
-                self.media.push(Medium::Bcast {
-                    dev: dev.to_string(),
-                });
+                if self.interface(line, "bcast", dev) {
+                    self.media.push(Medium::Bcast {
+                        dev: dev.to_string(),
+                    });
+                }
             }
         }
     }
@@ -460,6 +500,7 @@ impl Builder {
         if !self.arity(line, "mcast", values, 5, Some(5), EXPECTED) {
             return;
         }
+        let dev_ok = self.interface(line, "mcast", values[0]);
         let group = match values[1].parse::<Ipv4Addr>() {
             Ok(group) if group.is_multicast() => Some(group),
             Ok(group) => {
@@ -495,7 +536,9 @@ impl Builder {
                 None
             }
         };
-        if let (Some(group), Some(port), Some(ttl), Some(loopback)) = (group, port, ttl, loopback) {
+        if let (true, Some(group), Some(port), Some(ttl), Some(loopback)) =
+            (dev_ok, group, port, ttl, loopback)
+        {
             self.media.push(Medium::Mcast {
                 dev: values[0].to_string(),
                 group,
@@ -507,14 +550,48 @@ impl Builder {
     }
 
     fn ucast(&mut self, line: usize, values: &[&str]) {
-        if self.arity(line, "ucast", values, 2, None, "`ucast DEV PEER...`") {
-            for peer in &values[1..] {
-                self.media.push(Medium::Ucast {
-                    dev: values[0].to_string(),
-                    peer: peer.to_string(),
-                });
-            }
+        if !self.arity(line, "ucast", values, 2, None, "`ucast DEV PEER...`") {
+            return;
         }
+        if !self.interface(line, "ucast", values[0]) {
+            return;
+        }
+        for peer in &values[1..] {
+            let host = match names::parse_ucast_peer(peer) {
+                Some((host, _)) => host,
+                None => {
+                    self.invalid(line, "ucast", peer, names::PEER_EXPECTED);
+                    continue;
+                }
+            };
+            if let (names::PeerHost::Name(name), Checks::Environment) = (host, self.checks) {
+                if let Err(reason) = resolves_to_ipv4(name) {
+                    let peer = peer.to_string();
+                    self.error(line, K::UnresolvablePeer { peer, reason });
+                    continue;
+                }
+            }
+            self.media.push(Medium::Ucast {
+                dev: values[0].to_string(),
+                peer: peer.to_string(),
+            });
+        }
+    }
+
+    /// Whether `dev` is a valid interface name (an error if not); when
+    /// checking the environment, warns if no such interface exists here.
+    fn interface(&mut self, line: usize, directive: &str, dev: &str) -> bool {
+        if !names::check_interface_name(dev) {
+            self.invalid(line, directive, dev, names::INTERFACE_EXPECTED);
+            return false;
+        }
+        if self.checks == Checks::Environment && !Path::new("/sys/class/net").join(dev).exists() {
+            self.warn(
+                line,
+                format_args!("interface `{dev}` does not exist on this machine (yet)"),
+            );
+        }
+        true
     }
 
     fn ping(&mut self, line: usize, values: &[&str]) {
@@ -723,9 +800,13 @@ impl Builder {
         }
         let Resolved {
             timing,
-            errors,
-            warnings,
+            mut errors,
+            mut warnings,
         } = self.timers.resolve();
+        if self.timer_invalid {
+            errors.clear();
+            warnings.clear();
+        }
         for (line, kind) in errors {
             self.errors.push(match line {
                 Some(line) => ConfigError::at(&file, line, kind),
@@ -775,5 +856,16 @@ impl Builder {
             errors: self.errors,
             warnings: self.warnings,
         }
+    }
+}
+
+/// Whether host name `name` resolves to an IPv4 address here, or why not.
+fn resolves_to_ipv4(name: &str) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let mut addresses = (name, 0).to_socket_addrs().map_err(|e| e.to_string())?;
+    if addresses.any(|a| a.is_ipv4()) {
+        Ok(())
+    } else {
+        Err("it has no IPv4 address".into())
     }
 }

@@ -22,6 +22,8 @@ pub(crate) struct Sources {
     pub(crate) ha_cf: (PathBuf, Option<String>),
     pub(crate) authkeys: (PathBuf, Option<String>),
     pub(crate) haresources: (PathBuf, Option<String>),
+    /// Whether to check this machine too (see [`hacf::Checks`]).
+    pub(crate) checks: hacf::Checks,
 }
 
 impl Config {
@@ -55,6 +57,7 @@ impl Config {
             ha_cf: read(HA_CF, false),
             authkeys: read(AUTHKEYS, false),
             haresources: read(HARESOURCES, true),
+            checks: hacf::Checks::Environment,
         };
         if sources.authkeys.1.is_some() {
             if let Err(e) = authkeys_mode(&sources.authkeys.0) {
@@ -91,6 +94,7 @@ impl Config {
             ha_cf: (PathBuf::from(HA_CF), Some(ha_cf.to_string())),
             authkeys: (PathBuf::from(AUTHKEYS), Some(authkeys.to_string())),
             haresources: (PathBuf::from(HARESOURCES), Some(haresources.to_string())),
+            checks: hacf::Checks::TextOnly,
         };
         Config::from_sources(&sources, local_node)
     }
@@ -108,7 +112,7 @@ impl Config {
 
         let (ha_cf_path, ha_cf_text) = &sources.ha_cf;
         let ha_cf = ha_cf_text.as_deref().map(|text| {
-            let mut p = hacf::parse(text, ha_cf_path);
+            let mut p = hacf::parse_with(text, ha_cf_path, sources.checks);
             errors.append(&mut p.errors);
             warnings.append(&mut p.warnings);
             p.value

@@ -47,6 +47,7 @@ mod haresources;
 mod health;
 mod lexer;
 mod load;
+pub mod names;
 mod time;
 mod timing;
 
