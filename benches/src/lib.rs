@@ -1,7 +1,8 @@
 //! Benchmark support for heartbeat-rs: a harness that builds test hosts in
 //! network namespaces and runs heartbeatd, keepalived and Heartbeat 3.0.6
 //! side by side (the `failover` binary), plus the older loopback `takeover`
-//! and simulated `detection` binaries and the criterion codec benches.
+//! and simulated `detection` binaries, the 30-minute `soak` and the
+//! criterion codec benches.
 //!
 //! Layout:
 //! - [`netns`]: test hosts (one namespace per node, veths on bridges in a
@@ -28,3 +29,18 @@ pub mod report;
 pub mod stamps;
 pub mod stats;
 pub mod systems;
+
+/// The `heartbeatd` binary built beside the running bench binary (same
+/// profile), or what to do when it is not there.
+pub fn heartbeatd_binary() -> Result<std::path::PathBuf, String> {
+    let here = std::env::current_exe().map_err(|e| e.to_string())?;
+    let binary = here.with_file_name("heartbeatd");
+    if binary.exists() {
+        Ok(binary)
+    } else {
+        Err(format!(
+            "{} not found: run `cargo build --release -p heartbeatd` first",
+            binary.display()
+        ))
+    }
+}

@@ -282,15 +282,7 @@ fn write_report(report: &Report, out: &Path) -> anyhow::Result<()> {
 }
 
 fn heartbeatd_binary() -> anyhow::Result<PathBuf> {
-    let here = std::env::current_exe()?;
-    let binary = here.with_file_name("heartbeatd");
-    if !binary.exists() {
-        bail!(
-            "{} not found: run `cargo build --release -p heartbeatd` first",
-            binary.display()
-        );
-    }
-    Ok(binary)
+    heartbeat_benches::heartbeatd_binary().map_err(anyhow::Error::msg)
 }
 
 /// `apt-get install -y keepalived heartbeat` when either is missing

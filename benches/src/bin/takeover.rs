@@ -18,14 +18,7 @@ use std::time::{Duration, Instant};
 use heartbeatd::lab::{unix_now_ns, Lab, LabSpec};
 
 fn heartbeatd_binary() -> PathBuf {
-    let here = std::env::current_exe().expect("current exe");
-    let binary = here.with_file_name("heartbeatd");
-    assert!(
-        binary.exists(),
-        "{} not found: run `cargo build --release -p heartbeatd` first",
-        binary.display()
-    );
-    binary
+    heartbeat_benches::heartbeatd_binary().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn wait<T>(lab: &mut Lab, limit: Duration, check: impl FnMut(&mut Lab) -> Option<T>) -> T {
