@@ -1,5 +1,6 @@
 //! `runtime::net` on the loopback interface: ucast between 127.0.0.x nodes
-//! sharing one port, the `addr:port` override, attribution, errors.
+//! sharing one port, the `addr:port` override, attribution, errors, and
+//! Linux-HA datagrams far larger than native ones arriving whole.
 
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Duration;
@@ -7,7 +8,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use heartbeat_core::config::Medium;
 use heartbeat_core::engine::{MediumId, Transmit, Via};
-use heartbeat_core::runtime::net::{MediaSockets, NetError, NetOptions, Received};
+use heartbeat_core::runtime::net::{MediaSockets, NetError, NetOptions, Received, RECV_BUFFER_LEN};
+use heartbeat_core::runtime::Transport;
+use heartbeat_core::wire::linuxha::{self, Classified, Extras, MsgFmt};
+use heartbeat_core::wire::{
+    self, AuthMethod, Keyring, Message, NodeUuid, Packet, MAX_NATIVE_DATAGRAM,
+    MAX_RECEIVED_DATAGRAM,
+};
 
 fn ucast(peer: &str) -> Medium {
     Medium::Ucast {
@@ -245,5 +252,103 @@ mod net {
             )),
             "{err}"
         );
+    }
+
+    /// A Linux-HA application message (`hbrs-app`) of `payload_len` bytes
+    /// from node1, as the Linux-HA dialect composes it.
+    fn linux_ha_app(payload_len: usize) -> Packet {
+        Packet {
+            from: "node1".into(),
+            from_uuid: NodeUuid([7; 16]),
+            generation: 3,
+            seq: 42,
+            dest: Some("node2".into()),
+            message: Message::App {
+                payload: (0..payload_len).map(|i| (i * 7 % 251) as u8).collect(),
+            },
+        }
+    }
+
+    /// Send `datagram` from `a`, receive it on `b` through the runtime's
+    /// receive path ([`Transport::recv`], what the driver task calls) and
+    /// decode and authenticate it as the engine does.
+    async fn through_runtime(a: &MediaSockets, b: &mut MediaSockets, datagram: Bytes) -> Packet {
+        let report = a.send(&Transmit {
+            via: Via::AllMedia,
+            bytes: datagram.clone(),
+        });
+        assert_eq!(report.sent, 1, "{:?}", report.failed);
+        let got = tokio::time::timeout(Duration::from_secs(5), Transport::recv(b))
+            .await
+            .expect("no datagram within 5 s")
+            .expect("receive failed");
+        assert_eq!(got.medium, MediumId(0));
+        assert_eq!(got.bytes.len(), datagram.len(), "arrived whole");
+        assert_eq!(got.bytes, datagram);
+        match wire::decode_any(&got.bytes, &keys()) {
+            Ok(Classified::Known { packet, .. }) => packet,
+            other => panic!("did not decode: {other:?}"),
+        }
+    }
+
+    fn keys() -> Keyring {
+        Keyring::single(AuthMethod::Sha1, "somekey")
+    }
+
+    #[test]
+    fn receive_buffer_fits_every_dialect() {
+        assert_eq!(MAX_NATIVE_DATAGRAM, 1400);
+        assert_eq!(MAX_RECEIVED_DATAGRAM, linuxha::MAX_LINUX_HA_DATAGRAM);
+        assert_eq!(RECV_BUFFER_LEN, MAX_RECEIVED_DATAGRAM + 1);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn large_linux_ha_datagrams_arrive_whole_and_decode() {
+        let port = free_port();
+        let a = MediaSockets::bind(&[ucast("127.0.0.2")], port, &at("127.0.0.1"));
+        let b = MediaSockets::bind(&[ucast("127.0.0.1")], port, &at("127.0.0.2"));
+        let (a, mut b) = (a.await.unwrap(), b.await.unwrap());
+
+        // Netstring (`msgfmt netstring`): the 20 000-byte payload raw.
+        let packet = linux_ha_app(20_000);
+        let msg = linuxha::compose(&packet, &Extras::default()).unwrap();
+        let datagram = linuxha::encode(&msg, &keys(), MsgFmt::Netstring).unwrap();
+        assert!(
+            (20_000..=linuxha::MAX_LINUX_HA_DATAGRAM).contains(&datagram.len()),
+            "{}",
+            datagram.len()
+        );
+        assert_eq!(through_runtime(&a, &mut b, datagram).await, packet);
+
+        // Classic text (Heartbeat <= 2.1): the payload base64, about 20 KB.
+        let packet = linux_ha_app(15_000);
+        let msg = linuxha::compose(&packet, &Extras::default()).unwrap();
+        let datagram = linuxha::encode_classic(&msg, &keys()).unwrap();
+        assert!(datagram.len() > 20_000, "{}", datagram.len());
+        assert_eq!(through_runtime(&a, &mut b, datagram).await, packet);
+
+        // A forged copy (one payload byte changed, tag kept) arrives whole
+        // too and is refused by authentication, not by its size.
+        let packet = linux_ha_app(20_000);
+        let msg = linuxha::compose(&packet, &Extras::default()).unwrap();
+        let mut forged = linuxha::encode(&msg, &keys(), MsgFmt::Netstring)
+            .unwrap()
+            .to_vec();
+        let middle = forged.len() / 2;
+        forged[middle] ^= 1;
+        assert_eq!(a.send(&transmit_owned(forged.clone())).sent, 1);
+        let got = Transport::recv(&mut b).await.unwrap();
+        assert_eq!(got.bytes, forged);
+        assert!(matches!(
+            wire::decode_any(&got.bytes, &keys()),
+            Err(wire::DecodeError::BadAuth)
+        ));
+    }
+
+    fn transmit_owned(bytes: Vec<u8>) -> Transmit {
+        Transmit {
+            via: Via::AllMedia,
+            bytes: Bytes::from(bytes),
+        }
     }
 }

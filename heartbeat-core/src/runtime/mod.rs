@@ -41,7 +41,6 @@ pub use ping::spawn_ping_prober;
 pub use transport::{Datagram, Transport};
 
 use crate::engine::Transmit;
-use crate::wire::MAX_DATAGRAM;
 
 /// Real sockets: the media of `ha.cf`.
 impl Transport for net::MediaSockets {
@@ -53,15 +52,15 @@ impl Transport for net::MediaSockets {
     }
 
     async fn recv(&mut self) -> io::Result<Datagram> {
-        // One byte more than any valid datagram, so oversized ones are seen
-        // as such by the codec instead of being silently cut.
-        let mut buf = [0u8; MAX_DATAGRAM + 1];
-        let received = net::MediaSockets::recv(self, &mut buf)
+        // Into a buffer one byte longer than any datagram a dialect accepts
+        // (a Linux-HA one can be 64 KiB), so that valid ones arrive whole and
+        // oversized ones are seen as such by the codec, not silently cut.
+        let (received, bytes) = net::MediaSockets::recv_datagram(self)
             .await
             .map_err(io::Error::other)?;
         Ok(Datagram {
             medium: received.medium,
-            bytes: bytes::Bytes::copy_from_slice(&buf[..received.len]),
+            bytes,
         })
     }
 }
