@@ -6,10 +6,12 @@ use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use bytes::Bytes;
-use heartbeat_core::config::Medium;
+use heartbeat_core::config::{Config, Medium};
+use heartbeat_core::engine::{Event, NodeState};
 use heartbeat_core::engine::{MediumId, Transmit, Via};
+use heartbeat_core::runtime::identity::{GENERATION_FILE, UUID_FILE};
 use heartbeat_core::runtime::net::{MediaSockets, NetError, NetOptions, Received, RECV_BUFFER_LEN};
-use heartbeat_core::runtime::Transport;
+use heartbeat_core::runtime::{Cluster, StartError, Transport};
 use heartbeat_core::wire::linuxha::{self, Classified, Extras, MsgFmt};
 use heartbeat_core::wire::{
     self, AuthMethod, Keyring, Message, NodeUuid, Packet, MAX_NATIVE_DATAGRAM,
@@ -350,5 +352,115 @@ mod net {
             via: Via::AllMedia,
             bytes: Bytes::from(bytes),
         }
+    }
+
+    fn two_node_config(me: &str, peer_addr: &str, port: u16) -> Config {
+        let ha_cf = format!(
+            "keepalive 50ms\ndeadtime 1\ninitdead 1\nudpport {port}\n\
+             ucast lo {peer_addr}\nnode alpha beta\n"
+        );
+        Config::from_texts(&ha_cf, "auth 1\n1 sha256 builder-test\n", "", me).unwrap()
+    }
+
+    async fn wait_active(node: &Cluster, peer: &str) {
+        let mut events = node.subscribe();
+        let active = Event::NodeState {
+            node: peer.into(),
+            state: NodeState::Active,
+        };
+        let seen = node.status().node(peer).map(|p| p.state) == Some(NodeState::Active);
+        if !seen {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while events.recv().await.unwrap() != active {}
+            })
+            .await
+            .expect("peer active within 10 s");
+        }
+    }
+
+    /// The embedding path: the builder binds the configured media and keeps
+    /// the identity in a state directory (or in memory); two such nodes meet
+    /// over loopback and exchange a message; a restart advances the
+    /// persisted generation and keeps the uuid.
+    #[tokio::test(flavor = "current_thread")]
+    async fn builder_binds_media_and_keeps_identity() {
+        let port = free_port();
+        let state = std::env::temp_dir().join(format!("hb-builder-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+
+        let bound = Cluster::with_config(two_node_config("alpha", "127.0.0.2", port))
+            .state_dir(&state)
+            .net_options(at("127.0.0.1"))
+            .bind()
+            .await
+            .unwrap();
+        let first = bound.identity();
+        assert_eq!(std::fs::read(state.join(UUID_FILE)).unwrap(), first.uuid.0);
+        let persisted = std::fs::read_to_string(state.join(GENERATION_FILE)).unwrap();
+        assert_eq!(persisted.trim().parse::<u64>().unwrap(), first.generation);
+        assert_eq!(
+            bound.sockets().local_addr(MediumId(0)),
+            Some(addr(&format!("127.0.0.1:{port}")))
+        );
+        let alpha = bound.start();
+        let beta = Cluster::with_config(two_node_config("beta", "127.0.0.1", port))
+            .identity_in_memory()
+            .net_options(at("127.0.0.2"))
+            .start()
+            .await
+            .unwrap();
+        let mut beta_events = beta.subscribe();
+        wait_active(&beta, "alpha").await;
+        wait_active(&alpha, "beta").await;
+        alpha.send(Some("beta"), Bytes::from_static(b"hi")).unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Event::AppMessage { from, payload } = beta_events.recv().await.unwrap() {
+                    return (from, payload);
+                }
+            }
+        })
+        .await
+        .expect("message within 5 s");
+        assert_eq!(got, ("alpha".to_owned(), Bytes::from_static(b"hi")));
+        alpha.shutdown().await;
+        beta.shutdown().await;
+        drop((alpha, beta));
+
+        // Restart from the same directory: same uuid, next generation.
+        let again = Cluster::with_config(two_node_config("alpha", "127.0.0.2", port))
+            .state_dir(&state)
+            .net_options(at("127.0.0.1"))
+            .bind()
+            .await
+            .unwrap();
+        assert_eq!(again.identity().uuid, first.uuid);
+        assert_eq!(again.identity().generation, first.generation + 1);
+        drop(again);
+
+        // Errors say which step failed.
+        let busy = UdpSocket::bind(format!("127.0.0.1:{port}")).unwrap();
+        let err = Cluster::with_config(two_node_config("alpha", "127.0.0.2", port))
+            .net_options(at("127.0.0.1"))
+            .start()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StartError::Net(_)), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot open the communication media: ucast lo 127.0.0.2"),
+            "{err}"
+        );
+        drop(busy);
+        std::fs::write(state.join(GENERATION_FILE), "banana\n").unwrap();
+        let err = Cluster::with_config(two_node_config("alpha", "127.0.0.2", port))
+            .state_dir(&state)
+            .net_options(at("127.0.0.1"))
+            .start()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StartError::Identity(_)), "{err}");
+        assert!(err.to_string().contains("banana"), "{err}");
+        std::fs::remove_dir_all(&state).unwrap();
     }
 }

@@ -1,9 +1,14 @@
 //! The tokio runtime around the sans-io [`crate::engine`], and the public
 //! embedding API.
 //!
-//! - [`Cluster`] / [`ClusterBuilder`]: start a node from a [`Config`], read
-//!   its status, subscribe to its events, send application messages, stand by
-//!   or take over, shut down gracefully. heartbeatd uses exactly this API.
+//! - [`Cluster`] / [`ClusterBuilder`]: start a node from a [`Config`] (the
+//!   builder binds the media and loads the identity, or runs on a transport
+//!   and identity of the caller's), read its status, subscribe to its events,
+//!   send application messages, stand by or take over, shut down gracefully.
+//!   heartbeatd uses exactly this API.
+//! - [`identity`]: the node's uuid and generation, persisted in a state
+//!   directory in Heartbeat's formats (as heartbeatd keeps them) or made up
+//!   in memory.
 //! - [`net`]: the OS socket layer (the equivalent of `quinn-udp`): sockets per
 //!   medium, sending and attributed receiving.
 //! - [`Transport`]: what the driver needs from the network; real sockets
@@ -26,6 +31,7 @@
 mod actions;
 mod cluster;
 mod driver;
+pub mod identity;
 mod lossy;
 pub mod memory;
 pub mod net;
@@ -35,7 +41,7 @@ mod transport;
 use std::io;
 
 pub use actions::{ActionRunner, AlwaysSucceed};
-pub use cluster::{Cluster, ClusterBuilder, Stopped, EVENT_BACKLOG};
+pub use cluster::{BoundCluster, Cluster, ClusterBuilder, StartError, Stopped, EVENT_BACKLOG};
 pub use lossy::Lossy;
 pub use ping::spawn_ping_prober;
 pub use transport::{Datagram, Transport};
