@@ -4,7 +4,7 @@
 use heartbeat_core::wire::linuxha::{
     self, classify, compose, crc_cksum, decode, decode_verified, digest_hex, encode,
     encode_classic, AuthError, AuthToken, Classified, Encoding, HaDecodeError, HaEncodeError,
-    HaMsg, MapError, MsgFmt, Value, MAX_DATAGRAM, MAX_DEPTH,
+    HaMsg, MapError, MsgFmt, Value, MAX_DEPTH, MAX_LINUX_HA_DATAGRAM,
 };
 use heartbeat_core::wire::{AuthKey, AuthMethod, GroupHold, Keyring, Message, Packet};
 
@@ -252,8 +252,8 @@ fn every_rejection_is_typed() {
         );
     }
     assert_eq!(
-        decode(&vec![b'#'; MAX_DATAGRAM + 1]),
-        Err(Oversized(MAX_DATAGRAM + 1))
+        decode(&vec![b'#'; MAX_LINUX_HA_DATAGRAM + 1]),
+        Err(Oversized(MAX_LINUX_HA_DATAGRAM + 1))
     );
     let keys = ring(1, AuthMethod::Sha1, "k");
     for unsigned in [&b"###\n%%%\n"[..], b">>>\nt=x\n<<<\n\0"] {
@@ -282,7 +282,7 @@ fn encoder_refuses_what_it_cannot_carry() {
     assert!(encode(&cr, &keys, MsgFmt::Netstring).is_ok());
     assert!(encode(&cr, &keys, MsgFmt::Classic).is_err());
     assert!(encode_classic(&cr, &keys).is_err());
-    let big = HaMsg::new().with_str("a", vec![b'x'; MAX_DATAGRAM]);
+    let big = HaMsg::new().with_str("a", vec![b'x'; MAX_LINUX_HA_DATAGRAM]);
     assert!(matches!(
         encode(&big, &keys, MsgFmt::Netstring),
         Err(HaEncodeError::Oversized(_))

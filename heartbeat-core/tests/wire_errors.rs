@@ -5,8 +5,8 @@ mod wire_common;
 use bytes::Bytes;
 use heartbeat_core::wire::{
     native, AuthKey, AuthMethod, DecodeError, EncodeError, GroupHold, Holdings, Keyring, Message,
-    NodeStatus, NodeUuid, Ownership, Packet, Status, MAX_ANNOUNCED_GROUPS, MAX_DATAGRAM,
-    MAX_GROUP_KEY, MAX_NODE_NAME,
+    NodeStatus, NodeUuid, Ownership, Packet, Status, MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY,
+    MAX_NATIVE_DATAGRAM, MAX_NODE_NAME,
 };
 use wire_common::*;
 
@@ -104,10 +104,10 @@ fn status_sizes_per_method() {
 #[test]
 fn oversized_is_refused_before_anything_else() {
     let mut bytes = heartbeat();
-    bytes.resize(MAX_DATAGRAM + 1, 0);
+    bytes.resize(MAX_NATIVE_DATAGRAM + 1, 0);
     assert_eq!(
         decode(&bytes),
-        Err(DecodeError::Oversized(MAX_DATAGRAM + 1))
+        Err(DecodeError::Oversized(MAX_NATIVE_DATAGRAM + 1))
     );
     // Even garbage is refused for its size first.
     let garbage = vec![0u8; 65_000];
@@ -346,19 +346,23 @@ fn encode_refuses_datagrams_over_the_limit() {
         }),
         METHOD,
     );
-    assert_eq!(MAX_DATAGRAM - overhead, 1322, "documented in WIRE.md");
+    assert_eq!(
+        MAX_NATIVE_DATAGRAM - overhead,
+        1322,
+        "documented in WIRE.md"
+    );
     let fits = sample_packet(Message::App {
-        payload: Bytes::from(vec![0xa5; MAX_DATAGRAM - overhead]),
+        payload: Bytes::from(vec![0xa5; MAX_NATIVE_DATAGRAM - overhead]),
     });
     let bytes = native::encode(&fits, &keys()).unwrap();
-    assert_eq!(bytes.len(), MAX_DATAGRAM);
+    assert_eq!(bytes.len(), MAX_NATIVE_DATAGRAM);
     assert_eq!(decode(&bytes), Ok(fits));
     let too_big = sample_packet(Message::App {
-        payload: Bytes::from(vec![0xa5; MAX_DATAGRAM - overhead + 1]),
+        payload: Bytes::from(vec![0xa5; MAX_NATIVE_DATAGRAM - overhead + 1]),
     });
     assert_eq!(
         native::encode(&too_big, &keys()),
-        Err(EncodeError::Oversized(MAX_DATAGRAM + 1))
+        Err(EncodeError::Oversized(MAX_NATIVE_DATAGRAM + 1))
     );
 }
 
@@ -435,7 +439,7 @@ fn ownership_with_every_group_fits_well_under_the_limit() {
     let len = native::encode(&packet, &keys()).unwrap().len();
     // 7 + 49 + 144 + 1 + 32, documented in WIRE.md.
     assert_eq!(len, 233);
-    assert!(len < MAX_DATAGRAM / 4);
+    assert!(len < MAX_NATIVE_DATAGRAM / 4);
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 mod wire_common;
 
-use heartbeat_core::wire::{native, AuthKey, AuthMethod, DecodeError, Message, MAX_DATAGRAM};
+use heartbeat_core::wire::{
+    native, AuthKey, AuthMethod, DecodeError, Message, MAX_NATIVE_DATAGRAM,
+};
 use proptest::prelude::*;
 use wire_common::*;
 
@@ -17,7 +19,7 @@ macro_rules! round_trip {
                 let keys = ring(index, key);
                 let bytes = native::encode(&packet, &keys).expect("encodes");
                 prop_assert_eq!(bytes.len(), native::encoded_len(&packet, method));
-                prop_assert!(bytes.len() <= MAX_DATAGRAM);
+                prop_assert!(bytes.len() <= MAX_NATIVE_DATAGRAM);
                 prop_assert_eq!(native::decode(&bytes, &keys), Ok(packet));
             }
         }
@@ -95,7 +97,7 @@ proptest! {
     /// Random bytes never panic the decoder, whatever the method.
     #[test]
     fn arbitrary_bytes_never_panic(
-        bytes in proptest::collection::vec(any::<u8>(), 0..=MAX_DATAGRAM + 16),
+        bytes in proptest::collection::vec(any::<u8>(), 0..=MAX_NATIVE_DATAGRAM + 16),
         method in method(),
     ) {
         let _ = native::decode(&bytes, &fixed_ring(method));

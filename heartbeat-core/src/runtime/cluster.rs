@@ -1,5 +1,6 @@
 //! [`Cluster`]: the public handle of a running node, and its builder.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -8,6 +9,8 @@ use tokio::task::JoinHandle;
 
 use super::actions::{ActionRunner, AlwaysSucceed};
 use super::driver::{Driver, Input};
+use super::identity::{IdentityError, IdentitySource, ResolveIdentity};
+use super::net::{MediaSockets, NetError, NetOptions};
 use super::transport::Transport;
 use crate::config::Config;
 use crate::engine::{ClusterStatus, Command, Engine, Event, Identity};
@@ -21,52 +24,175 @@ pub const EVENT_BACKLOG: usize = 4096;
 #[error("the cluster node has stopped")]
 pub struct Stopped;
 
+/// Why [`ClusterBuilder::bind`] (or [`ClusterBuilder::start`]) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// A medium's socket could not be built (no such interface, address in
+    /// use, unresolvable peer, ...).
+    #[error("cannot open the communication media: {0}")]
+    Net(#[from] NetError),
+    /// The identity could not be loaded from or saved to the state
+    /// directory (or no random uuid could be drawn).
+    #[error("cannot load the node identity: {0}")]
+    Identity(#[from] IdentityError),
+}
+
 /// Builds a [`Cluster`] from a configuration and the node's identity.
-pub struct ClusterBuilder<R = AlwaysSucceed> {
+///
+/// Two ways in:
+/// - [`Cluster::with_config`]: the builder binds the media of the
+///   configuration itself and loads or makes up the identity
+///   ([`ClusterBuilder::state_dir`], [`ClusterBuilder::identity_in_memory`],
+///   the default); then [`ClusterBuilder::start`].
+/// - [`Cluster::builder`] with an [`Identity`] the caller keeps, and a
+///   transport of its own: [`ClusterBuilder::start_with_transport`] (tests,
+///   the in-memory network). [`ClusterBuilder::start`] works there too.
+///
+/// `I` is what the identity is so far: an [`Identity`], or an
+/// [`IdentitySource`] resolved by [`ClusterBuilder::bind`].
+pub struct ClusterBuilder<R = AlwaysSucceed, I = Identity> {
     config: Config,
-    identity: Identity,
-    seed: u64,
+    identity: I,
+    /// `None`: derived from the identity.
+    seed: Option<u64>,
+    net: NetOptions,
     runner: Arc<R>,
 }
 
-impl ClusterBuilder<AlwaysSucceed> {
+impl ClusterBuilder<AlwaysSucceed, Identity> {
     /// A builder for `config.local_node` with `identity`; resource actions
     /// succeed at once until [`ClusterBuilder::action_runner`] says otherwise.
     pub fn new(config: Config, identity: Identity) -> Self {
+        ClusterBuilder::with_config(config).identity(identity)
+    }
+}
+
+impl ClusterBuilder<AlwaysSucceed, IdentitySource> {
+    /// A builder for `config.local_node` whose identity is made up in memory
+    /// ([`super::identity::in_memory`]) unless [`ClusterBuilder::state_dir`]
+    /// or [`ClusterBuilder::identity`] says otherwise; resource actions
+    /// succeed at once until [`ClusterBuilder::action_runner`] says
+    /// otherwise.
+    pub fn with_config(config: Config) -> Self {
         ClusterBuilder {
-            seed: identity.generation
-                ^ u64::from_le_bytes(identity.uuid.0[..8].try_into().unwrap_or_default()),
             config,
-            identity,
+            identity: IdentitySource::InMemory,
+            seed: None,
+            net: NetOptions::default(),
             runner: Arc::new(AlwaysSucceed),
         }
     }
 }
 
-impl<R: ActionRunner> ClusterBuilder<R> {
+impl<R: ActionRunner, I> ClusterBuilder<R, I> {
     /// Runs resource actions with `runner`.
-    pub fn action_runner<R2: ActionRunner>(self, runner: R2) -> ClusterBuilder<R2> {
+    pub fn action_runner<R2: ActionRunner>(self, runner: R2) -> ClusterBuilder<R2, I> {
         ClusterBuilder {
             config: self.config,
             identity: self.identity,
             seed: self.seed,
+            net: self.net,
             runner: Arc::new(runner),
         }
     }
 
-    /// Seeds the engine's random choices (retransmission delays).
+    /// Seeds the engine's random choices (retransmission delays); by default
+    /// the seed is derived from the identity.
     pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.seed = Some(seed);
         self
     }
 
+    /// Socket options for [`ClusterBuilder::bind`] (e.g. the local address
+    /// to bind, for several nodes on one machine).
+    pub fn net_options(mut self, options: NetOptions) -> Self {
+        self.net = options;
+        self
+    }
+
+    /// Uses `identity` as it is (the caller persists it).
+    pub fn identity(self, identity: Identity) -> ClusterBuilder<R, Identity> {
+        self.with_identity(identity)
+    }
+
+    /// Keeps the identity in `dir` as heartbeatd does (`hb_uuid`,
+    /// `hb_generation`, Heartbeat's formats; see [`super::identity`]): the
+    /// directory and uuid are created if missing, and the generation is
+    /// advanced and synced to disk by [`ClusterBuilder::bind`], before the
+    /// first packet. Use it for any node that restarts.
+    pub fn state_dir(self, dir: impl Into<PathBuf>) -> ClusterBuilder<R, IdentitySource> {
+        self.with_identity(IdentitySource::StateDir(dir.into()))
+    }
+
+    /// Makes the identity up at [`ClusterBuilder::bind`]: a random uuid, and
+    /// the clock as generation ([`super::identity::in_memory`]). Nothing is
+    /// written; for nodes without a place to keep state.
+    pub fn identity_in_memory(self) -> ClusterBuilder<R, IdentitySource> {
+        self.with_identity(IdentitySource::InMemory)
+    }
+
+    fn with_identity<I2>(self, identity: I2) -> ClusterBuilder<R, I2> {
+        ClusterBuilder {
+            config: self.config,
+            identity,
+            seed: self.seed,
+            net: self.net,
+            runner: self.runner,
+        }
+    }
+}
+
+impl<R: ActionRunner, I: ResolveIdentity> ClusterBuilder<R, I> {
+    /// Binds the sockets of the configured media (`ha.cf`'s `bcast`,
+    /// `mcast`, `ucast` on `udpport`) and resolves the identity (reading and
+    /// writing the state directory on tokio's blocking pool). Nothing is sent
+    /// until [`BoundCluster::start`]. Must be called within a tokio runtime.
+    pub async fn bind(self) -> Result<BoundCluster<R>, StartError> {
+        let ClusterBuilder {
+            config,
+            identity,
+            seed,
+            net,
+            runner,
+        } = self;
+        let sockets = MediaSockets::bind(&config.media, config.udp_port, &net).await?;
+        let identity = match tokio::task::spawn_blocking(move || identity.resolve()).await {
+            Ok(resolved) => resolved?,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        Ok(BoundCluster {
+            builder: ClusterBuilder {
+                config,
+                identity,
+                seed,
+                net,
+                runner,
+            },
+            sockets,
+        })
+    }
+
+    /// [`ClusterBuilder::bind`], then [`BoundCluster::start`]: the node
+    /// runs on the configured media.
+    pub async fn start(self) -> Result<Cluster, StartError> {
+        Ok(self.bind().await?.start())
+    }
+}
+
+impl<R: ActionRunner> ClusterBuilder<R, Identity> {
     /// Starts the node on `transport`. Must be called within a tokio runtime.
     pub fn start_with_transport<T: Transport>(self, transport: T) -> Cluster {
+        let identity = self.identity;
+        let seed = self.seed.unwrap_or_else(|| {
+            identity.generation
+                ^ u64::from_le_bytes(identity.uuid.0[..8].try_into().unwrap_or_default())
+        });
         let now = tokio::time::Instant::now().into_std();
         let unix_secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let engine = Engine::with_wall_clock(self.config, self.identity, now, unix_secs, self.seed);
+        let engine = Engine::with_wall_clock(self.config, identity, now, unix_secs, seed);
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let (events, _) = broadcast::channel(EVENT_BACKLOG);
         let (status_tx, status_rx) = watch::channel(Arc::new(engine.status()));
@@ -91,6 +217,37 @@ impl<R: ActionRunner> ClusterBuilder<R> {
             running: running_rx,
             task,
         }
+    }
+}
+
+/// A node whose media are bound and whose identity is known, not started
+/// yet: what [`ClusterBuilder::bind`] returns.
+pub struct BoundCluster<R = AlwaysSucceed> {
+    builder: ClusterBuilder<R, Identity>,
+    sockets: MediaSockets,
+}
+
+impl<R: ActionRunner> BoundCluster<R> {
+    /// The node's identity (for a start-up log line, say).
+    pub fn identity(&self) -> Identity {
+        self.builder.identity
+    }
+
+    /// The media's sockets (local addresses, counters).
+    pub fn sockets(&self) -> &MediaSockets {
+        &self.sockets
+    }
+
+    /// Starts the node on its sockets. Must be called within a tokio
+    /// runtime.
+    pub fn start(self) -> Cluster {
+        self.builder.start_with_transport(self.sockets)
+    }
+
+    /// Starts the node on a transport wrapping its sockets (e.g.
+    /// [`super::Lossy`] in loss tests).
+    pub fn start_wrapped<T: Transport>(self, wrap: impl FnOnce(MediaSockets) -> T) -> Cluster {
+        self.builder.start_with_transport(wrap(self.sockets))
     }
 }
 
@@ -136,9 +293,17 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// A builder; see [`ClusterBuilder::new`].
+    /// A builder with an identity the caller keeps; see
+    /// [`ClusterBuilder::new`].
     pub fn builder(config: Config, identity: Identity) -> ClusterBuilder {
         ClusterBuilder::new(config, identity)
+    }
+
+    /// A builder that binds the configured media and loads or makes up the
+    /// identity itself; see [`ClusterBuilder::with_config`] and the
+    /// [crate docs](crate) for a whole service.
+    pub fn with_config(config: Config) -> ClusterBuilder<AlwaysSucceed, IdentitySource> {
+        ClusterBuilder::with_config(config)
     }
 
     /// The latest status snapshot (refreshed on every change, and every
@@ -225,6 +390,14 @@ impl Cluster {
         self.inputs
             .send(Input::Command(command))
             .map_err(|_| Stopped)
+    }
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("running", &*self.running.borrow())
+            .finish_non_exhaustive()
     }
 }
 

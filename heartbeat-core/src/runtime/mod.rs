@@ -1,9 +1,14 @@
 //! The tokio runtime around the sans-io [`crate::engine`], and the public
 //! embedding API.
 //!
-//! - [`Cluster`] / [`ClusterBuilder`]: start a node from a [`Config`], read
-//!   its status, subscribe to its events, send application messages, stand by
-//!   or take over, shut down gracefully. heartbeatd uses exactly this API.
+//! - [`Cluster`] / [`ClusterBuilder`]: start a node from a [`Config`] (the
+//!   builder binds the media and loads the identity, or runs on a transport
+//!   and identity of the caller's), read its status, subscribe to its events,
+//!   send application messages, stand by or take over, shut down gracefully.
+//!   heartbeatd uses exactly this API.
+//! - [`identity`]: the node's uuid and generation, persisted in a state
+//!   directory in Heartbeat's formats (as heartbeatd keeps them) or made up
+//!   in memory.
 //! - [`net`]: the OS socket layer (the equivalent of `quinn-udp`): sockets per
 //!   medium, sending and attributed receiving.
 //! - [`Transport`]: what the driver needs from the network; real sockets
@@ -26,6 +31,7 @@
 mod actions;
 mod cluster;
 mod driver;
+pub mod identity;
 mod lossy;
 pub mod memory;
 pub mod net;
@@ -35,13 +41,12 @@ mod transport;
 use std::io;
 
 pub use actions::{ActionRunner, AlwaysSucceed};
-pub use cluster::{Cluster, ClusterBuilder, Stopped, EVENT_BACKLOG};
+pub use cluster::{BoundCluster, Cluster, ClusterBuilder, StartError, Stopped, EVENT_BACKLOG};
 pub use lossy::Lossy;
 pub use ping::spawn_ping_prober;
 pub use transport::{Datagram, Transport};
 
 use crate::engine::Transmit;
-use crate::wire::MAX_DATAGRAM;
 
 /// Real sockets: the media of `ha.cf`.
 impl Transport for net::MediaSockets {
@@ -53,15 +58,15 @@ impl Transport for net::MediaSockets {
     }
 
     async fn recv(&mut self) -> io::Result<Datagram> {
-        // One byte more than any valid datagram, so oversized ones are seen
-        // as such by the codec instead of being silently cut.
-        let mut buf = [0u8; MAX_DATAGRAM + 1];
-        let received = net::MediaSockets::recv(self, &mut buf)
+        // Into a buffer one byte longer than any datagram a dialect accepts
+        // (a Linux-HA one can be 64 KiB), so that valid ones arrive whole and
+        // oversized ones are seen as such by the codec, not silently cut.
+        let (received, bytes) = net::MediaSockets::recv_datagram(self)
             .await
             .map_err(io::Error::other)?;
         Ok(Datagram {
             medium: received.medium,
-            bytes: bytes::Bytes::copy_from_slice(&buf[..received.len]),
+            bytes,
         })
     }
 }

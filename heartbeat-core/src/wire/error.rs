@@ -44,7 +44,7 @@ pub enum DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EncodeError {
-    /// The encoded packet would exceed [`super::MAX_DATAGRAM`].
+    /// The encoded packet would exceed [`super::MAX_NATIVE_DATAGRAM`].
     #[error("packet of {0} bytes exceeds the datagram limit")]
     Oversized(usize),
     /// A string field is longer than its limit.

@@ -22,9 +22,21 @@ pub use message::{
     ACK_DELAY_UNKNOWN, MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY, MAX_NODE_NAME,
 };
 
-/// Largest datagram any codec produces or accepts, in bytes: well under a 1500-byte
-/// Ethernet MTU so that no packet ever relies on IP fragmentation.
-pub const MAX_DATAGRAM: usize = 1400;
+/// Largest datagram the native codec ([`native`]) produces or accepts, in
+/// bytes: well under a 1500-byte Ethernet MTU so that no native packet ever
+/// relies on IP fragmentation.
+pub const MAX_NATIVE_DATAGRAM: usize = 1400;
+
+/// Largest datagram any dialect's decoder accepts ([`decode_any`], and the
+/// engine, read both), in bytes: the larger of [`MAX_NATIVE_DATAGRAM`] and
+/// [`linuxha::MAX_LINUX_HA_DATAGRAM`]. A receive buffer of one byte more sees
+/// every acceptable datagram whole, and an oversized one as oversized rather
+/// than silently cut.
+pub const MAX_RECEIVED_DATAGRAM: usize = if MAX_NATIVE_DATAGRAM > linuxha::MAX_LINUX_HA_DATAGRAM {
+    MAX_NATIVE_DATAGRAM
+} else {
+    linuxha::MAX_LINUX_HA_DATAGRAM
+};
 
 /// Read a datagram of either dialect (native magic, or Linux-HA `###` /
 /// `>>>`) and check its authentication with the key of the index it names.

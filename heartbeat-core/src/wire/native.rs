@@ -20,7 +20,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use self::reader::Reader;
 use super::{
     AuthMethod, DecodeError, EncodeError, Keyring, Message, Packet, MAX_ANNOUNCED_GROUPS,
-    MAX_DATAGRAM, MAX_GROUP_KEY, MAX_NODE_NAME,
+    MAX_GROUP_KEY, MAX_NATIVE_DATAGRAM, MAX_NODE_NAME,
 };
 
 /// The first two bytes of every native datagram: `HB`.
@@ -38,7 +38,7 @@ const FLAG_DEST: u8 = 0x01;
 /// Encode and sign `packet` with the keyring's active key.
 ///
 /// Errors: a name or group key that is empty or longer than its limit, a
-/// datagram over [`MAX_DATAGRAM`] (only an `App` payload can get there), or a
+/// datagram over [`MAX_NATIVE_DATAGRAM`] (only an `App` payload can get there), or a
 /// keyring whose active index names no key.
 pub fn encode(packet: &Packet, keys: &Keyring) -> Result<Bytes, EncodeError> {
     check_fields(packet)?;
@@ -47,7 +47,7 @@ pub fn encode(packet: &Packet, keys: &Keyring) -> Result<Bytes, EncodeError> {
         .ok_or(EncodeError::NoActiveKey(keys.active))?;
     let payload_len = body::envelope_len(packet) + body::body_len(&packet.message);
     let total = HEADER_LEN + payload_len + 1 + key.method.tag_len();
-    if total > MAX_DATAGRAM {
+    if total > MAX_NATIVE_DATAGRAM {
         return Err(EncodeError::Oversized(total));
     }
     let mut buf = BytesMut::with_capacity(total);
@@ -55,7 +55,7 @@ pub fn encode(packet: &Packet, keys: &Keyring) -> Result<Bytes, EncodeError> {
     buf.put_u8(VERSION);
     buf.put_u8(layout::kind_of(&packet.message));
     buf.put_u8(if packet.dest.is_some() { FLAG_DEST } else { 0 });
-    // payload_len < total <= MAX_DATAGRAM < u16::MAX
+    // payload_len < total <= MAX_NATIVE_DATAGRAM < u16::MAX
     buf.put_u16(payload_len as u16);
     body::put_envelope(&mut buf, packet);
     body::put_body(&mut buf, &packet.message);
@@ -72,7 +72,7 @@ pub fn encode(packet: &Packet, keys: &Keyring) -> Result<Bytes, EncodeError> {
 /// message type, flags, payload length, key index, tag; then reads the
 /// envelope and body, which must fill the payload exactly.
 pub fn decode(datagram: &[u8], keys: &Keyring) -> Result<Packet, DecodeError> {
-    if datagram.len() > MAX_DATAGRAM {
+    if datagram.len() > MAX_NATIVE_DATAGRAM {
         return Err(DecodeError::Oversized(datagram.len()));
     }
     let mut r = Reader::new(datagram);
@@ -101,7 +101,7 @@ pub fn decode(datagram: &[u8], keys: &Keyring) -> Result<Packet, DecodeError> {
 }
 
 /// The size of `packet` once encoded and signed with `method`, whether or not
-/// it fits in [`MAX_DATAGRAM`].
+/// it fits in [`MAX_NATIVE_DATAGRAM`].
 pub fn encoded_len(packet: &Packet, method: AuthMethod) -> usize {
     HEADER_LEN + body::envelope_len(packet) + body::body_len(&packet.message) + 1 + method.tag_len()
 }

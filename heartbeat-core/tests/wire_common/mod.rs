@@ -11,7 +11,7 @@ use heartbeat_core::wire::{
 use proptest::prelude::*;
 
 /// Largest `App` payload the strategies generate: fits with the longest
-/// names and the longest tag (overhead 201 bytes) under `MAX_DATAGRAM`.
+/// names and the longest tag (overhead 201 bytes) under `MAX_NATIVE_DATAGRAM`.
 pub const MAX_TEST_APP: usize = 1199;
 
 /// A node name of 1..=64 bytes (ASCII, sometimes with two-byte characters).

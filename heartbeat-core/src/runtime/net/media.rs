@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::task::Poll;
 
+use bytes::Bytes;
 use socket2::{SockAddr, SockRef};
 use tokio::net::UdpSocket;
 
@@ -15,6 +16,14 @@ use super::table::MediaTable;
 use super::NetError;
 use crate::config::Medium;
 use crate::engine::{MediumId, Transmit};
+use crate::wire::MAX_RECEIVED_DATAGRAM;
+
+/// Size of the buffer [`MediaSockets::recv_datagram`] receives into: one byte
+/// more than the largest datagram any dialect accepts
+/// ([`MAX_RECEIVED_DATAGRAM`], a Linux-HA datagram of up to 64 KiB), so
+/// that every acceptable datagram reaches its decoder whole and a longer one
+/// is seen as oversized instead of being silently cut.
+pub const RECV_BUFFER_LEN: usize = MAX_RECEIVED_DATAGRAM + 1;
 
 /// Counters of one medium since the sockets were built.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,6 +76,18 @@ pub struct MediaSockets {
     /// Socket polled first by the next `recv`, so that a busy socket cannot
     /// starve the others.
     next: AtomicUsize,
+    /// Where [`MediaSockets::recv_datagram`] receives, allocated once.
+    recv_buf: RecvBuffer,
+}
+
+/// A heap buffer of [`RECV_BUFFER_LEN`] bytes (its `Debug` shows the length,
+/// not the bytes).
+struct RecvBuffer(Box<[u8]>);
+
+impl std::fmt::Debug for RecvBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RecvBuffer({} bytes)", self.0.len())
+    }
 }
 
 impl MediaSockets {
@@ -119,6 +140,7 @@ impl MediaSockets {
             sockets,
             counters,
             next: AtomicUsize::new(0),
+            recv_buf: RecvBuffer(vec![0; RECV_BUFFER_LEN].into_boxed_slice()),
         })
     }
 
@@ -164,44 +186,32 @@ impl MediaSockets {
     /// Wait for the next datagram on any socket, copy it into `buf` and
     /// attribute it to a medium.
     ///
-    /// A datagram longer than `buf` is truncated (our own datagrams stay
-    /// under 1400 bytes). Cancel-safe. Meant for one receiving task: two
-    /// tasks calling `recv` at once would take each other's wake-ups. With
-    /// no media it never returns. An error is about one socket and is
-    /// usually transient: log it and call `recv` again.
+    /// A datagram longer than `buf` is truncated: give a buffer of
+    /// [`RECV_BUFFER_LEN`] bytes, or use [`MediaSockets::recv_datagram`],
+    /// which does. Cancel-safe. Meant for one receiving task: two tasks
+    /// calling `recv` at once would take each other's wake-ups. With no
+    /// media it never returns. An error is about one socket and is usually
+    /// transient: log it and call `recv` again.
     pub async fn recv(&self, buf: &mut [u8]) -> Result<Received, NetError> {
-        let (socket, datagram) = poll_fn(|cx| {
-            let n = self.sockets.len();
-            let start = self.next.fetch_add(1, Relaxed);
-            for k in 0..n {
-                let i = (start + k) % n;
-                match poll_recv(&self.sockets[i], cx, buf) {
-                    Poll::Ready(Ok(d)) => return Poll::Ready(Ok((i, d))),
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err((i, e))),
-                    Poll::Pending => {}
-                }
-            }
-            Poll::Pending
-        })
-        .await
-        .map_err(|(i, source)| NetError::Receive {
-            medium: first_label(&self.table, i),
-            source,
-        })?;
-        // Every socket has at least one member, so this is always `Some`.
-        let medium = self
-            .table
-            .attribute(socket, datagram.source, datagram.destination)
-            .unwrap_or(MediumId(0));
-        if let Some(c) = self.counters.get(medium.0) {
-            c.received.fetch_add(1, Relaxed);
-        }
-        Ok(Received {
-            medium,
-            len: datagram.len,
-            source: datagram.source,
-            destination: datagram.destination,
-        })
+        receive(&self.table, &self.sockets, &self.counters, &self.next, buf).await
+    }
+
+    /// Like [`MediaSockets::recv`], into the sockets' own buffer of
+    /// [`RECV_BUFFER_LEN`] bytes (allocated once), returning a copy of the
+    /// datagram: what the runtime's driver receives with. Cancel-safe.
+    pub async fn recv_datagram(&mut self) -> Result<(Received, Bytes), NetError> {
+        let MediaSockets {
+            table,
+            sockets,
+            counters,
+            next,
+            recv_buf,
+        } = self;
+        let received = receive(table, sockets, counters, next, &mut recv_buf.0).await?;
+        Ok((
+            received,
+            Bytes::copy_from_slice(&recv_buf.0[..received.len]),
+        ))
     }
 
     /// Counters of a medium.
@@ -238,4 +248,46 @@ fn first_label(table: &MediaTable, socket: usize) -> String {
         .and_then(|(id, _)| table.route(*id))
         .map(|r| r.label.clone())
         .unwrap_or_default()
+}
+
+/// [`MediaSockets::recv`] on the sockets' parts, so that
+/// [`MediaSockets::recv_datagram`] can lend its own buffer alongside.
+async fn receive(
+    table: &MediaTable,
+    sockets: &[UdpSocket],
+    counters: &[Counters],
+    next: &AtomicUsize,
+    buf: &mut [u8],
+) -> Result<Received, NetError> {
+    let (socket, datagram) = poll_fn(|cx| {
+        let n = sockets.len();
+        let start = next.fetch_add(1, Relaxed);
+        for k in 0..n {
+            let i = (start + k) % n;
+            match poll_recv(&sockets[i], cx, buf) {
+                Poll::Ready(Ok(d)) => return Poll::Ready(Ok((i, d))),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err((i, e))),
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    })
+    .await
+    .map_err(|(i, source)| NetError::Receive {
+        medium: first_label(table, i),
+        source,
+    })?;
+    // Every socket has at least one member, so this is always `Some`.
+    let medium = table
+        .attribute(socket, datagram.source, datagram.destination)
+        .unwrap_or(MediumId(0));
+    if let Some(c) = counters.get(medium.0) {
+        c.received.fetch_add(1, Relaxed);
+    }
+    Ok(Received {
+        medium,
+        len: datagram.len,
+        source: datagram.source,
+        destination: datagram.destination,
+    })
 }

@@ -59,6 +59,10 @@
 //!   tasks, no channel): it is cancel-safe, so the engine task can
 //!   `select!` it against its timer and command channel. The socket polled
 //!   first rotates, so that a flooded link cannot starve the others.
+//!   [`MediaSockets::recv_datagram`] receives into the sockets' own buffer
+//!   of [`RECV_BUFFER_LEN`] bytes, sized for the largest datagram any
+//!   dialect accepts (a Linux-HA one of up to 64 KiB, not just the native
+//!   1400 bytes).
 
 mod attribution;
 mod bound;
@@ -75,4 +79,4 @@ mod table;
 pub use attribution::{attribute, Addressing};
 pub use bound::{NetOptions, StdMediaSockets};
 pub use error::NetError;
-pub use media::{MediaSockets, MediumStats, Received, SendReport};
+pub use media::{MediaSockets, MediumStats, Received, SendReport, RECV_BUFFER_LEN};

@@ -13,7 +13,6 @@
 //! outbound index instead, which breaks key rotation; we do not copy that).
 
 use std::fmt;
-use std::fmt::Write as _;
 
 use subtle::ConstantTimeEq;
 
@@ -23,48 +22,23 @@ use crate::wire::{AuthKey, AuthMethod, Keyring};
 /// Longest digest text accepted in a token (HMAC-SHA256 in hex).
 const MAX_DIGEST_HEX: usize = 64;
 
-/// The CRC-32/CKSUM core: polynomial 0x04C11DB7, initial value 0, MSB first,
-/// no reflection, final complement, and (unlike POSIX `cksum`) no length
-/// appended. Check value of `"123456789"`: `0x765e7680`.
+/// The CRC-32/CKSUM core (the `crc` crate's catalogue entry): polynomial
+/// 0x04C11DB7, initial value 0, MSB first, no reflection, final complement,
+/// and (unlike POSIX `cksum`) no length appended. Check value of
+/// `"123456789"`: `0x765e7680`.
 pub fn crc_cksum(data: &[u8]) -> u32 {
-    !data.iter().fold(0u32, |crc, &b| {
-        (crc << 8) ^ CRC_TABLE[usize::from((crc >> 24) as u8 ^ b)]
-    })
+    CKSUM.checksum(data)
 }
 
-/// Table of the MSB-first CRC-32 with polynomial 0x04C11DB7.
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = (i as u32) << 24;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 0x8000_0000 != 0 {
-                (crc << 1) ^ 0x04C1_1DB7
-            } else {
-                crc << 1
-            };
-            bit += 1;
-        }
-        table[i] = crc;
-        i += 1;
-    }
-    table
-};
+/// CRC-32/CKSUM, table-driven.
+const CKSUM: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_CKSUM);
 
 /// The digest text Linux-HA writes for `data` under `key`.
 pub fn digest_hex(key: &AuthKey, data: &[u8]) -> String {
     match key.method {
         AuthMethod::Crc => format!("{:x}", crc_cksum(data)),
         AuthMethod::Md5 | AuthMethod::Sha1 | AuthMethod::Sha256 => {
-            let tag = key.tag(data);
-            let mut hex = String::with_capacity(2 * tag.len());
-            for b in tag.iter() {
-                // Writing to a String cannot fail.
-                let _ = write!(hex, "{b:02x}");
-            }
-            hex
+            hex::encode(key.tag(data).as_bytes())
         }
     }
 }
@@ -166,5 +140,39 @@ mod tests {
         ] {
             assert_eq!(AuthToken::parse(bad), Err(AuthError::MalformedToken));
         }
+    }
+
+    #[test]
+    fn crc_matches_the_bitwise_definition() {
+        // MSB first, polynomial 0x04C11DB7, initial 0, final complement.
+        fn bitwise(data: &[u8]) -> u32 {
+            let mut crc = 0u32;
+            for &b in data {
+                crc ^= u32::from(b) << 24;
+                for _ in 0..8 {
+                    crc = if crc & 0x8000_0000 != 0 {
+                        (crc << 1) ^ 0x04C1_1DB7
+                    } else {
+                        crc << 1
+                    };
+                }
+            }
+            !crc
+        }
+        let data: Vec<u8> = (0u32..600).map(|i| (i * 131 % 256) as u8).collect();
+        for len in 0..data.len() {
+            assert_eq!(crc_cksum(&data[..len]), bitwise(&data[..len]), "{len}");
+        }
+    }
+
+    #[test]
+    fn digests_are_lower_case_hex() {
+        let key = AuthKey::new(AuthMethod::Sha1, "somekey");
+        let hex = digest_hex(&key, b"data");
+        assert_eq!(hex.len(), 40);
+        assert!(hex.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')));
+        let crc = AuthKey::new(AuthMethod::Crc, "");
+        assert_eq!(digest_hex(&crc, b"123456789"), "765e7680");
+        assert_eq!(digest_hex(&crc, b"\x00\x00\x00\x00"), "ffffffff");
     }
 }

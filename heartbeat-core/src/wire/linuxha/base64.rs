@@ -1,64 +1,40 @@
 //! Standard base64 (`A-Z a-z 0-9 + /`, `=` padding), as Linux-HA's classic
-//! encoding writes binary values. The decoder accepts only canonical text, so
-//! that decoding and re-encoding give the same bytes.
+//! encoding writes binary values, done by the `base64` crate. The decoder
+//! accepts only canonical text, so that decoding and re-encoding give the same
+//! bytes: padding is required and exactly what the length calls for, and the
+//! unused bits of the last symbol must be zero.
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+use ::base64::alphabet;
+use ::base64::engine::{DecodePaddingMode, Engine as _, GeneralPurpose, GeneralPurposeConfig};
+
+/// The engine of the classic encoding: pads when encoding, and when decoding
+/// requires canonical padding and rejects non-zero trailing bits (so `Zh==`,
+/// which would decode to the same byte as `Zg==`, is refused).
+const CLASSIC: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(false),
+);
 
 /// Append the base64 text of `data` to `out`.
 pub(crate) fn encode_into(data: &[u8], out: &mut Vec<u8>) {
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let sextet = |shift: u32| ALPHABET[((n >> shift) & 0x3f) as usize];
-        out.push(sextet(18));
-        out.push(sextet(12));
-        out.push(if chunk.len() > 1 { sextet(6) } else { b'=' });
-        out.push(if chunk.len() > 2 { sextet(0) } else { b'=' });
-    }
-}
-
-fn sextet(c: u8) -> Option<u32> {
-    Some(u32::from(match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    }))
+    let start = out.len();
+    // 4 symbols per started group of 3 bytes; cannot overflow for any slice
+    // that fits in memory.
+    let len = data.len().div_ceil(3) * 4;
+    out.resize(start + len, 0);
+    let written = CLASSIC
+        .encode_slice(data, &mut out[start..])
+        .expect("buffer sized for the padded encoding");
+    debug_assert_eq!(written, len);
 }
 
 /// The bytes of canonical base64 `text`, or `None` if it is not canonical
 /// (bad length, bad character, misplaced padding, non-zero padding bits).
 pub(crate) fn decode(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 4 != 0 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let quads = text.len() / 4;
-    for (i, quad) in text.chunks_exact(4).enumerate() {
-        let last = i + 1 == quads;
-        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &quad[..4 - pad] {
-            n = (n << 6) | sextet(c)?;
-        }
-        n <<= 6 * pad as u32;
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let keep = 3 - pad;
-        if bytes[keep..].iter().any(|&b| b != 0) {
-            return None;
-        }
-        out.extend_from_slice(&bytes[..keep]);
-    }
-    Some(out)
+    CLASSIC.decode(text).ok()
 }
 
 #[cfg(test)]
@@ -96,9 +72,46 @@ mod tests {
     }
 
     #[test]
+    fn appends_after_existing_bytes() {
+        let mut out = b"uuid=".to_vec();
+        encode_into(b"foo", &mut out);
+        assert_eq!(out, b"uuid=Zm9v");
+    }
+
+    #[test]
     fn rejects_non_canonical() {
-        for bad in ["Zg=", "Zh==", "Z===", "Zg==Zg==", "Zm9v!A==", "===="] {
+        for bad in [
+            "Zg=", "Zh==", "Z===", "Zg==Zg==", "Zm9v!A==", "====", "Zg", "Zm8", "Zm9", "Zm9=",
+            "Zm9vYg", " Zm9v", "Zm9v\n",
+        ] {
             assert_eq!(decode(bad.as_bytes()), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn what_decodes_re_encodes_to_itself() {
+        // Every padded last group of one or two bytes: exactly one text per
+        // value decodes, and it is the one the encoder writes.
+        let symbols = alphabet::STANDARD.as_str().as_bytes();
+        let mut accepted = 0;
+        for &a in symbols {
+            for &b in symbols {
+                for text in [
+                    vec![a, b, b'=', b'='],
+                    vec![a, b, b'A', b'='],
+                    vec![a, b, b'B', b'='],
+                ] {
+                    if let Some(data) = decode(&text) {
+                        accepted += 1;
+                        let mut again = Vec::new();
+                        encode_into(&data, &mut again);
+                        assert_eq!(again, text);
+                    }
+                }
+            }
+        }
+        // `xy==`: the 256 one-byte values (y's low 4 bits zero); `xyA=`: all
+        // 4096 (A is 0); `xyB=`: none (B sets a trailing bit).
+        assert_eq!(accepted, 256 + 4096);
     }
 }

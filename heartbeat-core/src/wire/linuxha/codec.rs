@@ -12,7 +12,7 @@ use super::auth::AuthToken;
 use super::error::{AuthError, HaDecodeError, HaEncodeError};
 use super::msg::{HaMsg, Value};
 use super::netstring::take_netstring;
-use super::{classic, netstring, MAX_DATAGRAM};
+use super::{classic, netstring, MAX_LINUX_HA_DATAGRAM};
 use crate::wire::Keyring;
 
 /// Name of the classic authentication field.
@@ -108,7 +108,7 @@ impl Received {
 /// Netstring: the message, then either nothing or exactly one trailer
 /// netstring. Classic: the message, then nothing or one NUL byte.
 pub fn decode(datagram: &[u8]) -> Result<Received, HaDecodeError> {
-    if datagram.len() > MAX_DATAGRAM {
+    if datagram.len() > MAX_LINUX_HA_DATAGRAM {
         return Err(HaDecodeError::Oversized(datagram.len()));
     }
     if datagram.starts_with(netstring::START) {
@@ -232,9 +232,9 @@ fn classic_signed_text(msg: &HaMsg) -> Result<Vec<u8>, HaEncodeError> {
     Ok(text)
 }
 
-/// Refuse datagrams over [`MAX_DATAGRAM`].
+/// Refuse datagrams over [`MAX_LINUX_HA_DATAGRAM`].
 fn check_size(out: Vec<u8>) -> Result<Bytes, HaEncodeError> {
-    if out.len() > MAX_DATAGRAM {
+    if out.len() > MAX_LINUX_HA_DATAGRAM {
         Err(HaEncodeError::Oversized(out.len()))
     } else {
         Ok(Bytes::from(out))

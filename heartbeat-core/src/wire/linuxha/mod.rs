@@ -15,7 +15,7 @@
 //!
 //! Decoding never panics, never allocates from a length it has not checked
 //! against the bytes present, stops at [`MAX_DEPTH`] levels of nesting and
-//! [`MAX_DATAGRAM`] bytes, and reports every rejection as a typed error.
+//! [`MAX_LINUX_HA_DATAGRAM`] bytes, and reports every rejection as a typed error.
 //! Decoding then re-encoding with the sender's key gives the same bytes.
 //! The facts followed are in `reference/linux-ha/SPEC-NOTES.md` §1–§2.
 
@@ -42,6 +42,11 @@ pub use msg::{Field, FieldType, HaMsg, Value};
 /// Deepest nesting of messages inside messages (Linux-HA's `MAXDEPTH`).
 pub const MAX_DEPTH: usize = 16;
 
-/// Largest datagram accepted or produced: a UDP payload of at most 64 KiB
-/// (Heartbeat's own messages are about 300 bytes).
-pub const MAX_DATAGRAM: usize = 64 * 1024;
+/// Largest Linux-HA datagram this dialect's codec accepts or produces: what
+/// one UDP datagram can carry, 64 KiB. Heartbeat sends one message per
+/// datagram and leaves larger-than-MTU ones to IP fragmentation (its own
+/// messages are about 300 bytes; application messages can be far larger),
+/// so a node of a mixed cluster must take them whole. Larger than
+/// [`crate::wire::MAX_NATIVE_DATAGRAM`]; receive buffers are sized by
+/// [`crate::wire::MAX_RECEIVED_DATAGRAM`].
+pub const MAX_LINUX_HA_DATAGRAM: usize = 64 * 1024;

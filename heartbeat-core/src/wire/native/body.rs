@@ -255,7 +255,7 @@ fn read_body(r: &mut Reader<'_>, code: u8) -> Result<Message, DecodeError> {
         kind::SHUTDONE => Message::Shutdone,
         kind::OWNERSHIP => Message::Ownership(read_ownership(r)?),
         kind::APP => Message::App {
-            // Bounded by the datagram, which is at most MAX_DATAGRAM bytes.
+            // Bounded by the datagram, which is at most MAX_NATIVE_DATAGRAM bytes.
             payload: Bytes::copy_from_slice(r.rest()),
         },
         other => return Err(DecodeError::UnknownType(other)),
