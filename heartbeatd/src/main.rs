@@ -15,6 +15,9 @@ use clap::Parser;
 use heartbeat_core::config::{Config, WireDialect};
 use heartbeatd::daemon::{self, DaemonPaths};
 
+#[cfg(feature = "demo")]
+mod demo;
+
 /// Command line of heartbeatd.
 #[derive(Debug, Parser)]
 #[command(name = "heartbeatd", version, about = "The heartbeat-rs node daemon")]
@@ -98,7 +101,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(Subcommand::Demo) = args.command {
-        heartbeatd::demo::run_here()?;
+        run_demo()?;
         return Ok(ExitCode::SUCCESS);
     }
     let node = match args.node_name {
@@ -182,6 +185,18 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     runtime.shutdown_timeout(Duration::from_secs(2));
     ran?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `heartbeatd demo`.
+#[cfg(feature = "demo")]
+fn run_demo() -> anyhow::Result<()> {
+    demo::run_here()
+}
+
+/// `heartbeatd demo` in a build without the lab.
+#[cfg(not(feature = "demo"))]
+fn run_demo() -> anyhow::Result<()> {
+    bail!("this heartbeatd was built without the `demo` feature")
 }
 
 /// Logs to stderr, to `logfile` when ha.cf names one, and to syslog when

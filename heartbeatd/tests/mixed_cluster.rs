@@ -19,7 +19,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use heartbeat_core::control::{GroupSet, Request, Response};
-use heartbeatd::lab::{
+use heartbeat_lab::{
     heartbeat306_daemon, node_name, unix_now_ns, ActionRecord, Lab, LabSpec, MediumKind, NodeKind,
     Topology,
 };

@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use heartbeatd::lab::{unix_now_ns, Lab, LabSpec};
+use heartbeat_lab::{unix_now_ns, Lab, LabSpec};
 
 fn heartbeatd_binary() -> PathBuf {
     let here = std::env::current_exe().expect("current exe");
