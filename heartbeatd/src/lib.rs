@@ -6,13 +6,15 @@
 //! # Layout
 //!
 //! - [`control_socket`]: the Unix control socket and its credential check.
-//! - [`daemon`]: the running node: sockets, scripts, control socket, log,
-//!   signals.
+//! - [`daemon`]: the running node on a given transport: scripts, control
+//!   socket, log, until a shutdown future completes (`main.rs` binds the
+//!   sockets and maps SIGTERM/SIGINT/SIGHUP to shutdown and reloads).
 //! - [`fd_limit`]: the soft fd limit raised to the hard limit at start.
 //! - [`health`]: health checks (`check`, `track`) reported to the engine.
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
 //! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
+//! - [`realtime`]: `SCHED_RR` for the daemon's threads (`realtime on`).
 //! - [`scripts`]: resource scripts (`resource.d`, then `/etc/init.d`), run
 //!   without a shell and with a timeout; group start and stop order.
 //! - [`syslog`]: log lines to `/dev/log` for `logfacility`.
