@@ -4,7 +4,7 @@
 //! The engine needs randomness only to spread retransmission requests in
 //! time; it must be reproducible from the seed given to
 //! [`crate::engine::Engine::new`], so a statistically decent 64-bit mixer is
-//! enough. [`crate::runtime::Lossy`] draws its drops from it too, and the
+//! enough. `runtime::Lossy` draws its drops from it too, and the
 //! simulation harness (`heartbeat-sim`) builds its fault draws on it.
 
 use std::time::Duration;
