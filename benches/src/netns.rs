@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::cleanup;
 use crate::error::{Error, IoContext, Result};
-pub use heartbeatd::lab::{kill_all_in, pids_in};
+pub use heartbeat_lab::{kill_all_in, pids_in};
 
 /// Prefix of every namespace this benchmark creates, followed by its pid.
 pub const PREFIX: &str = "hbbench";

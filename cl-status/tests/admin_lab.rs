@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{cl_dash_status, heartbeatd_binary, run, settle};
-use heartbeatd::lab::{Lab, LabSpec};
+use heartbeat_lab::{Lab, LabSpec};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 

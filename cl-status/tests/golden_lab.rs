@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{check_cases, cl_status, parse_golden, reference_lab, settle, udpport};
-use heartbeatd::lab::node_name;
+use heartbeat_lab::node_name;
 
 const HEALTHY: &str = include_str!("golden/healthy.txt");
 const DEAD: &str = include_str!("golden/dead.txt");
@@ -83,7 +83,7 @@ fn peer_killed() {
 
 #[test]
 fn rscstatus_says_transition_while_a_resource_script_runs() {
-    use heartbeatd::lab::{Lab, LabSpec};
+    use heartbeat_lab::{Lab, LabSpec};
     let mut lab = Lab::create(LabSpec::new(2, 200, 2000), common::heartbeatd_binary()).unwrap();
     // node1's start action takes 3 s.
     let script = lab.node_dir(0).join("ha.d/resource.d/lab-logger");

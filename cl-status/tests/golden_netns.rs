@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::reference::{adapt, section, REFERENCE_VERSION};
 use common::{check_cases, cl_status, heartbeatd_binary, reference_ha_cf, settle, Case};
-use heartbeatd::lab::{ip, node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
+use heartbeat_lab::{ip, node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
 
 const PATIENCE: Duration = Duration::from_secs(40);
 

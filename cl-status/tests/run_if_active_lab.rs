@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use common::{cl_dash_status, heartbeatd_binary, settle};
-use heartbeatd::lab::{node_name, Lab, LabSpec};
+use heartbeat_lab::{node_name, Lab, LabSpec};
 
 const ROUNDS: usize = 50;
 const GROUP: &str = "lab-logger::web";

@@ -53,14 +53,18 @@
 //!   the OS sockets of each medium, the node's persisted identity and the
 //!   embedding API (`runtime::Cluster`).
 //!   Without it the crate needs no async runtime (what `cl-status` uses).
-//! - `sim` (cargo feature `sim`): the deterministic simulation harness, N
-//!   engines on a virtual network in virtual time with invariant checks.
+//! - [`rng`]: the seeded SplitMix64 generator behind every random choice
+//!   (the engine's, `runtime::Lossy`'s, and the simulation's in the
+//!   `heartbeat-sim` test crate).
+//!
+//! The deterministic simulation harness (N engines on a virtual network in
+//! virtual time) is not part of this crate: it is the `heartbeat-sim` crate
+//! under `tests/sim/`, built on this crate's public API only.
 
 pub mod config;
 pub mod control;
 pub mod engine;
+pub mod rng;
 #[cfg(feature = "runtime")]
 pub mod runtime;
-#[cfg(feature = "sim")]
-pub mod sim;
 pub mod wire;

@@ -1,20 +1,21 @@
 //! `heartbeatd demo`: three real heartbeatd processes on loopback, a group
 //! that fails over after a kill -9 and fails back after the restart, with a
 //! live table and the measured times. Everything lives in a temporary
-//! directory that is removed at the end.
+//! directory that is removed at the end. The cluster is run with the process
+//! lab of the tests (`heartbeat-lab`), linked only with the `demo` feature.
 
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::lab::{node_name, unix_now_ns, Lab, LabSpec};
+use heartbeat_lab::{node_name, unix_now_ns, Lab, LabSpec};
 
 /// How long any phase may take before the demo gives up.
 const PHASE_LIMIT: Duration = Duration::from_secs(40);
 
 /// Runs the demo; `binary` is the heartbeatd executable to start as nodes.
-pub fn run(binary: &std::path::Path, out: &mut impl Write) -> anyhow::Result<()> {
+fn run(binary: &std::path::Path, out: &mut impl Write) -> anyhow::Result<()> {
     let spec = LabSpec::new(3, 100, 1000);
     writeln!(
         out,
@@ -174,7 +175,7 @@ fn table(lab: &mut Lab) -> String {
 }
 
 /// Runs the demo on this very executable, printing to stdout.
-pub fn run_here() -> anyhow::Result<()> {
+pub(crate) fn run_here() -> anyhow::Result<()> {
     let binary = std::env::current_exe().context("cannot find the heartbeatd executable")?;
     run(&binary, &mut io::stdout().lock())
 }

@@ -1,31 +1,30 @@
 //! heartbeatd's building blocks, kept in a library so that tests and the
-//! binary share them; `main.rs` only parses the command line.
+//! binary share them; `main.rs` only parses the command line (and
+//! `demo.rs`, `heartbeatd demo` on the test crate `heartbeat-lab`, belongs
+//! to the binary alone).
 //!
 //! # Layout
 //!
 //! - [`control_socket`]: the Unix control socket and its credential check.
-//! - [`daemon`]: the running node: sockets, scripts, control socket, log,
-//!   signals.
-//! - [`demo`]: `heartbeatd demo`, a three-node failover on loopback.
+//! - [`daemon`]: the running node on a given transport: scripts, control
+//!   socket, log, until a shutdown future completes (`main.rs` binds the
+//!   sockets and maps SIGTERM/SIGINT/SIGHUP to shutdown and reloads).
 //! - [`fd_limit`]: the soft fd limit raised to the hard limit at start.
 //! - [`health`]: health checks (`check`, `track`) reported to the engine.
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
 //! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
-//! - [`lab`]: a cluster of real heartbeatd processes on loopback (demo,
-//!   integration tests).
+//! - [`realtime`]: `SCHED_RR` for the daemon's threads (`realtime on`).
 //! - [`scripts`]: resource scripts (`resource.d`, then `/etc/init.d`), run
 //!   without a shell and with a timeout; group start and stop order.
 //! - [`syslog`]: log lines to `/dev/log` for `logfacility`.
 
 pub mod control_socket;
 pub mod daemon;
-pub mod demo;
 pub mod fd_limit;
 pub mod health;
 pub mod identity;
 pub mod ipaddr;
-pub mod lab;
 pub mod realtime;
 pub mod scripts;
 pub mod syslog;

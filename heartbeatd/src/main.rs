@@ -3,7 +3,9 @@
 //! `heartbeatd --config-dir DIR [--node-name NAME]` runs the node;
 //! `--check` prints the effective configuration and exits 0, or prints every
 //! error and exits 1. The daemon itself lives in the library
-//! ([`heartbeatd::daemon`]); this file only reads the command line.
+//! ([`heartbeatd::daemon`]); this file reads the command line, binds the
+//! media sockets and turns signals into the daemon's shutdown (SIGTERM,
+//! SIGINT) and reloads (SIGHUP).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,7 +15,13 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Parser;
 use heartbeat_core::config::{Config, WireDialect};
+use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
 use heartbeatd::daemon::{self, DaemonPaths};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+#[cfg(feature = "demo")]
+mod demo;
 
 /// Command line of heartbeatd.
 #[derive(Debug, Parser)]
@@ -63,14 +71,6 @@ struct Args {
     /// directives it does not know).
     #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
     wire_dialect: Option<WireDialect>,
-
-    /// Tests only: drop this percentage of received datagrams.
-    #[arg(long, value_name = "PERCENT", hide = true, default_value_t = 0)]
-    test_rx_loss: u8,
-
-    /// Tests only: drop this percentage of sent datagrams.
-    #[arg(long, value_name = "PERCENT", hide = true, default_value_t = 0)]
-    test_tx_loss: u8,
 }
 
 /// Reads `--wire-dialect`.
@@ -98,7 +98,7 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(Subcommand::Demo) = args.command {
-        heartbeatd::demo::run_here()?;
+        run_demo()?;
         return Ok(ExitCode::SUCCESS);
     }
     let node = match args.node_name {
@@ -158,8 +158,6 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         control_gid: args.control_group.as_deref().map(group_id).transpose()?,
         script_timeout: Duration::from_secs(args.script_timeout),
         wire_dialect: args.wire_dialect,
-        test_rx_loss_percent: args.test_rx_loss,
-        test_tx_loss_percent: args.test_tx_loss,
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(2).enable_all();
@@ -177,11 +175,51 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     let runtime = builder.build()?;
-    let ran = runtime.block_on(daemon::run(config, paths));
+    let ran = runtime.block_on(run_node(config, paths));
     // A stuck hook or check must not hold the exit.
     runtime.shutdown_timeout(Duration::from_secs(2));
     ran?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Binds the media of `config` and runs the daemon on them, stopped by
+/// SIGTERM or SIGINT, reloading on SIGHUP.
+async fn run_node(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
+    let sockets = MediaSockets::bind(&config.media, config.udp_port, &NetOptions::default())
+        .await
+        .context("cannot open the communication media")?;
+    for medium in &config.media {
+        tracing::info!("medium {medium} ready");
+    }
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    };
+    let mut hup = signal(SignalKind::hangup())?;
+    let (reload, reloads) = mpsc::channel(1);
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            // One pending reload covers every SIGHUP until it runs.
+            let _ = reload.try_send(());
+        }
+    });
+    daemon::run(config, paths, sockets, shutdown, reloads).await
+}
+
+/// `heartbeatd demo`.
+#[cfg(feature = "demo")]
+fn run_demo() -> anyhow::Result<()> {
+    demo::run_here()
+}
+
+/// `heartbeatd demo` in a build without the lab.
+#[cfg(not(feature = "demo"))]
+fn run_demo() -> anyhow::Result<()> {
+    bail!("this heartbeatd was built without the `demo` feature")
 }
 
 /// Logs to stderr, to `logfile` when ha.cf names one, and to syslog when

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use heartbeat_core::control::StatusView;
-use heartbeatd::lab::{node_name, unix_now_ns, Lab, LabSpec};
+use heartbeat_lab::{node_name, unix_now_ns, Lab, LabSpec};
 
 const KEEPALIVE_MS: u64 = 100;
 const DEADTIME_MS: u64 = 1000;

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use heartbeatd::lab::{ip, node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
+use heartbeat_lab::{ip, node_name, Lab, LabSpec, MediumKind, Namespaces, Topology};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 

@@ -10,8 +10,8 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use heartbeat_core::control::StatusView;
+use heartbeat_lab::{node_name, unix_now_ns, write_script, Lab, LabSpec};
 use heartbeatd::daemon::state_files::state_file;
-use heartbeatd::lab::{node_name, unix_now_ns, write_script, Lab, LabSpec};
 
 const KEEPALIVE_MS: u64 = 100;
 const DEADTIME_MS: u64 = 1000;

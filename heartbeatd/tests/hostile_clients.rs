@@ -13,7 +13,7 @@ use std::time::Duration;
 use heartbeat_core::control::{
     parse_response, request_line, ErrorKind, Request, Response, StatusView,
 };
-use heartbeatd::lab::{write_script, Lab, LabSpec};
+use heartbeat_lab::{write_script, Lab, LabSpec};
 
 const KEEPALIVE_MS: u64 = 100;
 const DEADTIME_MS: u64 = 1000;

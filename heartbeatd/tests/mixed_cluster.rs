@@ -19,7 +19,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use heartbeat_core::control::{GroupSet, Request, Response};
-use heartbeatd::lab::{
+use heartbeat_lab::{
     heartbeat306_daemon, node_name, unix_now_ns, ActionRecord, Lab, LabSpec, MediumKind, NodeKind,
     Topology,
 };
@@ -492,24 +492,25 @@ fn operator_takeover_works_from_either_side() {
     assert_eq!(most, 1, "web ran twice: {:?}", lab.actions());
 }
 
-/// c. One link, heartbeatd (node2) dropping 10 % of what it receives, and
-/// (with `nft` installed) 10 % of what reaches Heartbeat (node1) dropped
-/// too: for 20 s nobody is declared dead, `web` stays, and lost packets are
+/// c. One link, 10 % of the datagrams that reach heartbeatd (node2) and 10 %
+/// of those that reach Heartbeat (node1) dropped (`nft` in each node's
+/// namespace; skipped without `nft`, which `.ci/run` installs): for 20 s
+/// nobody is declared dead, `web` stays, and lost packets are
 /// retransmitted both ways. One link: with two, a message is lost only
 /// when both copies are (1 %).
 #[test]
 fn rx_loss_declares_nobody_dead_and_rexmit_flows_both_ways() {
+    if Command::new("nft").arg("--version").output().is_err() {
+        println!("skipped: nft is not installed (package nftables): no way to drop packets");
+        return;
+    }
     let Some(mut lab) = mixed_lab(&[HB, RS], 1, "on") else {
         return;
     };
-    start_all(&mut lab, &["--test-rx-loss", "10"]);
+    lab.set_rx_loss(1, 10).expect("nft loss on node2");
+    start_all(&mut lab, &[]);
     settle(&mut lab, &[0, 1], 1, Some(0));
-    let nft = Command::new("nft").arg("--version").output().is_ok();
-    if nft {
-        lab.set_rx_loss(0, 10).expect("nft loss on node1");
-    } else {
-        println!("note: nft is not installed: no loss on Heartbeat's side");
-    }
+    lab.set_rx_loss(0, 10).expect("nft loss on node1");
     let log_start = fs::metadata(lab.ha_log(0)).map_or(0, |m| m.len() as usize);
     let actions = lab.actions().len();
     let end = std::time::Instant::now() + Duration::from_secs(20);
@@ -528,6 +529,7 @@ fn rx_loss_declares_nobody_dead_and_rexmit_flows_both_ways() {
         std::thread::sleep(Duration::from_millis(250));
     }
     let _ = lab.set_rx_loss(0, 0);
+    let _ = lab.set_rx_loss(1, 0);
     let log = fs::read_to_string(lab.ha_log(0)).unwrap_or_default();
     let during = log.get(log_start..).unwrap_or("");
     let lost = during.matches("lost packet(s) for [node2]").count();
@@ -548,13 +550,11 @@ fn rx_loss_declares_nobody_dead_and_rexmit_flows_both_ways() {
         node1.recovered_packets > 0,
         "heartbeatd recovered nothing by retransmission: {node1:?}"
     );
-    if nft {
-        assert!(lost > 0, "Heartbeat saw no gap from node2:\n{during}");
-        assert!(
-            !during.contains("Irretrievably lost"),
-            "node2 could not retransmit:\n{during}"
-        );
-    }
+    assert!(lost > 0, "Heartbeat saw no gap from node2:\n{during}");
+    assert!(
+        !during.contains("Irretrievably lost"),
+        "node2 could not retransmit:\n{during}"
+    );
     assert_eq!(lab.actions().len(), actions, "resources moved under loss");
     assert_eq!(lab.running("web"), ["node1"]);
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use heartbeatd::lab::{write_script, Lab, LabSpec};
+use heartbeat_lab::{write_script, Lab, LabSpec};
 use heartbeatd::realtime::{policy_in_stat, thread_policy};
 
 const SCHED_RR: u32 = 2;

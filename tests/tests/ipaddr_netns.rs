@@ -1,6 +1,6 @@
 //! The built-in IPaddr resource in a network namespace of the test's own.
 
-use heartbeat_tests::netns::Netns;
+use heartbeat_lab::netns::Netns;
 
 fn ipaddr(verb: &'static str, spec: &'static str) -> impl FnOnce() -> (bool, String) + Send {
     move || {

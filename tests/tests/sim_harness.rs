@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use heartbeat_core::engine::{MediumId, NodeState};
-use heartbeat_core::sim::{
+use heartbeat_sim::{
     forge, Bounds, Cluster, ClusterSpec, Datagram, Invariant, Op, Origin, Scenario,
 };
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use heartbeat_core::config::{AutoFailback, WireDialect};
 use heartbeat_core::engine::NodeState;
-use heartbeat_core::sim::{Cluster, ClusterSpec, LinkFaults, Scenario};
+use heartbeat_sim::{Cluster, ClusterSpec, LinkFaults, Scenario};
 
 fn spec(nodes: usize, policy: AutoFailback, seed: u64) -> ClusterSpec {
     let mut s = ClusterSpec::new(nodes, seed);

@@ -2,9 +2,9 @@
 //! `SIM_SEED=<seed> SIM_TRACE=1 cargo test -p heartbeat-tests --test sim_random
 //! -- --nocapture` prints the scenario and a trace of every op, resource action
 //! and event. A seed means a scenario of the current generator
-//! (`sim::Scenario::generate`): when the generator changes, re-collect them.
+//! (`heartbeat_sim::Scenario::generate`): when the generator changes, re-collect them.
 
-use heartbeat_core::sim::Scenario;
+use heartbeat_sim::Scenario;
 
 fn replay(seed: u64) {
     let s = Scenario::generate(seed);

@@ -13,8 +13,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use heartbeat_core::config::AutoFailback;
-use heartbeat_core::sim::{timing, Cluster, ClusterSpec, Datagram};
 use heartbeat_core::wire::Message;
+use heartbeat_sim::{timing, Cluster, ClusterSpec, Datagram};
 
 const NODES: usize = 12;
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use heartbeat_core::config::AutoFailback;
 use heartbeat_core::engine::{Event, NodeState};
-use heartbeat_core::sim::{Cluster, ClusterSpec, Datagram, Direction, ForgeKind, LinkFaults, Op};
 use heartbeat_core::wire::Message;
+use heartbeat_sim::{Cluster, ClusterSpec, Datagram, Direction, ForgeKind, LinkFaults, Op};
 
 const G1: &str = "grp1";
 

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use heartbeat_core::sim::{detection_times, Distribution};
+use heartbeat_sim::{detection_times, Distribution};
 
 fn row(label: &str, d: Option<Distribution>) {
     match d {

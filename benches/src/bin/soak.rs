@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use heartbeat_benches::procstat::{cpu_ticks, memory_kib, USER_HZ};
 use heartbeat_core::control::{request_line, Request};
-use heartbeatd::lab::{Lab, LabSpec, MediumKind, Topology};
+use heartbeat_lab::{Lab, LabSpec, MediumKind, Topology};
 
 const KEEPALIVE_MS: u64 = 10;
 const DEADTIME_MS: u64 = 100;

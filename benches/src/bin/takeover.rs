@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use heartbeatd::lab::{unix_now_ns, Lab, LabSpec};
+use heartbeat_lab::{unix_now_ns, Lab, LabSpec};
 
 fn heartbeatd_binary() -> PathBuf {
     heartbeat_benches::heartbeatd_binary().unwrap_or_else(|e| panic!("{e}"))

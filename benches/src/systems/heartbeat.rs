@@ -8,7 +8,7 @@ use std::path::Path;
 use super::{ms_value, Setting};
 
 /// Where Debian installs the daemon, if it is installed (the lab's lookup).
-pub use heartbeatd::lab::heartbeat306_daemon as daemon_path;
+pub use heartbeat_lab::heartbeat306_daemon as daemon_path;
 
 /// `ha.cf` of a two-node bcast cluster on `eth0`, logging to `logfile`.
 /// `udpport` precedes the media line (Heartbeat ignores it otherwise).

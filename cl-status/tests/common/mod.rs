@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use clstatus::logline::{hostname, strip_prefix};
-use heartbeatd::lab::{Lab, LabSpec};
+use heartbeat_lab::{Lab, LabSpec};
 
 /// The `cl_status` binary.
 pub(crate) fn cl_status() -> &'static Path {

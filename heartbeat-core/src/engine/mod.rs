@@ -28,7 +28,8 @@
 //! - `inbound.rs` / `outbound.rs` / `reactions.rs`: the glue that turns
 //!   packets and state changes into the outputs and calls the resource layer.
 //! - [`snapshot`]: [`ClusterStatus`], the operator's view with statistics.
-//! - `rng`: the seeded generator behind every random choice.
+//! - `rng`: the seeded generator behind every random choice (the crate's
+//!   [`crate::rng`], imported here).
 
 mod delivery;
 mod dialect;
@@ -41,7 +42,7 @@ mod outbound;
 mod ping;
 mod reactions;
 pub(crate) mod resources;
-pub(crate) mod rng;
+use crate::rng;
 pub mod snapshot;
 
 use std::collections::VecDeque;

@@ -5,8 +5,8 @@
 use std::io;
 
 use super::transport::{Datagram, Transport};
-use crate::engine::rng::Rng;
 use crate::engine::Transmit;
+use crate::rng::Rng;
 
 /// Wraps a transport and drops a share of the datagrams it receives and of
 /// those it sends, chosen by a seeded generator (the same seed drops the

@@ -1,5 +1,11 @@
-//! The daemon proper: from a validated configuration to a running node with
-//! its sockets, resource scripts, control socket, log and signals.
+//! The daemon proper: from a validated configuration and a bound transport
+//! to a running node with its resource scripts, control socket and log,
+//! until its shutdown future completes. It binds no media sockets and
+//! installs no signal handlers: `main.rs` binds the sockets of `ha.cf`'s
+//! media and turns SIGTERM/SIGINT into the shutdown future and SIGHUP into
+//! reloads, and a test can hand it any [`Transport`] (e.g.
+//! `heartbeat_core::runtime::Lossy` around real sockets) and its own
+//! triggers.
 
 mod actions;
 mod events_log;
@@ -9,6 +15,7 @@ mod notify;
 mod reload;
 pub mod state_files;
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +23,8 @@ use std::time::Duration;
 use anyhow::Context;
 use heartbeat_core::config::{Config, WireDialect};
 use heartbeat_core::engine::GroupActivity;
-use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
-use heartbeat_core::runtime::{spawn_ping_prober, Cluster, Lossy};
-use tokio::signal::unix::{signal, SignalKind};
+use heartbeat_core::runtime::{spawn_ping_prober, Cluster, Transport};
+use tokio::sync::mpsc;
 
 pub use actions::ScriptActions;
 pub use events_log::{log_event, log_events};
@@ -47,16 +53,20 @@ pub struct DaemonPaths {
     /// `--wire-dialect`: overrides `ha.cf`'s `wire_dialect`, also when the
     /// configuration is re-read after SIGHUP.
     pub wire_dialect: Option<WireDialect>,
-    /// Tests only: drop this percentage of received datagrams (0: none).
-    pub test_rx_loss_percent: u8,
-    /// Tests only: drop this percentage of sent datagrams (0: none).
-    pub test_tx_loss_percent: u8,
 }
 
-/// Runs the node until SIGTERM/SIGINT (graceful: groups released, peers told)
-/// or a shutdown request on the control socket. SIGHUP re-reads the
-/// configuration directory (see `reload`).
-pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
+/// Runs the node on `transport` (the media of `config`, already bound)
+/// until `shutdown` completes (graceful: groups released, peers told; what
+/// SIGTERM/SIGINT do) or a shutdown request on the control socket. Each
+/// message on `reloads` re-reads the configuration directory (what SIGHUP
+/// does; see `reload`); a closed channel means no more reloads.
+pub async fn run<T: Transport>(
+    config: Config,
+    paths: DaemonPaths,
+    transport: T,
+    shutdown: impl Future<Output = ()>,
+    mut reloads: mpsc::Receiver<()>,
+) -> anyhow::Result<()> {
     let identity =
         identity::load_and_advance(&paths.state_dir).context("cannot load the node identity")?;
     tracing::info!(
@@ -66,13 +76,6 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
         identity.generation,
         config.wire_dialect.as_str()
     );
-    let options = NetOptions::default();
-    let sockets = MediaSockets::bind(&config.media, config.udp_port, &options)
-        .await
-        .context("cannot open the communication media")?;
-    for medium in &config.media {
-        tracing::info!("medium {medium} ready");
-    }
     let scripts = ScriptRunner::new(
         vec![
             paths.config_dir.join("resource.d"),
@@ -83,18 +86,7 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let builder = Cluster::builder((*config).clone(), identity)
         .action_runner(ScriptActions::new(&config.groups, scripts));
-    let cluster = Arc::new(
-        match (paths.test_rx_loss_percent, paths.test_tx_loss_percent) {
-            (0, 0) => builder.start_with_transport(sockets),
-            (rx, tx) => {
-                tracing::warn!(
-                    "test mode: dropping {rx} % of received and {tx} % of sent datagrams"
-                );
-                let seed = identity.generation;
-                builder.start_with_transport(Lossy::new(sockets, rx, tx, seed))
-            }
-        },
-    );
+    let cluster = Arc::new(builder.start_with_transport(transport));
     tokio::spawn(log_events(cluster.subscribe()));
     if let Some(run_dir) = paths.control_socket.parent() {
         let groups = config.groups.iter().map(|g| g.key.clone()).collect();
@@ -126,15 +118,12 @@ pub async fn run(config: Config, paths: DaemonPaths) -> anyhow::Result<()> {
     let serving = tokio::spawn(control.serve(handler, policy));
     sd_notify("READY=1");
 
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
+    tokio::pin!(shutdown);
     let mut running = (*config).clone();
     loop {
         tokio::select! {
-            _ = term.recv() => break,
-            _ = int.recv() => break,
-            _ = hup.recv() => {
+            () = &mut shutdown => break,
+            Some(()) = reloads.recv() => {
                 running = reload::reload(&paths.config_dir, &running, paths.wire_dialect, &cluster);
             }
             () = cluster.stopped() => {

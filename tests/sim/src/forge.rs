@@ -2,8 +2,8 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::rng::SimRng;
-use crate::wire::{
+use crate::rng::SimRng;
+use heartbeat_core::wire::{
     native, AuthKey, AuthMethod, Holdings, Keyring, Message, NodeStatus, Packet, Status,
 };
 
@@ -93,7 +93,7 @@ pub fn sign_with(packet: &Packet, keys: &Keyring) -> Option<Bytes> {
 }
 
 /// The last packet node `node` sent (a template for forgeries), if any.
-pub fn template_of(cluster: &super::Cluster, node: usize) -> Option<Packet> {
+pub fn template_of(cluster: &crate::Cluster, node: usize) -> Option<Packet> {
     cluster.last_sent(node).map(|p| (*p).clone())
 }
 

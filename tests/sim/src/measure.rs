@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use super::cluster::{Cluster, ClusterSpec};
-use super::faults::LinkFaults;
-use super::invariants::Violation;
-use super::rng::SimRng;
-use super::timing;
-use crate::engine::NodeState;
+use crate::cluster::{Cluster, ClusterSpec};
+use crate::faults::LinkFaults;
+use crate::invariants::Violation;
+use crate::rng::SimRng;
+use crate::timing;
+use heartbeat_core::engine::NodeState;
 
 /// Summary of a set of durations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,18 +7,18 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::faults::{ActionFaults, Direction, LinkFaults};
-use super::forge::{self, ForgeKind};
-use super::invariants::{check_injected, Bounds, Breach, Checker, Invariant, Outputs, Violation};
-use super::network::{Datagram, Network, Origin};
-use super::node::{GroupRun, Observed, PeerView, SimNode, StatusSent};
-use super::rng::SimRng;
-use super::{config_for, node_name, timing, VirtualClock};
-use crate::config::{AutoFailback, Timing};
-use crate::engine::{
+use crate::faults::{ActionFaults, Direction, LinkFaults};
+use crate::forge::{self, ForgeKind};
+use crate::invariants::{check_injected, Bounds, Breach, Checker, Invariant, Outputs, Violation};
+use crate::network::{Datagram, Network, Origin};
+use crate::node::{GroupRun, Observed, PeerView, SimNode, StatusSent};
+use crate::rng::SimRng;
+use crate::{config_for, node_name, timing, VirtualClock};
+use heartbeat_core::config::{AutoFailback, Timing};
+use heartbeat_core::engine::{
     ActionKind, Command, Engine, Event, Identity, NodeState, ResourceAction, Transmit,
 };
-use crate::wire::{native, Keyring, Message, NodeUuid, Packet};
+use heartbeat_core::wire::{native, Keyring, Message, NodeUuid, Packet};
 
 /// How many steps may happen at one virtual instant before the driver reports a
 /// livelock (an engine whose `poll_timeout` does not move past `now`).
@@ -53,7 +53,7 @@ pub struct ClusterSpec {
     pub seed: u64,
     /// The wire dialect each node speaks (missing entries: native). Every
     /// node reads both, so a cluster can mix them.
-    pub wire_dialects: Vec<crate::config::WireDialect>,
+    pub wire_dialects: Vec<heartbeat_core::config::WireDialect>,
 }
 
 impl ClusterSpec {
@@ -356,7 +356,7 @@ impl Cluster {
     }
 
     /// Detections measured so far (crash → dead event, per peer).
-    pub fn detections(&self) -> &[super::DetectionSample] {
+    pub fn detections(&self) -> &[crate::DetectionSample] {
         self.checker.samples()
     }
 
@@ -670,8 +670,10 @@ impl Cluster {
 
     fn transmit(&mut self, i: usize, t: Transmit) {
         let now = self.now();
-        let packet = match crate::wire::decode_any(&t.bytes, &self.keys) {
-            Ok(crate::wire::linuxha::Classified::Known { packet, .. }) => Some(Arc::new(packet)),
+        let packet = match heartbeat_core::wire::decode_any(&t.bytes, &self.keys) {
+            Ok(heartbeat_core::wire::linuxha::Classified::Known { packet, .. }) => {
+                Some(Arc::new(packet))
+            }
             _ => None,
         };
         if let Some(p) = &packet {
@@ -947,7 +949,7 @@ impl Cluster {
             return;
         }
         let target = up[self.rng.index(up.len())];
-        let medium = crate::engine::MediumId(self.rng.index(self.net.media()));
+        let medium = heartbeat_core::engine::MediumId(self.rng.index(self.net.media()));
         let datagram = |from: usize, bytes: Bytes, origin: Origin| Datagram {
             from,
             to: target,

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::faults::{Direction, LinkFaults};
-use super::rng::SimRng;
-use crate::engine::{MediumId, Via};
-use crate::wire::Packet;
+use crate::faults::{Direction, LinkFaults};
+use crate::rng::SimRng;
+use heartbeat_core::engine::{MediumId, Via};
+use heartbeat_core::wire::Packet;
 
 /// Where a datagram in flight came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

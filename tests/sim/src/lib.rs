@@ -1,6 +1,9 @@
-//! Deterministic simulation: N engines on a virtual network in virtual time.
+//! heartbeat-sim: deterministic simulation of heartbeat-core engines, N
+//! engines on a virtual network in virtual time.
 //!
-//! Enabled by the `sim` cargo feature. Everything here is driven by one seed: the
+//! A test crate (used by `heartbeat-tests`' `sim_*` suites and the
+//! `detection` bench), built on heartbeat-core's public API only: the
+//! production library carries none of it. Everything here is driven by one seed: the
 //! network faults, the resource script run times and failures, and the engines'
 //! own random choices. The same seed replays the same run, step for step, which is
 //! how a failing randomized scenario becomes a regression test
@@ -8,7 +11,8 @@
 //!
 //! # Layout
 //!
-//! - [`rng`]: SplitMix64, the only source of randomness.
+//! - [`rng`]: the simulation's draws on heartbeat-core's SplitMix64
+//!   ([`heartbeat_core::rng::Rng`]), the only source of randomness.
 //! - [`clock`]: the virtual clock (an origin `Instant` plus an offset).
 //! - [`faults`]: per-link faults (loss, delay, jitter, duplication, reordering)
 //!   and resource script behaviour.
@@ -53,10 +57,10 @@ pub use node::{GroupRun, PeerView, SimNode};
 pub use rng::SimRng;
 pub use scenario::{Scenario, ScenarioReport};
 
-use crate::config::{
+use heartbeat_core::config::{
     AutoFailback, Config, Logging, Medium, MsgFormat, Resource, ResourceGroup, Timing,
 };
-use crate::wire::{AuthKey, AuthMethod, Keyring};
+use heartbeat_core::wire::{AuthKey, AuthMethod, Keyring};
 
 /// The name of node `index` (0-based): `node1`, `node2`, ...
 pub fn node_name(index: usize) -> String {

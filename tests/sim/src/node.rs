@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use crate::config::Config;
-use crate::engine::{ActionKind, Engine, Event, Identity, NodeState};
-use crate::wire::NodeStatus;
+use heartbeat_core::config::Config;
+use heartbeat_core::engine::{ActionKind, Engine, Event, Identity, NodeState};
+use heartbeat_core::wire::NodeStatus;
 
 /// What a node currently believes about one peer, and since when.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

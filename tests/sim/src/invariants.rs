@@ -6,7 +6,7 @@
 //! | [`Invariant::SplitBrain`] | no group runs on two live nodes that have seen each other alive (`Up`/`Active`) for longer than [`Bounds::split_brain_grace`] |
 //! | [`Invariant::LateDetection`] | a crashed node X is declared dead by every live peer P that saw it alive and was itself `Active` when X crashed, no later than X's last status + max(X's advertised deadtime, P's deadtime) + X's keepalive + the largest one-way delay X→P + [`Bounds::detection_slack`] |
 //! | [`Invariant::Forged`] | a forged datagram (wrong key, unknown key index, flipped bit) yields no event but `Rejected`/`Dropped`, no transmit, no action; a replayed authentic datagram (already delivered, or from an older generation) yields at most `Rejected`/`Dropped`/`LinkState` events; every application payload is one the harness sent from that node and is delivered at most once per receiver incarnation |
-//! | [`Invariant::Liveness`] | two live nodes that can hear each other (see [`super::Network::connected`]) do not keep seeing each other dead for longer than [`Bounds::liveness_grace`] |
+//! | [`Invariant::Liveness`] | two live nodes that can hear each other (see [`crate::Network::connected`]) do not keep seeing each other dead for longer than [`Bounds::liveness_grace`] |
 //! | [`Invariant::Convergence`] | after a heal and a quiet period, every group runs on exactly one node (at most one if resource failures were injected) |
 
 use std::collections::{HashMap, HashSet};
@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::faults::ActionFaults;
-use super::network::{Network, Origin};
-use super::node::SimNode;
-use crate::config::Timing;
-use crate::engine::{Event, NodeState};
-use crate::wire::NodeStatus;
+use crate::faults::ActionFaults;
+use crate::network::{Network, Origin};
+use crate::node::SimNode;
+use heartbeat_core::config::Timing;
+use heartbeat_core::engine::{Event, NodeState};
+use heartbeat_core::wire::NodeStatus;
 
 /// Which rule was broken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,15 +5,15 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::cluster::{Cluster, ClusterSpec, Op};
-use super::faults::{ActionFaults, Direction, LinkFaults};
-use super::forge::ForgeKind;
-use super::invariants::Violation;
-use super::rng::SimRng;
-use super::timing;
-use crate::config::AutoFailback;
-use crate::engine::Command;
-use crate::wire::Holdings;
+use crate::cluster::{Cluster, ClusterSpec, Op};
+use crate::faults::{ActionFaults, Direction, LinkFaults};
+use crate::forge::ForgeKind;
+use crate::invariants::Violation;
+use crate::rng::SimRng;
+use crate::timing;
+use heartbeat_core::config::AutoFailback;
+use heartbeat_core::engine::Command;
+use heartbeat_core::wire::Holdings;
 
 /// A generated scenario: what to build and what to do when.
 #[derive(Clone, Debug)]

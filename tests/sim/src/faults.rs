@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::rng::SimRng;
+use crate::rng::SimRng;
 
 /// Faults of one directed link (source node, destination node, medium).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,5 +1,21 @@
-//! A cluster of real heartbeatd processes, for the demo and the integration
-//! tests: each node gets its own configuration directory, state directory and
+//! heartbeat-lab: clusters of real heartbeatd processes (and Heartbeat 3.0.6
+//! ones) for the integration tests, the benches and `heartbeatd demo`; a
+//! test crate, no part of heartbeatd's API.
+//!
+//! # Layout
+//!
+//! - this file: [`Lab`] and [`LabSpec`], the cluster, its files and
+//!   processes, and what the tests ask of it.
+//! - [`netns`]: network namespaces: one a test makes ([`netns::Netns`]) and
+//!   the shared `ip` / process helpers.
+//! - `topology`: where the nodes live ([`Topology`]): loopback, or one
+//!   namespace per node behind bridges ([`Namespaces`]).
+//! - `heartbeat306`: running Debian's Heartbeat 3.0.6 as a lab node
+//!   ([`NodeKind`]).
+//!
+//! # The lab
+//!
+//! Each node gets its own configuration directory, state directory and
 //! control socket under one temporary directory. On [`Topology::Loopback`]
 //! every node has its own UDP port and `ucast lo 127.0.0.1:PORT` media to
 //! every peer; on [`Topology::Namespaces`] (root only) every node runs in a
@@ -27,10 +43,12 @@ use heartbeat_core::control::client::{call, ClientError};
 use heartbeat_core::control::{Request, Response, StatusView};
 
 mod heartbeat306;
+pub mod netns;
 mod topology;
 
 pub use heartbeat306::{daemon_path as heartbeat306_daemon, NodeKind};
-pub use topology::{ip, kill_all_in, pids_in, MediumKind, Namespaces, Topology};
+pub use netns::{ip, kill_all_in, pids_in};
+pub use topology::{MediumKind, Namespaces, Topology};
 
 /// The shape of a lab cluster.
 #[derive(Clone, Debug)]
@@ -363,7 +381,7 @@ impl Lab {
     }
 
     /// Starts (or restarts) node `i`, a heartbeatd node getting `extra`
-    /// arguments besides the lab's (e.g. `--test-rx-loss 10`). A Heartbeat
+    /// arguments besides the lab's (e.g. `--wire-dialect linux-ha`). A Heartbeat
     /// node takes no extra arguments; this returns once its daemon has
     /// forked into the background and written its pid file.
     pub fn start_with(&mut self, i: usize, extra: &[&str]) -> io::Result<()> {
@@ -596,8 +614,8 @@ impl Lab {
     }
 
     /// Drops `percent` % of the UDP datagrams to port 694 that reach node
-    /// `i` (0: none), with `nft` in its namespace; for a node that cannot
-    /// take heartbeatd's `--test-rx-loss`.
+    /// `i` (0: none), with `nft` in its namespace (random drops, either
+    /// kind of node).
     pub fn set_rx_loss(&self, i: usize, percent: u32) -> io::Result<()> {
         match &self.namespaces {
             Some(ns) => ns.set_rx_loss(i, percent),

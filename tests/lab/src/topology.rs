@@ -9,7 +9,8 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+
+use crate::netns::{ip, kill_all_in, pids_in};
 
 /// The medium kind used on every link of a namespace topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -206,54 +207,5 @@ impl Drop for Namespaces {
             let _ = ip(&["netns", "del", &self.node(i)]);
         }
         let _ = ip(&["netns", "del", &self.switch()]);
-    }
-}
-
-/// Process ids inside network namespace `name`.
-pub fn pids_in(name: &str) -> Vec<i32> {
-    Command::new("ip")
-        .args(["netns", "pids", name])
-        .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// SIGKILLs every process in namespace `name` until none is left (for up
-/// to a second); whether there was any.
-pub fn kill_all_in(name: &str) -> bool {
-    let mut any = false;
-    for _ in 0..50 {
-        let pids = pids_in(name);
-        if pids.is_empty() {
-            break;
-        }
-        any = true;
-        for p in pids {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(p),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    any
-}
-
-/// Runs `ip args…`; an error carries its stderr.
-pub fn ip(args: &[&str]) -> io::Result<()> {
-    let out = Command::new("ip").args(args).output()?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(io::Error::other(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
     }
 }

@@ -1,25 +1,28 @@
-//! A tiny seeded pseudo-random generator (SplitMix64).
+//! A tiny seeded pseudo-random generator (SplitMix64), the crate's only
+//! source of randomness.
 //!
 //! The engine needs randomness only to spread retransmission requests in
 //! time; it must be reproducible from the seed given to
-//! [`super::Engine::new`], so a statistically decent 64-bit mixer is enough.
+//! [`crate::engine::Engine::new`], so a statistically decent 64-bit mixer is
+//! enough. `runtime::Lossy` draws its drops from it too, and the
+//! simulation harness (`heartbeat-sim`) builds its fault draws on it.
 
 use std::time::Duration;
 
 /// SplitMix64: a 64-bit state advanced by a constant and scrambled on output.
 #[derive(Clone, Debug)]
-pub(crate) struct Rng {
+pub struct Rng {
     state: u64,
 }
 
 impl Rng {
     /// A generator whose whole output is determined by `seed`.
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Rng { state: seed }
     }
 
     /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -28,7 +31,7 @@ impl Rng {
     }
 
     /// A value in `0..=max` (inclusive), nearly uniform.
-    pub(crate) fn below_inclusive(&mut self, max: u64) -> u64 {
+    pub fn below_inclusive(&mut self, max: u64) -> u64 {
         if max == u64::MAX {
             return self.next_u64();
         }
@@ -37,7 +40,7 @@ impl Rng {
     }
 
     /// A duration in `lo..=hi`, at microsecond granularity; `lo` when `hi <= lo`.
-    pub(crate) fn duration_between(&mut self, lo: Duration, hi: Duration) -> Duration {
+    pub fn duration_between(&mut self, lo: Duration, hi: Duration) -> Duration {
         if hi <= lo {
             return lo;
         }

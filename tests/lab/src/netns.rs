@@ -1,9 +1,14 @@
-//! Network namespaces that a test creates and always deletes: the project's
-//! own test hosts. Only root can make them; [`Netns::create`] returns `None`
-//! (and prints why) elsewhere, so the calling test can skip.
+//! Network namespaces for tests and benches, from `ip netns`: one namespace
+//! a test creates and always deletes ([`Netns`]), and the helpers every
+//! namespace user shares (the lab's [`crate::Namespaces`], the benches' test
+//! hosts): [`ip`], [`pids_in`], [`kill_all_in`]. Only root can make
+//! namespaces; [`Netns::create`] returns `None` (and prints why) elsewhere,
+//! so the calling test can skip.
 
+use std::io;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 /// A network namespace named `hbt-<tag>-<pid>`, deleted on drop.
 #[derive(Debug)]
@@ -75,5 +80,54 @@ impl Drop for Netns {
         let _ = Command::new("ip")
             .args(["netns", "del", &self.name])
             .status();
+    }
+}
+
+/// Process ids inside network namespace `name`.
+pub fn pids_in(name: &str) -> Vec<i32> {
+    Command::new("ip")
+        .args(["netns", "pids", name])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// SIGKILLs every process in namespace `name` until none is left (for up
+/// to a second); whether there was any.
+pub fn kill_all_in(name: &str) -> bool {
+    let mut any = false;
+    for _ in 0..50 {
+        let pids = pids_in(name);
+        if pids.is_empty() {
+            break;
+        }
+        any = true;
+        for p in pids {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    any
+}
+
+/// Runs `ip args…`; an error carries its stderr.
+pub fn ip(args: &[&str]) -> io::Result<()> {
+    let out = Command::new("ip").args(args).output()?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
     }
 }
