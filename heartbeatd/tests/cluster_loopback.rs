@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use heartbeat_core::control::StatusView;
 use heartbeat_lab::{node_name, unix_now_ns, Lab, LabSpec};
 
 const KEEPALIVE_MS: u64 = 100;
@@ -16,18 +15,11 @@ fn lab(spec: LabSpec) -> Lab {
     lab
 }
 
-fn all_active(lab: &mut Lab, nodes: usize) -> bool {
-    (0..nodes).all(|i| {
-        lab.status(i)
-            .is_ok_and(|s: StatusView| s.nodes.iter().all(|n| n.status == "active"))
-    })
-}
-
 #[test]
 fn kill9_of_the_owner_moves_the_group_and_restart_fails_it_back() {
     let mut lab = lab(LabSpec::new(2, KEEPALIVE_MS, DEADTIME_MS));
     assert!(lab
-        .wait_for(PATIENCE, |l| all_active(l, 2).then_some(()))
+        .wait_for(PATIENCE, |l| l.all_active().then_some(()))
         .is_some());
     lab.expect_running_only_on("web", 0, PATIENCE);
     let generation = lab.status(0).unwrap().generation;
@@ -67,7 +59,7 @@ fn sigterm_hands_the_group_over_before_deadtime() {
     // A long deadtime makes the point: the peer cannot be waiting for it.
     let mut lab = lab(LabSpec::new(2, 200, 8000));
     assert!(lab
-        .wait_for(PATIENCE, |l| all_active(l, 2).then_some(()))
+        .wait_for(PATIENCE, |l| l.all_active().then_some(()))
         .is_some());
     lab.expect_running_only_on("web", 0, PATIENCE);
 
@@ -105,7 +97,7 @@ fn sigterm_hands_the_group_over_before_deadtime() {
 fn three_nodes_kill9_of_the_owner_exactly_one_survivor_takes_over() {
     let mut lab = lab(LabSpec::new(3, KEEPALIVE_MS, DEADTIME_MS));
     assert!(lab
-        .wait_for(PATIENCE, |l| all_active(l, 3).then_some(()))
+        .wait_for(PATIENCE, |l| l.all_active().then_some(()))
         .is_some());
     lab.expect_running_only_on("web", 0, PATIENCE);
     lab.kill9(0);
@@ -159,7 +151,7 @@ fn keys_rotate_with_sighup_and_nobody_dies() {
     use nix::sys::signal::Signal::SIGHUP;
     let mut lab = lab(LabSpec::new(2, KEEPALIVE_MS, DEADTIME_MS));
     assert!(lab
-        .wait_for(PATIENCE, |l| all_active(l, 2).then_some(()))
+        .wait_for(PATIENCE, |l| l.all_active().then_some(()))
         .is_some());
     lab.expect_running_only_on("web", 0, PATIENCE);
     let actions_before = lab.actions().len();
@@ -174,7 +166,7 @@ fn keys_rotate_with_sighup_and_nobody_dies() {
             lab.signal(i, SIGHUP);
         }
         std::thread::sleep(Duration::from_millis(2 * DEADTIME_MS));
-        assert!(all_active(&mut lab, 2), "after {step:?}");
+        assert!(lab.all_active(), "after {step:?}");
     }
     // A node on the old key only is now rejected.
     lab.write_authkeys(1, "auth 1\n1 sha256 lab-secret\n")

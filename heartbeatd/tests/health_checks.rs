@@ -9,7 +9,6 @@ use std::os::unix::net::UnixStream;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-use heartbeat_core::control::StatusView;
 use heartbeat_lab::{node_name, unix_now_ns, write_script, Lab, LabSpec};
 use heartbeatd::daemon::state_files::state_file;
 
@@ -59,14 +58,7 @@ fn checked_lab(tag: &str, auto_failback: &str, extra: Vec<String>) -> (Lab, Chil
 /// node1; then lets them exchange announcements.
 fn start_settled(mut lab: Lab) -> Lab {
     lab.start_all().expect("start");
-    let up = lab.wait_for(PATIENCE, |l| {
-        (0..2)
-            .all(|i| {
-                l.status(i)
-                    .is_ok_and(|s: StatusView| s.nodes.iter().all(|n| n.status == "active"))
-            })
-            .then_some(())
-    });
+    let up = lab.wait_for(PATIENCE, |l| l.all_active().then_some(()));
     assert!(up.is_some());
     lab.expect_running_only_on("web", 0, PATIENCE);
     // Let the peers exchange announcements.

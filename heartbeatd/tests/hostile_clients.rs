@@ -10,9 +10,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
-use heartbeat_core::control::{
-    parse_response, request_line, ErrorKind, Request, Response, StatusView,
-};
+use heartbeat_core::control::{parse_response, request_line, ErrorKind, Request, Response};
 use heartbeat_lab::{write_script, Lab, LabSpec};
 
 const KEEPALIVE_MS: u64 = 100;
@@ -22,14 +20,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 fn started_lab(spec: LabSpec) -> Lab {
     let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
     lab.start_all().expect("start");
-    let settled = lab.wait_for(PATIENCE, |l| {
-        (0..2)
-            .all(|i| {
-                l.status(i)
-                    .is_ok_and(|s: StatusView| s.nodes.iter().all(|n| n.status == "active"))
-            })
-            .then_some(())
-    });
+    let settled = lab.wait_for(PATIENCE, |l| l.all_active().then_some(()));
     assert!(settled.is_some(), "the cluster never became active");
     lab.expect_running_only_on("web", 0, PATIENCE);
     lab

@@ -7,7 +7,6 @@ use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use heartbeat_core::config::Config;
-use heartbeat_core::control::StatusView;
 use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
 use heartbeat_core::runtime::Lossy;
 use heartbeat_lab::{node_name, Lab, LabSpec};
@@ -15,13 +14,6 @@ use heartbeatd::daemon::{self, DaemonPaths};
 use tokio::sync::{mpsc, oneshot};
 
 const PATIENCE: Duration = Duration::from_secs(30);
-
-fn all_active(lab: &mut Lab) -> bool {
-    (0..2).all(|i| {
-        lab.status(i)
-            .is_ok_and(|s: StatusView| s.nodes.iter().all(|n| n.status == "active"))
-    })
-}
 
 #[test]
 fn lossy_in_process_node_joins_runs_its_group_and_hands_it_over_on_shutdown() {
@@ -64,7 +56,7 @@ fn lossy_in_process_node_joins_runs_its_group_and_hands_it_over_on_shutdown() {
 
     lab.start(1).expect("start node2");
     assert!(
-        lab.wait_for(PATIENCE, |l| all_active(l).then_some(()))
+        lab.wait_for(PATIENCE, |l| l.all_active().then_some(()))
             .is_some(),
         "node1 (in process) and node2 never saw each other active: {:?} / {:?}",
         lab.status(0),

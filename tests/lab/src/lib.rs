@@ -704,6 +704,18 @@ impl Lab {
         }
     }
 
+    /// Whether node `i` answers and sees every node (itself included)
+    /// `active`.
+    pub fn sees_all_active(&self, i: usize) -> bool {
+        self.status(i)
+            .is_ok_and(|s| s.nodes.iter().all(|n| n.status == "active"))
+    }
+
+    /// Whether every node answers and sees every node `active`.
+    pub fn all_active(&self) -> bool {
+        (0..self.spec.nodes).all(|i| self.sees_all_active(i))
+    }
+
     /// Sends `request` to node `i`.
     pub fn request(&self, i: usize, request: &Request) -> Result<Response, ClientError> {
         call(&self.control_socket(i), request, Duration::from_secs(2))
