@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 use super::group::{Group, Request};
 use super::{LocalState, Resources};
 use crate::config::AutoFailback;
-use crate::engine::ActionKind;
 use crate::wire::Message;
 
 /// Acquire group `i`: start it at once when no peer is alive, otherwise ask
@@ -31,7 +30,7 @@ use crate::wire::Message;
 pub(super) fn acquire(r: &mut Resources, now: Instant, i: usize) {
     if r.peers.is_empty() {
         r.groups[i].owner = Some(r.me.clone());
-        r.want(i, ActionKind::Start);
+        r.start(i);
         return;
     }
     let peers = r.peers.clone();
@@ -84,14 +83,14 @@ pub(super) fn hand_off(r: &mut Resources, i: usize) {
 /// An `IpRequest` for `key` from `from` (answers: see the module doc).
 pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str) {
     let Some(i) = r.index(key) else { return };
-    let (we_own, ok) = match r.groups[i].state {
+    let (we_own, ok) = match r.groups[i].state() {
         LocalState::Failed => (true, false),
         LocalState::Running | LocalState::Starting | LocalState::Stopping => {
-            let g = &mut r.groups[i];
-            g.request = None; // our claim, if any, is moot
-            g.handoff_after_stop = false;
-            *g.release_to.entry(from.to_owned()).or_default() += 1;
-            r.want(i, ActionKind::Stop);
+            r.groups[i].request = None; // our claim, if any, is moot
+            r.stop(i, |after| {
+                after.failed_start = false;
+                *after.answer.entry(from.to_owned()).or_default() += 1;
+            });
             return; // answered when the stop finishes
         }
         LocalState::Stopped => {
@@ -138,7 +137,7 @@ pub(super) fn on_response(
         req.awaiting.remove(from);
         if !ok {
             g.request = None;
-            if g.state == LocalState::Stopped {
+            if g.state() == LocalState::Stopped {
                 g.owner = Some(from.to_owned());
                 g.refused = true;
             }
@@ -147,7 +146,7 @@ pub(super) fn on_response(
         }
         return;
     }
-    if g.state != LocalState::Stopped || g.request.is_some() || r.shutting_down {
+    if g.state() != LocalState::Stopped || g.request.is_some() || r.shutting_down {
         return;
     }
     if we_own && !ok {
@@ -170,7 +169,7 @@ pub(super) fn on_response(
     // standby exchange our belief of its owner may be stale).
     let expected = from_owner || r.standby.taking_from(from);
     let g = &mut r.groups[i];
-    if g.failed_on.contains(&r.me) || g.faulty_here || !expected {
+    if g.failed_on.contains(&r.me) || g.health.faulty || !expected {
         return;
     }
     g.failed_on.insert(from.to_owned());
@@ -189,9 +188,9 @@ fn complete(r: &mut Resources, i: usize) {
     if r.groups[i].request.take().is_none() {
         return;
     }
-    if !r.shutting_down && r.groups[i].state == LocalState::Stopped {
+    if !r.shutting_down && r.groups[i].state() == LocalState::Stopped {
         r.groups[i].owner = Some(r.me.clone());
-        r.want(i, ActionKind::Start);
+        r.start(i);
     }
 }
 
@@ -199,7 +198,7 @@ fn complete(r: &mut Resources, i: usize) {
 pub(super) fn forget_peer(r: &mut Resources, peer: &str) {
     for i in 0..r.groups.len() {
         let g = &mut r.groups[i];
-        g.release_to.remove(peer);
+        g.forget_requester(peer);
         if let Some(req) = g.request.as_mut() {
             if req.awaiting.remove(peer) && req.awaiting.is_empty() {
                 complete(r, i);

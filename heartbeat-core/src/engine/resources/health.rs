@@ -34,14 +34,15 @@
 
 use std::time::Instant;
 
+use super::group::Then;
 use super::{LocalState, Resources};
 use crate::config::AutoFailback;
-use crate::engine::{ActionKind, Event};
+use crate::engine::Event;
 
 /// The driver reports group `key`'s tracked checks passing or failing.
 pub(super) fn set(r: &mut Resources, key: &str, healthy: bool) {
     let Some(i) = r.index(key) else { return };
-    r.groups[i].check_failed = !healthy;
+    r.groups[i].health.check_failed = !healthy;
     if refresh(r, i) {
         super::ownership::announce(r);
     }
@@ -67,12 +68,10 @@ pub(super) fn set_ping_lost(r: &mut Resources, lost: bool) {
 /// changed.
 fn refresh(r: &mut Resources, i: usize) -> bool {
     let g = &mut r.groups[i];
-    let faulty = g.check_failed || r.ping_lost;
-    if g.faulty_here == faulty {
+    if !g.health.refresh(r.ping_lost) {
         return false;
     }
-    g.faulty_here = faulty;
-    g.fault_reported = false;
+    let faulty = g.health.faulty;
     let group = g.key.clone();
     r.events.push_back(Event::GroupHealth {
         group,
@@ -93,7 +92,7 @@ pub(super) fn peer_recovered(r: &mut Resources, node: &str, i: usize) {
 /// Whether group `i` is faulty on `node` (as far as this node knows).
 pub(super) fn faulty(r: &Resources, i: usize, node: &str) -> bool {
     if node == r.me {
-        r.groups[i].faulty_here
+        r.groups[i].health.faulty
     } else {
         r.ownership.heard_faulty(node, i)
     }
@@ -106,11 +105,10 @@ pub(super) fn progress(r: &mut Resources, _now: Instant) {
     }
     for i in 0..r.groups.len() {
         let g = &r.groups[i];
-        let eligible = g.faulty_here
-            && g.state == LocalState::Running
-            && g.next.is_none()
+        // Running: no stop asked for yet (a health handover stops at once).
+        let eligible = g.health.faulty
+            && g.state() == LocalState::Running
             && g.request.is_none()
-            && !g.health_handoff
             && !r.standby.involves(i);
         if !eligible {
             continue;
@@ -121,14 +119,13 @@ pub(super) fn progress(r: &mut Resources, _now: Instant) {
         let g = &mut r.groups[i];
         match taker {
             Some(to) => {
-                g.health_handoff = true;
-                g.fault_reported = true;
+                g.health.fault_reported = true;
                 let group = g.key.clone();
                 r.events.push_back(Event::GroupHandedOver { group, to });
-                r.want(i, ActionKind::Stop);
+                r.stop(i, |after| after.then = Then::HandOverForHealth);
             }
-            None if !g.fault_reported => {
-                g.fault_reported = true;
+            None if !g.health.fault_reported => {
+                g.health.fault_reported = true;
                 let group = g.key.clone();
                 r.events.push_back(Event::GroupKeptFaulty { group });
             }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::{handshake, nice, ownership, standby, Group, LocalState, Resources};
 use crate::config::AutoFailback;
-use crate::engine::{ActionKind, Event, ResourceAction};
+use crate::engine::Event;
 use crate::wire::{Holdings, Message};
 
 /// Communications are up with `peers_alive` alive.
@@ -79,8 +79,8 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
         if g.orphaned_at.is_some_and(|t| t + grace <= now) || g.owner.is_some() {
             g.orphaned_at = None;
         }
-        if g.owner.as_ref().is_some_and(|o| *o != r.me) || !g.faulty_here {
-            g.reclaim_if_unhealthy = false;
+        if g.owner.as_ref().is_some_and(|o| *o != r.me) || !g.health.faulty {
+            g.health.reclaim_if_unhealthy = false;
         }
     }
     if !r.comm_up || r.shutting_down {
@@ -100,12 +100,12 @@ pub(super) fn reconcile(r: &mut Resources, now: Instant) {
         };
         let idle = unheld
             && g.orphaned_at.is_none()
-            && g.state == LocalState::Stopped
+            && g.state() == LocalState::Stopped
             && g.request.is_none()
             && !g.failed_on.contains(&r.me)
             && !r.standby.involves(i);
         let rightful = r.rightful(i, None);
-        let reclaim = g.reclaim_if_unhealthy && g.owner.is_none() && rightful.is_none();
+        let reclaim = g.health.reclaim_if_unhealthy && g.owner.is_none() && rightful.is_none();
         if idle && (rightful.as_deref() == Some(r.me.as_str()) || reclaim) {
             handshake::acquire(r, now, i);
         }
@@ -130,15 +130,13 @@ pub(super) fn shutdown(r: &mut Resources) {
     for i in 0..r.groups.len() {
         let g = &mut r.groups[i];
         g.request = None;
-        if g.handoff_after_stop {
-            continue; // clean-up stop already in flight
-        }
         if let Some(kind) = g.retry_failed_stop() {
-            let group = g.key.clone();
-            r.actions.push_back(ResourceAction { group, kind });
+            r.issue(i, Some(kind));
             continue;
         }
-        r.want(i, ActionKind::Stop);
+        // A stop in flight (a clean-up after a failed start, say) keeps its
+        // follow-up; one queued behind a start stays queued.
+        r.stop(i, |_| {});
     }
 }
 
@@ -149,7 +147,7 @@ pub(super) fn check_shutdown(r: &mut Resources) {
     if !r.shutting_down || r.shutdown_reported {
         return;
     }
-    let settled = |g: &&Group| matches!(g.state, LocalState::Stopped | LocalState::Failed);
+    let settled = |g: &&Group| matches!(g.state(), LocalState::Stopped | LocalState::Failed);
     if !r.groups.iter().all(|g| settled(&g)) {
         return;
     }
@@ -157,7 +155,7 @@ pub(super) fn check_shutdown(r: &mut Resources) {
     let left_behind: Vec<String> = r
         .groups
         .iter()
-        .filter(|g| g.state == LocalState::Failed)
+        .filter(|g| g.state() == LocalState::Failed)
         .map(|g| g.key.clone())
         .collect();
     r.events.push_back(if left_behind.is_empty() {

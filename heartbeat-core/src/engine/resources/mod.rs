@@ -106,14 +106,14 @@ mod standby;
 mod tests;
 mod timers;
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Instant;
 
 use crate::config::{AutoFailback, ResourceGroup, Timing};
 use crate::engine::{ActionKind, Event, ResourceAction};
 use crate::wire::{Holdings, Message};
 
-use group::{union, Group};
+use group::{union, AfterStop, Group, Then};
 pub(crate) use group::{GroupView, LocalState};
 pub(crate) use timers::Timers;
 
@@ -237,13 +237,13 @@ impl Resources {
             ActionKind::Start => LocalState::Starting,
             ActionKind::Stop => LocalState::Stopping,
         };
-        if self.groups[i].state != expected {
+        if self.groups[i].state() != expected {
             return; // not ours, or a duplicate report
         }
         match (kind, ok) {
             (ActionKind::Start, true) => self.start_succeeded(i),
             (ActionKind::Start, false) => self.start_failed(i),
-            (ActionKind::Stop, true) => self.stop_succeeded(now, i),
+            (ActionKind::Stop, true) => self.stop_succeeded(i),
             (ActionKind::Stop, false) => self.stop_failed(i),
         }
         if self.policy != AutoFailback::Legacy && self.comm_up {
@@ -350,7 +350,7 @@ impl Resources {
             key: &g.key,
             preferred: &g.preferred,
             owner: g.owner.as_deref(),
-            state: g.state,
+            state: g.state(),
         })
     }
 
@@ -364,12 +364,24 @@ impl Resources {
         self.sends.push_back((dest.map(str::to_owned), msg));
     }
 
-    /// Ask group `i` for `kind`, issuing the action now if nothing is in flight.
-    fn want(&mut self, i: usize, kind: ActionKind) {
-        if let Some(kind) = self.groups[i].want(kind) {
+    /// Issue `kind` on group `i`, if a transition asked for it.
+    fn issue(&mut self, i: usize, kind: Option<ActionKind>) {
+        if let Some(kind) = kind {
             let group = self.groups[i].key.clone();
             self.actions.push_back(ResourceAction { group, kind });
         }
+    }
+
+    /// Start group `i` (it is stopped).
+    fn start(&mut self, i: usize) {
+        let kind = self.groups[i].start();
+        self.issue(i, kind);
+    }
+
+    /// Stop group `i` (see [`Group::stop`]), `decide` shaping what follows.
+    fn stop(&mut self, i: usize, decide: impl FnOnce(&mut AfterStop)) {
+        let kind = self.groups[i].stop(decide);
+        self.issue(i, kind);
     }
 
     /// Rank of `node` for group `i`: 0 for the preferred node, then config order.
@@ -400,116 +412,91 @@ impl Resources {
     }
 
     fn start_succeeded(&mut self, i: usize) {
+        let stop = self.groups[i].start_finished(true);
         let g = &mut self.groups[i];
-        g.state = LocalState::Running;
         g.owner = Some(self.me.clone());
         g.refused = false;
         g.failed_on.clear();
-        g.reclaim_if_unhealthy = false;
+        g.health.reclaim_if_unhealthy = false;
         // Running while faulty (taken back after a hand-over nobody could
         // accept): a new fault episode, reported or handed over afresh.
-        g.fault_reported = false;
+        g.health.fault_reported = false;
         self.events.push_back(Event::GroupAcquired {
             group: g.key.clone(),
         });
-        if let Some(next) = g.next.take() {
-            self.want(i, next);
-        }
+        self.issue(i, stop);
     }
 
     fn start_failed(&mut self, i: usize) {
-        let g = &mut self.groups[i];
         self.events.push_back(Event::GroupFailed {
-            group: g.key.clone(),
+            group: self.groups[i].key.clone(),
             kind: ActionKind::Start,
         });
         // Give it up: clean up whatever part of it started, then hand it on.
-        g.next = None;
-        g.handoff_after_stop = true;
-        g.state = LocalState::Running;
-        self.want(i, ActionKind::Stop);
+        let stop = self.groups[i].start_finished(false);
+        self.issue(i, stop);
     }
 
-    fn stop_succeeded(&mut self, now: Instant, i: usize) {
-        let me = self.me.clone();
+    fn stop_succeeded(&mut self, i: usize) {
+        let after = self.groups[i].stop_finished(true);
         let g = &mut self.groups[i];
-        g.state = LocalState::Stopped;
         self.events.push_back(Event::GroupReleased {
             group: g.key.clone(),
         });
-        let handoff = std::mem::take(&mut g.handoff_after_stop);
-        let health_handoff = std::mem::take(&mut g.health_handoff);
-        if handoff {
-            g.failed_on.insert(me);
+        if after.failed_start {
+            g.failed_on.insert(self.me.clone());
         }
-        let winner = g.yield_to.take();
-        let requesters = std::mem::take(&mut g.release_to);
-        if !requesters.is_empty() {
-            g.next = None;
-            let best = requesters
+        if !after.answer.is_empty() {
+            let best = after
+                .answer
                 .keys()
                 .min_by_key(|n| (self.rank(i, n), (*n).clone()))
                 .cloned();
             self.groups[i].owner = best;
-            let key = self.groups[i].key.clone();
-            for (r, count) in requesters {
-                for _ in 0..count {
-                    let msg = Message::IpRequestResp {
-                        group: key.clone(),
-                        we_own: true,
-                        ok: true,
-                    };
-                    self.send(Some(&r), msg);
-                }
+            self.answer(i, after.answer, true);
+            return;
+        }
+        match after.then {
+            Then::YieldTo(winner) => {
+                // We gave way to a better copy (ownership conflict).
+                self.groups[i].owner = self.is_alive(&winner).then_some(winner);
             }
-            return;
-        }
-        if let Some(winner) = winner {
-            // We gave way to a better copy (ownership conflict).
-            self.groups[i].next = None;
-            self.groups[i].owner = self.is_alive(&winner).then_some(winner);
-            return;
-        }
-        self.groups[i].owner = None;
-        if health_handoff && !self.shutting_down {
-            self.groups[i].next = None;
-            self.groups[i].reclaim_if_unhealthy = true;
-            handshake::hand_off(self, i);
-        } else if handoff || self.standby.involves(i) {
-            handshake::hand_off(self, i);
-        } else if let Some(next) = self.groups[i].next.take() {
-            if !self.shutting_down {
-                self.want(i, next);
-                if next == ActionKind::Start {
-                    self.groups[i].owner = Some(self.me.clone());
+            Then::HandOverForHealth if !self.shutting_down => {
+                self.groups[i].owner = None;
+                self.groups[i].health.reclaim_if_unhealthy = true;
+                handshake::hand_off(self, i);
+            }
+            Then::HandOverForHealth | Then::Release => {
+                self.groups[i].owner = None;
+                if after.failed_start || self.standby.involves(i) {
+                    handshake::hand_off(self, i);
                 }
             }
         }
-        let _ = now;
     }
 
     fn stop_failed(&mut self, i: usize) {
-        let me = self.me.clone();
+        let after = self.groups[i].stop_finished(false);
         let g = &mut self.groups[i];
-        g.state = LocalState::Failed;
-        g.next = None;
-        g.handoff_after_stop = false;
-        g.yield_to = None;
-        g.owner = Some(me);
+        g.owner = Some(self.me.clone());
         self.events.push_back(Event::GroupFailed {
             group: g.key.clone(),
             kind: ActionKind::Stop,
         });
-        let requesters = std::mem::take(&mut g.release_to);
-        let key = g.key.clone();
+        self.answer(i, after.answer, false);
+    }
+
+    /// Answer `we_own: true, ok` to each request of `requesters` for group `i`.
+    fn answer(&mut self, i: usize, requesters: BTreeMap<String, u32>, ok: bool) {
+        let key = &self.groups[i].key;
         for (r, count) in requesters {
             for _ in 0..count {
                 let msg = Message::IpRequestResp {
                     group: key.clone(),
                     we_own: true,
-                    ok: false,
+                    ok,
                 };
-                self.send(Some(&r), msg);
+                self.sends.push_back((Some(r.clone()), msg));
             }
         }
     }

@@ -44,9 +44,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use super::group::Then;
 use super::{health, nice, LocalState, Resources};
 use crate::config::{AutoFailback, ResourceGroup};
-use crate::engine::ActionKind;
 use crate::wire::{GroupHold, Message, Ownership, MAX_ANNOUNCED_GROUPS};
 
 /// Announcement bookkeeping of one node.
@@ -150,7 +150,7 @@ pub(crate) fn digest(groups: &[ResourceGroup]) -> u32 {
 fn local_holds(r: &Resources) -> Vec<GroupHold> {
     r.groups
         .iter()
-        .map(|g| match g.state {
+        .map(|g| match g.state() {
             LocalState::Starting | LocalState::Running => GroupHold::Held,
             LocalState::Failed => GroupHold::Unmanaged,
             LocalState::Stopped | LocalState::Stopping => GroupHold::Free,
@@ -174,7 +174,7 @@ pub(super) fn flush(r: &mut Resources, now: Instant) {
     let reply = std::mem::take(&mut a.reply_due)
         && a.last_sent_at.is_none_or(|t| now >= t + r.timers.reply_gap);
     let holds = local_holds(r);
-    let faults: Vec<bool> = r.groups.iter().map(|g| g.faulty_here).collect();
+    let faults: Vec<bool> = r.groups.iter().map(|g| g.health.faulty).collect();
     let change = r.ownership.due
         || reply
         || holds != r.ownership.last_sent
@@ -311,7 +311,7 @@ fn apply(r: &mut Resources, now: Instant, from: &str, i: usize, hold: GroupHold)
 
 /// Group `i` is held here and by `from` (`hold` is not `Free`).
 fn conflict(r: &mut Resources, i: usize, from: &str, hold: GroupHold) {
-    if r.groups[i].state == LocalState::Failed {
+    if r.groups[i].state() == LocalState::Failed {
         // Ours cannot be stopped: theirs must go.
         r.ownership.reply_due |= hold == GroupHold::Held;
         return;
@@ -326,11 +326,11 @@ fn conflict(r: &mut Resources, i: usize, from: &str, hold: GroupHold) {
 
 /// Stop our copy of group `i` in favour of `winner`.
 fn yield_to(r: &mut Resources, i: usize, winner: &str) {
-    let g = &mut r.groups[i];
-    g.request = None;
-    g.handoff_after_stop = false;
-    g.yield_to = Some(winner.to_owned());
-    r.want(i, ActionKind::Stop);
+    r.groups[i].request = None;
+    r.stop(i, |after| {
+        after.failed_start = false;
+        after.then = Then::YieldTo(winner.to_owned());
+    });
 }
 
 /// The best-ranked live peer but `except` whose latest announcement says it

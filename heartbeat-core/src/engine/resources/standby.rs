@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 use super::group::includes;
 use super::{handshake, nice, LocalState, Resources};
 use crate::config::AutoFailback;
-use crate::engine::ActionKind;
 use crate::wire::{Holdings, Message, StandbyPhase};
 
 /// How long either side waits for the other's `Done` (Linux-HA: 1 hour).
@@ -101,7 +100,7 @@ fn giving(r: &Resources, set: Holdings, taker: &str) -> Vec<usize> {
     (0..r.groups.len())
         .filter(|&i| {
             let g = &r.groups[i];
-            g.state == LocalState::Running
+            g.state() == LocalState::Running
                 && includes(set, g.class_for(&r.me))
                 && r.rightful(i, Some(&r.me)).as_deref() == Some(taker)
         })
@@ -128,7 +127,7 @@ pub(super) fn standby_command(r: &mut Resources, _now: Instant, set: Holdings) {
     let mut takers: Vec<String> = Vec::new();
     for i in 0..r.groups.len() {
         let g = &r.groups[i];
-        if g.state != LocalState::Running || !includes(set, g.class_for(&r.me)) {
+        if g.state() != LocalState::Running || !includes(set, g.class_for(&r.me)) {
             continue;
         }
         if let Some(t) = r.rightful(i, Some(&r.me)) {
@@ -148,7 +147,7 @@ pub(super) fn takeover_command(r: &mut Resources, now: Instant, set: Holdings) {
     for i in 0..r.groups.len() {
         let g = &mut r.groups[i];
         let wanted = includes(set, g.class_for(&r.me))
-            && g.state == LocalState::Stopped
+            && g.state() == LocalState::Stopped
             && g.request.is_none();
         if wanted && !r.standby.involves(i) {
             g.failed_on.remove(&r.me);
@@ -255,7 +254,7 @@ pub(super) fn on_ask(
             let moving = x.moving.clone();
             nice::send_report(r, None); // unstable: standby in progress
             for i in moving {
-                r.want(i, ActionKind::Stop);
+                r.stop(i, |_| {});
             }
         }
         (StandbyPhase::Done, Some(Step::GiverDone)) => finish(r, from),
@@ -265,7 +264,7 @@ pub(super) fn on_ask(
             let moving = x.moving.clone();
             for i in moving {
                 let g = &mut r.groups[i];
-                if g.state == LocalState::Stopped && g.request.is_none() {
+                if g.state() == LocalState::Stopped && g.request.is_none() {
                     g.owner = None;
                     handshake::acquire(r, now, i);
                 }
@@ -286,7 +285,7 @@ pub(super) fn progress(r: &mut Resources, _now: Instant) {
             let released = x
                 .moving
                 .iter()
-                .all(|&i| matches!(groups[i].state, LocalState::Stopped | LocalState::Failed));
+                .all(|&i| matches!(groups[i].state(), LocalState::Stopped | LocalState::Failed));
             if released {
                 let (peer, set) = (x.peer.clone(), x.set);
                 r.standby.exchange.as_mut().expect("exchange").step = Step::GiverDone;
