@@ -95,6 +95,7 @@
 //!   every `announce` while lost), plus its stop action.
 //! - No STONITH: when a node whose stop failed dies, peers take its groups.
 
+mod actions;
 mod group;
 mod handshake;
 mod health;
@@ -106,14 +107,14 @@ mod standby;
 mod tests;
 mod timers;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::Instant;
 
 use crate::config::{AutoFailback, ResourceGroup, Timing};
 use crate::engine::{ActionKind, Event, ResourceAction};
-use crate::wire::{Holdings, Message};
+use crate::wire::{Holdings, Message, Ownership};
 
-use group::{union, AfterStop, Group, Then};
+use group::{union, Group};
 pub(crate) use group::{GroupView, LocalState};
 pub(crate) use timers::Timers;
 
@@ -175,19 +176,19 @@ impl Resources {
 
     /// Local communications are up; `peers_alive` are the live peers.
     pub(crate) fn comm_up(&mut self, now: Instant, peers_alive: &[String]) {
-        membership::comm_up(self, now, peers_alive);
+        self.on_comm_up(now, peers_alive);
         self.settle(now);
     }
 
     /// A peer became alive (first time, restart, or return after a partition).
     pub(crate) fn peer_joined(&mut self, now: Instant, node: &str) {
-        membership::peer_joined(self, now, node);
+        self.on_peer_joined(node);
         self.settle(now);
     }
 
     /// A peer was declared dead.
     pub(crate) fn peer_dead(&mut self, now: Instant, node: &str) {
-        membership::peer_gone(self, now, node);
+        self.on_peer_gone(node);
         self.settle(now);
     }
 
@@ -200,24 +201,22 @@ impl Resources {
         let returning = self.comm_up && known && !self.peers.contains(from);
         if returning && !matches!(msg, Message::Shutdone | Message::Ownership(_)) {
             // A message from a node we believe dead: it is back (partition heal).
-            membership::peer_joined(self, now, from);
+            self.on_peer_joined(from);
         }
         match msg {
-            Message::IpRequest { group } => handshake::on_request(self, now, from, group),
+            Message::IpRequest { group } => self.on_request(from, group),
             Message::IpRequestResp { group, we_own, ok } => {
-                handshake::on_response(self, now, from, group, *we_own, *ok)
+                self.on_response(now, from, group, *we_own, *ok)
             }
-            Message::Starting => nice::on_starting(self, from),
+            Message::Starting => self.on_starting(from),
             Message::ResourceReport {
                 holdings,
                 full,
                 stable,
-            } => nice::on_report(self, now, from, *holdings, *full, *stable),
-            Message::AskResources { holdings, phase } => {
-                standby::on_ask(self, now, from, *holdings, *phase)
-            }
-            Message::Shutdone => membership::peer_gone(self, now, from),
-            Message::Ownership(o) => ownership::on_announcement(self, now, from, o),
+            } => self.on_report(from, *holdings, *full, *stable),
+            Message::AskResources { holdings, phase } => self.on_ask(now, from, *holdings, *phase),
+            Message::Shutdone => self.on_peer_gone(from),
+            Message::Ownership(o) => self.on_ownership(now, from, o),
             _ => return,
         }
         self.settle(now);
@@ -232,22 +231,11 @@ impl Resources {
         kind: ActionKind,
         ok: bool,
     ) {
-        let Some(i) = self.index(group) else { return };
-        let expected = match kind {
-            ActionKind::Start => LocalState::Starting,
-            ActionKind::Stop => LocalState::Stopping,
-        };
-        if self.groups[i].state() != expected {
+        if !self.action_finished(group, kind, ok) {
             return; // not ours, or a duplicate report
         }
-        match (kind, ok) {
-            (ActionKind::Start, true) => self.start_succeeded(i),
-            (ActionKind::Start, false) => self.start_failed(i),
-            (ActionKind::Stop, true) => self.stop_succeeded(i),
-            (ActionKind::Stop, false) => self.stop_failed(i),
-        }
         if self.policy != AutoFailback::Legacy && self.comm_up {
-            nice::send_report(self, None);
+            self.send_report(None);
         }
         self.settle(now);
     }
@@ -255,43 +243,43 @@ impl Resources {
     /// Operator `hb_standby <set>`: give the groups of `set` (relative to this
     /// node) to peers.
     pub(crate) fn standby(&mut self, now: Instant, set: Holdings) {
-        standby::standby_command(self, now, set);
+        self.standby_command(set);
         self.settle(now);
     }
 
     /// Operator `hb_takeover <set>`: take the groups of `set` (relative to this
     /// node) from peers.
     pub(crate) fn takeover(&mut self, now: Instant, set: Holdings) {
-        standby::takeover_command(self, now, set);
+        self.takeover_command(now, set);
         self.settle(now);
     }
 
     /// A tracked health check reports group `group` healthy or faulty on
     /// this node (see [`health`]).
     pub(crate) fn set_health(&mut self, now: Instant, group: &str, healthy: bool) {
-        health::set(self, group, healthy);
+        self.record_check(group, healthy);
         self.settle(now);
     }
 
     /// Whether every ping node is dead: while so, each group counts as
     /// faulty here (see [`health`]).
     pub(crate) fn set_ping_lost(&mut self, now: Instant, lost: bool) {
-        health::set_ping_lost(self, lost);
+        self.record_ping_lost(lost);
         self.settle(now);
     }
 
     /// Release every group; [`Event::ShutdownComplete`] follows when done.
     pub(crate) fn shutdown(&mut self, now: Instant) {
-        membership::shutdown(self);
+        self.begin_shutdown();
         self.settle(now);
     }
 
     /// Let the deadlines due at `now` fire.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        handshake::on_timeout(self, now);
-        nice::on_timeout(self, now);
-        standby::on_timeout(self, now);
-        ownership::on_timeout(self, now);
+        self.retry_requests(now);
+        self.nice_timeout(now);
+        self.standby_timeout(now);
+        self.ownership.on_timeout(now);
         self.settle(now);
     }
 
@@ -364,26 +352,6 @@ impl Resources {
         self.sends.push_back((dest.map(str::to_owned), msg));
     }
 
-    /// Issue `kind` on group `i`, if a transition asked for it.
-    fn issue(&mut self, i: usize, kind: Option<ActionKind>) {
-        if let Some(kind) = kind {
-            let group = self.groups[i].key.clone();
-            self.actions.push_back(ResourceAction { group, kind });
-        }
-    }
-
-    /// Start group `i` (it is stopped).
-    fn start(&mut self, i: usize) {
-        let kind = self.groups[i].start();
-        self.issue(i, kind);
-    }
-
-    /// Stop group `i` (see [`Group::stop`]), `decide` shaping what follows.
-    fn stop(&mut self, i: usize, decide: impl FnOnce(&mut AfterStop)) {
-        let kind = self.groups[i].stop(decide);
-        self.issue(i, kind);
-    }
-
     /// Rank of `node` for group `i`: 0 for the preferred node, then config order.
     fn rank(&self, i: usize, node: &str) -> usize {
         if self.groups[i].preferred == node {
@@ -402,115 +370,53 @@ impl Resources {
         std::iter::once(&self.me)
             .chain(self.peers.iter())
             .filter(|n| Some(n.as_str()) != except && !g.failed_on.contains(*n))
-            .filter(|n| !health::faulty(self, i, n))
+            .filter(|n| !self.faulty(i, n))
             .min_by_key(|n| (self.rank(i, n), (*n).clone()))
             .cloned()
+    }
+
+    /// Whether group `i` is faulty on `node` (as far as this node knows).
+    fn faulty(&self, i: usize, node: &str) -> bool {
+        if node == self.me {
+            self.groups[i].health.faulty
+        } else {
+            self.ownership.heard_faulty(node, i)
+        }
     }
 
     fn is_alive(&self, node: &str) -> bool {
         node == self.me || self.peers.contains(node)
     }
 
-    fn start_succeeded(&mut self, i: usize) {
-        let stop = self.groups[i].start_finished(true);
-        let g = &mut self.groups[i];
-        g.owner = Some(self.me.clone());
-        g.refused = false;
-        g.failed_on.clear();
-        g.health.reclaim_if_unhealthy = false;
-        // Running while faulty (taken back after a hand-over nobody could
-        // accept): a new fault episode, reported or handed over afresh.
-        g.health.fault_reported = false;
-        self.events.push_back(Event::GroupAcquired {
-            group: g.key.clone(),
-        });
-        self.issue(i, stop);
-    }
-
-    fn start_failed(&mut self, i: usize) {
-        self.events.push_back(Event::GroupFailed {
-            group: self.groups[i].key.clone(),
-            kind: ActionKind::Start,
-        });
-        // Give it up: clean up whatever part of it started, then hand it on.
-        let stop = self.groups[i].start_finished(false);
-        self.issue(i, stop);
-    }
-
-    fn stop_succeeded(&mut self, i: usize) {
-        let after = self.groups[i].stop_finished(true);
-        let g = &mut self.groups[i];
-        self.events.push_back(Event::GroupReleased {
-            group: g.key.clone(),
-        });
-        if after.failed_start {
-            g.failed_on.insert(self.me.clone());
-        }
-        if !after.answer.is_empty() {
-            let best = after
-                .answer
-                .keys()
-                .min_by_key(|n| (self.rank(i, n), (*n).clone()))
-                .cloned();
-            self.groups[i].owner = best;
-            self.answer(i, after.answer, true);
+    /// An `Ownership` announcement from `from`. It also tells nice_failback
+    /// start-up that the peer is up, and health that a fault there ended.
+    fn on_ownership(&mut self, now: Instant, from: &str, o: &Ownership) {
+        if !self.peers.contains(from) {
             return;
         }
-        match after.then {
-            Then::YieldTo(winner) => {
-                // We gave way to a better copy (ownership conflict).
-                self.groups[i].owner = self.is_alive(&winner).then_some(winner);
-            }
-            Then::HandOverForHealth if !self.shutting_down => {
-                self.groups[i].owner = None;
-                self.groups[i].health.reclaim_if_unhealthy = true;
-                handshake::hand_off(self, i);
-            }
-            Then::HandOverForHealth | Then::Release => {
-                self.groups[i].owner = None;
-                if after.failed_start || self.standby.involves(i) {
-                    handshake::hand_off(self, i);
-                }
-            }
+        if self.policy != AutoFailback::Legacy {
+            // Even one we cannot read (another group list): the peer is up.
+            self.nice_heard_announcement(from);
         }
-    }
-
-    fn stop_failed(&mut self, i: usize) {
-        let after = self.groups[i].stop_finished(false);
-        let g = &mut self.groups[i];
-        g.owner = Some(self.me.clone());
-        self.events.push_back(Event::GroupFailed {
-            group: g.key.clone(),
-            kind: ActionKind::Stop,
-        });
-        self.answer(i, after.answer, false);
-    }
-
-    /// Answer `we_own: true, ok` to each request of `requesters` for group `i`.
-    fn answer(&mut self, i: usize, requesters: BTreeMap<String, u32>, ok: bool) {
-        let key = &self.groups[i].key;
-        for (r, count) in requesters {
-            for _ in 0..count {
-                let msg = Message::IpRequestResp {
-                    group: key.clone(),
-                    we_own: true,
-                    ok,
-                };
-                self.sends.push_back((Some(r.clone()), msg));
-            }
+        let Some(recovered) = self.ownership.record(from, o, self.groups.len()) else {
+            return;
+        };
+        for i in recovered {
+            self.peer_recovered(from, i);
         }
+        self.apply_announcement(now, from, o);
     }
 
     /// Follow-ups after every input: standby progress, acquisition of groups
     /// this node should hold, auto-failback, shutdown completion, the answer
     /// to `Starting`s and the ownership announcement if due.
     fn settle(&mut self, now: Instant) {
-        standby::progress(self, now);
-        health::progress(self, now);
-        membership::reconcile(self, now);
-        standby::maybe_start(self, now);
-        membership::check_shutdown(self);
-        nice::flush_reply(self, now);
-        ownership::flush(self, now);
+        self.exchange_progress();
+        self.hand_over_faulty();
+        self.reconcile(now);
+        self.begin_next_exchange(now);
+        self.check_shutdown();
+        self.flush_reply(now);
+        self.flush_announcement(now);
     }
 }
