@@ -54,8 +54,7 @@ impl Resources {
     fn start_succeeded(&mut self, i: usize) {
         let stop = self.groups[i].start_finished(true);
         let g = &mut self.groups[i];
-        g.owner = Some(self.me.clone());
-        g.refused = false;
+        g.believe_owner(Some(self.me.clone()));
         g.failed_on.clear();
         g.health.reclaim_if_unhealthy = false;
         // Running while faulty (taken back after a hand-over nobody could

@@ -205,6 +205,21 @@ impl Group {
         }
     }
 
+    /// A new belief about the holder (`None`: nobody, or unknown); a
+    /// refusal by the previous one is forgotten.
+    pub(super) fn believe_owner(&mut self, owner: Option<String>) {
+        self.owner = owner;
+        self.refused = false;
+    }
+
+    /// `node` holds nothing any more: if we believed it held the group,
+    /// nobody is known to.
+    pub(super) fn forget_owner(&mut self, node: &str) {
+        if self.owner.as_deref() == Some(node) {
+            self.believe_owner(None);
+        }
+    }
+
     /// Whether this node runs (or is starting) the group, or may still have it
     /// running after a failed stop.
     pub(super) fn held_here(&self) -> bool {

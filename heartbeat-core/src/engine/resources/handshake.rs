@@ -113,8 +113,7 @@ impl Resources {
                     (false, false)
                 } else {
                     g.request = None;
-                    g.owner = Some(from.to_owned());
-                    g.refused = false;
+                    g.believe_owner(Some(from.to_owned()));
                     (false, true)
                 }
             }
@@ -164,8 +163,7 @@ impl Resources {
         }
         if we_own && !ok {
             // Announcement: the sender holds the group and keeps it.
-            g.owner = Some(from.to_owned());
-            g.refused = false;
+            g.believe_owner(Some(from.to_owned()));
             return;
         }
         let from_owner = g.owner.as_deref().is_none_or(|o| o == from);
@@ -173,8 +171,7 @@ impl Resources {
             // A late release for a request we gave up: the group is unheld
             // now; `reconcile` lets the rightful node take it.
             if from_owner {
-                g.owner = None;
-                g.refused = false;
+                g.believe_owner(None);
             }
             return;
         }
@@ -186,8 +183,7 @@ impl Resources {
             return;
         }
         g.failed_on.insert(from.to_owned());
-        g.owner = None;
-        g.refused = false;
+        g.believe_owner(None);
         // Before comm-up (or before nice_failback settled) `reconcile` takes
         // it later; the sender picked us.
         let ready = self.comm_up && (self.policy == AutoFailback::Legacy || self.nice.is_stable());

@@ -65,10 +65,7 @@ impl Resources {
             g.owed.remove(node);
             // A departure or death is no news on its way: take over at once.
             g.orphaned_at = None;
-            if g.owner.as_deref() == Some(node) {
-                g.owner = None;
-                g.refused = false;
-            }
+            g.forget_owner(node);
         }
     }
 

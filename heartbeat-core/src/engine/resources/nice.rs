@@ -218,10 +218,7 @@ impl Resources {
         self.ownership.forget(from);
         self.nice.record_starting(from);
         for g in &mut self.groups {
-            if g.owner.as_deref() == Some(from) {
-                g.owner = None;
-                g.refused = false;
-            }
+            g.forget_owner(from);
         }
         if self.comm_up {
             self.nice.reply_pending = true;
@@ -255,10 +252,7 @@ impl Resources {
                 None if covered && (class == Holdings::Local || exact_foreign) => {
                     g.owner = Some(from.to_owned());
                 }
-                Some(o) if o == from && !covered => {
-                    g.owner = None;
-                    g.refused = false;
-                }
+                Some(o) if o == from && !covered => g.believe_owner(None),
                 _ => {}
             }
         }

@@ -301,11 +301,10 @@ impl Resources {
             if self.groups[i].owner.as_deref() == Some(from) {
                 let other = self.other_holder(i, from);
                 let g = &mut self.groups[i];
-                g.refused = false;
                 if other.is_none() {
                     g.orphaned_at = Some(now);
                 }
-                g.owner = other;
+                g.believe_owner(other);
             }
             return;
         }
@@ -317,8 +316,7 @@ impl Resources {
         }
         let g = &mut self.groups[i];
         if g.owner.as_deref() != Some(from) {
-            g.owner = Some(from.to_owned());
-            g.refused = false;
+            g.believe_owner(Some(from.to_owned()));
         }
         g.orphaned_at = None;
     }

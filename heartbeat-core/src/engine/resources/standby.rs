@@ -102,10 +102,12 @@ impl Standby {
             .map(|x| x.step)
     }
 
-    /// Move the exchange under way to `step`; returns its moving groups.
-    fn advance(&mut self, step: Step) -> Vec<usize> {
+    /// Move the exchange under way to `step` (and its deadline to
+    /// `deadline`, if given); returns its moving groups.
+    fn advance(&mut self, step: Step, deadline: Option<Instant>) -> Vec<usize> {
         let x = self.exchange.as_mut().expect("exchange in progress");
         x.step = step;
+        x.deadline = deadline.unwrap_or(x.deadline);
         x.moving.clone()
     }
 
@@ -278,8 +280,7 @@ impl Resources {
                 });
             }
             (StandbyPhase::Other, Some(Step::AwaitOther)) => {
-                let moving = self.standby.advance(Step::Releasing);
-                self.standby.exchange.as_mut().expect("exchange").deadline = now + DONE_WAIT;
+                let moving = self.standby.advance(Step::Releasing, Some(now + DONE_WAIT));
                 self.send_report(None); // unstable: standby in progress
                 for i in moving {
                     self.stop(i, |_| {});
@@ -287,7 +288,7 @@ impl Resources {
             }
             (StandbyPhase::Done, Some(Step::GiverDone)) => self.finish_exchange(from),
             (StandbyPhase::Done, Some(Step::AwaitDone)) => {
-                for i in self.standby.advance(Step::Acquiring) {
+                for i in self.standby.advance(Step::Acquiring, None) {
                     let g = &mut self.groups[i];
                     if g.state() == LocalState::Stopped && g.request.is_none() {
                         g.owner = None;
@@ -312,7 +313,7 @@ impl Resources {
                     matches!(groups[i].state(), LocalState::Stopped | LocalState::Failed)
                 });
                 if released {
-                    self.standby.advance(Step::GiverDone);
+                    self.standby.advance(Step::GiverDone, None);
                     self.send_ask(&peer, set, StandbyPhase::Done);
                 }
             }
