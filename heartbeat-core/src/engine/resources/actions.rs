@@ -23,7 +23,7 @@ impl Resources {
         self.issue(i, kind);
     }
 
-    /// Stop group `i` (see [`Group::stop`]), `decide` shaping what follows.
+    /// Stop group `i` (see [`Group::stop`](super::Group::stop)), `decide` shaping what follows.
     pub(super) fn stop(&mut self, i: usize, decide: impl FnOnce(&mut AfterStop)) {
         let kind = self.groups[i].stop(decide);
         self.issue(i, kind);

@@ -1,5 +1,6 @@
-//! One resource group: the local action state machine (one action at a time,
-//! follow-ups queued) and what this node believes about the group's owner.
+//! One resource group: its local lifecycle (a state machine with one action
+//! in flight at a time and the decision that follows a stop), its health
+//! here, and what this node believes about the group's owner.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;

@@ -87,6 +87,34 @@
 //! - **Waits** (`settle`, `retry`, `standby_reply`, the announcement period)
 //!   are a few keepalives, bounded by deadtime: see [`Timers`].
 //!
+//! # Structure
+//!
+//! A group's life on this node is a state machine ([`group::Lifecycle`]):
+//! `Stopped -> Starting -> Running -> Stopping -> Stopped`, a failed start
+//! goes straight to its clean-up stop, a failed stop to `Failed` (left
+//! alone, stopped once more at shutdown). It changes only through
+//! `Group`'s transition methods, at most one action is in flight, and a
+//! stop asked for during a start is queued behind it. What follows a stop
+//! (answer requesters, give way to a better copy, hand the group on after a
+//! failed start or for health) is one [`group::AfterStop`] carried by that
+//! stop, so no decision outlives it.
+//!
+//! The parts own their state; none imports another (only `group` and
+//! `timers`), and this file is the glue between them:
+//! - `group`: [`group::Group`], its lifecycle, health and beliefs;
+//! - `actions`: issuing starts and stops, and what follows when they finish;
+//! - `handshake`: `IpRequest` / `IpRequestResp`;
+//! - `membership`: comm-up, joins, deaths, shutdown, and `reconcile`
+//!   (acquire what this node is rightful for);
+//! - `nice`: nice_failback start-up (`Starting`, `ResourceReport`);
+//! - `standby`: the `AskResources` exchange, takeover, auto-failback;
+//! - `ownership`: the `Ownership` announcements;
+//! - `health`: faults and health handovers;
+//! - `timers`: the waits.
+//!
+//! Every input ends with `settle`: the follow-ups that depend on the state
+//! as a whole, always in the same order (see [`Resources::settle`]).
+//!
 //! # Known limits
 //!
 //! - While two nodes cannot hear each other (partition, one-way cut) both
@@ -407,9 +435,12 @@ impl Resources {
         self.apply_announcement(now, from, o);
     }
 
-    /// Follow-ups after every input: standby progress, acquisition of groups
-    /// this node should hold, auto-failback, shutdown completion, the answer
-    /// to `Starting`s and the ownership announcement if due.
+    /// Follow-ups after every input, in this order: move a standby exchange
+    /// on, hand faulty groups over, acquire the groups this node should hold,
+    /// begin the next standby exchange or auto-failback, report the end of a
+    /// shutdown; then send what is due: the answer to `Starting`s and the
+    /// ownership announcement. Each pass returns at once when it has
+    /// nothing to do.
     fn settle(&mut self, now: Instant) {
         self.exchange_progress();
         self.hand_over_faulty();

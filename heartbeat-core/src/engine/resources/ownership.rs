@@ -9,7 +9,7 @@
 //! at comm-up, whenever one of these states changes, whenever a peer joins,
 //! returns or restarts, on a peer's `Starting`, and periodically anyway: a
 //! lost announcement is superseded by the next one. The period starts at
-//! `announce` ([`Timers`](super::timers::Timers)) after every announcement
+//! `announce` ([`Timers`]) after every announcement
 //! caused by a change and doubles after each periodic one, up to
 //! `announce_max` (deadtime): quick repetition while things move, little
 //! traffic in a steady state. Each datagram describes at most
@@ -247,7 +247,7 @@ impl Announcer {
 }
 
 /// FNV-1a (32 bit) over `key NUL preferred NUL` of every group, in order.
-pub(crate) fn digest(groups: &[ResourceGroup]) -> u32 {
+fn digest(groups: &[ResourceGroup]) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for g in groups {
         for part in [g.key.as_bytes(), g.preferred_node.as_bytes()] {

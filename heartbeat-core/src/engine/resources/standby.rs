@@ -32,7 +32,7 @@ use crate::config::AutoFailback;
 use crate::wire::{Holdings, Message, StandbyPhase};
 
 /// How long either side waits for the other's `Done` (Linux-HA: 1 hour).
-pub(crate) const DONE_WAIT: Duration = Duration::from_secs(3600);
+const DONE_WAIT: Duration = Duration::from_secs(3600);
 
 /// Where this node is in an exchange.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
