@@ -23,7 +23,8 @@ impl Resources {
         self.issue(i, kind);
     }
 
-    /// Stop group `i` (see [`Group::stop`](super::Group::stop)), `decide` shaping what follows.
+    /// Stop group `i`, `decide` shaping what follows (see
+    /// [`Group::stop`](super::Group::stop)).
     pub(super) fn stop(&mut self, i: usize, decide: impl FnOnce(&mut AfterStop)) {
         let kind = self.groups[i].stop(decide);
         self.issue(i, kind);
@@ -51,6 +52,7 @@ impl Resources {
         true
     }
 
+    /// Group `i` started: held here; a stop queued meanwhile goes out now.
     fn start_succeeded(&mut self, i: usize) {
         let stop = self.groups[i].start_finished(true);
         let g = &mut self.groups[i];
@@ -66,6 +68,7 @@ impl Resources {
         self.issue(i, stop);
     }
 
+    /// Group `i`'s start failed: clean up with a stop, then hand it on.
     fn start_failed(&mut self, i: usize) {
         self.events.push_back(Event::GroupFailed {
             group: self.groups[i].key.clone(),
@@ -76,6 +79,7 @@ impl Resources {
         self.issue(i, stop);
     }
 
+    /// Group `i` stopped: carry out its [`AfterStop`].
     fn stop_succeeded(&mut self, i: usize) {
         let after = self.groups[i].stop_finished(true);
         let g = &mut self.groups[i];
@@ -114,6 +118,8 @@ impl Resources {
         }
     }
 
+    /// Group `i`'s stop failed: it stays here unmanaged; requesters are
+    /// refused.
     fn stop_failed(&mut self, i: usize) {
         let after = self.groups[i].stop_finished(false);
         let g = &mut self.groups[i];

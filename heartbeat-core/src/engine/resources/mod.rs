@@ -372,10 +372,12 @@ impl Resources {
 
     // ----- shared helpers for the submodules -----
 
+    /// Index of group `key` in haresources order.
     fn index(&self, key: &str) -> Option<usize> {
         self.groups.iter().position(|g| g.key == key)
     }
 
+    /// Queue `msg` for `dest` (all nodes if `None`).
     fn send(&mut self, dest: Option<&str>, msg: Message) {
         self.sends.push_back((dest.map(str::to_owned), msg));
     }
@@ -412,6 +414,7 @@ impl Resources {
         }
     }
 
+    /// Whether `node` is this node or a live peer.
     fn is_alive(&self, node: &str) -> bool {
         node == self.me || self.peers.contains(node)
     }

@@ -203,6 +203,7 @@ impl Resources {
         self.send(dest, msg);
     }
 
+    /// Start-up is over: say so with a stable report.
     fn become_stable(&mut self) {
         self.nice.phase = Phase::Stable;
         self.send_report(None);

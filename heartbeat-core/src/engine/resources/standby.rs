@@ -331,6 +331,7 @@ impl Resources {
         }
     }
 
+    /// Send the `AskResources` step `phase` for `set` to `peer`.
     fn send_ask(&mut self, peer: &str, set: Holdings, phase: StandbyPhase) {
         let msg = Message::AskResources {
             holdings: set,
@@ -339,6 +340,7 @@ impl Resources {
         self.send(Some(peer), msg);
     }
 
+    /// The exchange with `peer` is over: tell everyone with a stable report.
     fn finish_exchange(&mut self, peer: &str) {
         self.standby.exchange = None;
         self.nice.returning.remove(peer);
