@@ -96,7 +96,7 @@ pub(super) enum Then {
 ///    ▲                   │ failed, or ok with a stop queued │ stop
 ///    │ stop ok           ▼                                  ▼
 ///    └──────────────── Stopping ◄───────────────────────────┘
-///                        │ ▲ stop failed     retry at shutdown
+///            stop failed │ ▲ retry once at shutdown
 ///                        ▼ │
 ///                       Failed
 /// ```
@@ -370,5 +370,85 @@ pub(super) fn union(a: Holdings, b: Holdings) -> Holdings {
         1 => Holdings::Local,
         2 => Holdings::Foreign,
         _ => Holdings::All,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ActionKind::{Start, Stop};
+
+    fn running() -> Group {
+        let mut g = Group::new("g1", "n1");
+        assert_eq!(g.start(), Some(Start));
+        assert_eq!(g.start_finished(true), None);
+        g
+    }
+
+    #[test]
+    fn start_run_stop() {
+        let mut g = running();
+        assert_eq!(g.state(), LocalState::Running);
+        assert!(g.held_here() && !g.busy());
+        assert_eq!(g.stop(|_| {}), Some(Stop));
+        assert_eq!(g.state(), LocalState::Stopping);
+        assert!(!g.held_here() && g.busy());
+        assert_eq!(g.stop_finished(true), AfterStop::default());
+        assert_eq!(g.state(), LocalState::Stopped);
+    }
+
+    #[test]
+    fn a_stop_asked_for_during_a_start_waits_for_it() {
+        let mut g = Group::new("g1", "n1");
+        g.start();
+        assert_eq!(g.stop(|a| a.then = Then::YieldTo("n2".into())), None);
+        assert_eq!(g.state(), LocalState::Starting);
+        assert_eq!(g.start_finished(true), Some(Stop));
+        let after = g.stop_finished(true);
+        assert_eq!(after.then, Then::YieldTo("n2".into()));
+        assert!(!after.failed_start);
+    }
+
+    #[test]
+    fn a_failed_start_is_cleaned_up_and_keeps_the_queued_decision() {
+        let mut g = Group::new("g1", "n1");
+        g.start();
+        g.stop(|a| *a.answer.entry("n2".into()).or_default() += 1);
+        assert_eq!(g.start_finished(false), Some(Stop));
+        let after = g.stop_finished(true);
+        assert!(after.failed_start);
+        assert_eq!(after.answer.get("n2"), Some(&1));
+    }
+
+    #[test]
+    fn decisions_merge_into_the_stop_in_flight() {
+        let mut g = running();
+        g.stop(|a| a.then = Then::HandOverForHealth);
+        assert_eq!(
+            g.stop(|a| *a.answer.entry("n2".into()).or_default() += 1),
+            None
+        );
+        g.forget_requester("n2");
+        assert_eq!(
+            g.stop_finished(true),
+            AfterStop {
+                then: Then::HandOverForHealth,
+                ..AfterStop::default()
+            }
+        );
+    }
+
+    #[test]
+    fn a_failed_stop_leaves_the_group_unmanaged_until_shutdown_retries() {
+        let mut g = running();
+        g.stop(|_| {});
+        g.stop_finished(false);
+        assert_eq!(g.state(), LocalState::Failed);
+        assert!(g.held_here());
+        assert_eq!(g.stop(|_| unreachable!("nothing to stop")), None);
+        assert_eq!(g.retry_failed_stop(), Some(Stop));
+        assert_eq!(g.retry_failed_stop(), None);
+        assert_eq!(g.stop_finished(true), AfterStop::default());
+        assert_eq!(g.state(), LocalState::Stopped);
     }
 }
