@@ -4,15 +4,16 @@
 //!
 //! Answers to an `IpRequest{g}` from `x`:
 //! - we run, start or stop `g`: stop it (after the start in flight), then
-//!   `we_own: true, ok: true`; if the stop fails, `we_own: true, ok: false`;
+//!   `we_own: true, ok: true`; if the stop fails, `we_own: true, ok: false`
+//!   (the requester joins the stop's [`AfterStop`](super::group::AfterStop));
 //! - our stop of `g` failed earlier: `we_own: true, ok: false`;
 //! - we are requesting `g` ourselves and rank better than `x`:
 //!   `we_own: false, ok: false` (`x` gives up);
 //! - otherwise (we give up our own request, if any): `we_own: false, ok: true`.
 //!
 //! Unsolicited answers: `we_own: false, ok: true` hands the group over (after
-//! the sender's failed start or standby release; the sender is then skipped
-//! as a candidate); `we_own: true, ok: true` is a late release for a request
+//! the sender's failed start, standby release or health handover; the
+//! sender is then skipped as a candidate); `we_own: true, ok: true` is a late release for a request
 //! we gave up (the group is unheld; the rightful node takes it);
 //! `we_own: true, ok: false` (an answer to a request we gave up meanwhile)
 //! names the sender as the holder.
