@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use super::group::{AfterStop, Then};
 use super::{LocalState, Resources};
 use crate::engine::{ActionKind, Event, ResourceAction};
-use crate::wire::Message;
 
 impl Resources {
     /// Issue `kind` on group `i`, if a transition asked for it.
@@ -133,15 +132,9 @@ impl Resources {
 
     /// Answer `we_own: true, ok` to each request of `requesters` for group `i`.
     fn answer(&mut self, i: usize, requesters: BTreeMap<String, u32>, ok: bool) {
-        let key = &self.groups[i].key;
         for (r, count) in requesters {
             for _ in 0..count {
-                let msg = Message::IpRequestResp {
-                    group: key.clone(),
-                    we_own: true,
-                    ok,
-                };
-                self.sends.push_back((Some(r.clone()), msg));
+                self.respond(&r, i, true, ok);
             }
         }
     }

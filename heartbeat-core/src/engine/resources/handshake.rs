@@ -84,14 +84,18 @@ impl Resources {
     /// hand it back to us.
     pub(super) fn hand_off(&mut self, i: usize) {
         if let Some(next) = self.rightful(i, Some(&self.me)) {
-            let group = self.groups[i].key.clone();
-            let msg = Message::IpRequestResp {
-                group,
-                we_own: false,
-                ok: true,
-            };
-            self.send(Some(&next), msg);
+            self.respond(&next, i, false, true);
         }
+    }
+
+    /// Send `IpRequestResp { we_own, ok }` for group `i` to `dest`.
+    pub(super) fn respond(&mut self, dest: &str, i: usize, we_own: bool, ok: bool) {
+        let msg = Message::IpRequestResp {
+            group: self.groups[i].key.clone(),
+            we_own,
+            ok,
+        };
+        self.send(Some(dest), msg);
     }
 
     /// An `IpRequest` for `key` from `from` (answers: see the module doc).
@@ -119,12 +123,7 @@ impl Resources {
                 }
             }
         };
-        let msg = Message::IpRequestResp {
-            group: key.to_owned(),
-            we_own,
-            ok,
-        };
-        self.send(Some(from), msg);
+        self.respond(from, i, we_own, ok);
     }
 
     /// An `IpRequestResp` for `key` from `from`: an answer to our request,

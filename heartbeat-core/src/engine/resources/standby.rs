@@ -145,15 +145,18 @@ impl Resources {
             && self.nice.is_stable()
     }
 
+    /// The peer to which this node would give group `i` for `set`: the
+    /// rightful node without this one, if we run `i` and it is in `set`.
+    fn taker_of(&self, i: usize, set: Holdings) -> Option<String> {
+        let g = &self.groups[i];
+        let given = g.state() == LocalState::Running && includes(set, g.class_for(&self.me));
+        given.then(|| self.rightful(i, Some(&self.me))).flatten()
+    }
+
     /// Groups this node would give to `taker` for `set`.
     fn giving(&self, set: Holdings, taker: &str) -> Vec<usize> {
         (0..self.groups.len())
-            .filter(|&i| {
-                let g = &self.groups[i];
-                g.state() == LocalState::Running
-                    && includes(set, g.class_for(&self.me))
-                    && self.rightful(i, Some(&self.me)).as_deref() == Some(taker)
-            })
+            .filter(|&i| self.taker_of(i, set).as_deref() == Some(taker))
             .collect()
     }
 
@@ -175,15 +178,9 @@ impl Resources {
             return; // Linux-HA ignores standby in legacy mode and while unstable
         }
         let mut takers: Vec<String> = Vec::new();
-        for i in 0..self.groups.len() {
-            let g = &self.groups[i];
-            if g.state() != LocalState::Running || !includes(set, g.class_for(&self.me)) {
-                continue;
-            }
-            if let Some(t) = self.rightful(i, Some(&self.me)) {
-                if !takers.contains(&t) {
-                    takers.push(t);
-                }
+        for t in (0..self.groups.len()).filter_map(|i| self.taker_of(i, set)) {
+            if !takers.contains(&t) {
+                takers.push(t);
             }
         }
         self.standby
