@@ -4,220 +4,229 @@
 //!
 //! Answers to an `IpRequest{g}` from `x`:
 //! - we run, start or stop `g`: stop it (after the start in flight), then
-//!   `we_own: true, ok: true`; if the stop fails, `we_own: true, ok: false`;
+//!   `we_own: true, ok: true`; if the stop fails, `we_own: true, ok: false`
+//!   (the requester joins the stop's [`AfterStop`](super::group::AfterStop));
 //! - our stop of `g` failed earlier: `we_own: true, ok: false`;
 //! - we are requesting `g` ourselves and rank better than `x`:
 //!   `we_own: false, ok: false` (`x` gives up);
 //! - otherwise (we give up our own request, if any): `we_own: false, ok: true`.
 //!
 //! Unsolicited answers: `we_own: false, ok: true` hands the group over (after
-//! the sender's failed start or standby release; the sender is then skipped
-//! as a candidate); `we_own: true, ok: true` is a late release for a request
+//! the sender's failed start, standby release or health handover; the
+//! sender is then skipped as a candidate); `we_own: true, ok: true` is a late release for a request
 //! we gave up (the group is unheld; the rightful node takes it);
 //! `we_own: true, ok: false` (an answer to a request we gave up meanwhile)
 //! names the sender as the holder.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use super::group::{Group, Request};
+use super::group::Request;
 use super::{LocalState, Resources};
 use crate::config::AutoFailback;
-use crate::engine::ActionKind;
 use crate::wire::Message;
 
-/// Acquire group `i`: start it at once when no peer is alive, otherwise ask
-/// every live peer first.
-pub(super) fn acquire(r: &mut Resources, now: Instant, i: usize) {
-    if r.peers.is_empty() {
-        r.groups[i].owner = Some(r.me.clone());
-        r.want(i, ActionKind::Start);
-        return;
-    }
-    let peers = r.peers.clone();
-    let retry = r.timers.retry;
-    let g = &mut r.groups[i];
-    g.request = Some(new_request(g, peers, now, retry));
-    for p in r.peers.clone() {
-        ask(r, i, &p);
-    }
-}
-
-fn new_request(g: &Group, awaiting: BTreeSet<String>, now: Instant, retry: Duration) -> Request {
-    let skip = g
-        .owed
-        .iter()
-        .filter(|(p, n)| **n > 0 && awaiting.contains(*p))
-        .map(|(p, n)| (p.clone(), *n))
-        .collect();
-    Request {
-        awaiting,
-        skip,
-        retry_at: now + retry,
+impl Request {
+    /// A request to the peers `awaiting`, resent at `now + retry`. Answers still owed for earlier requests (`owed`, per
+    /// peer) are skipped when they arrive.
+    fn new(
+        owed: &BTreeMap<String, u32>,
+        awaiting: BTreeSet<String>,
+        now: Instant,
+        retry: Duration,
+    ) -> Self {
+        let skip = owed
+            .iter()
+            .filter(|(p, n)| **n > 0 && awaiting.contains(*p))
+            .map(|(p, n)| (p.clone(), *n))
+            .collect();
+        Request {
+            awaiting,
+            skip,
+            retry_at: now + retry,
+        }
     }
 }
 
-/// Send an `IpRequest` for group `i` to `peer`, counting the answer we owe.
-fn ask(r: &mut Resources, i: usize, peer: &str) {
-    let g = &mut r.groups[i];
-    *g.owed.entry(peer.to_owned()).or_default() += 1;
-    let group = g.key.clone();
-    r.send(Some(peer), Message::IpRequest { group });
-}
+impl Resources {
+    /// Acquire group `i`: start it at once when no peer is alive, otherwise
+    /// ask every live peer first.
+    pub(super) fn acquire(&mut self, now: Instant, i: usize) {
+        if self.peers.is_empty() {
+            self.groups[i].owner = Some(self.me.clone());
+            self.start(i);
+            return;
+        }
+        let g = &mut self.groups[i];
+        g.request = Some(Request::new(
+            &g.owed,
+            self.peers.clone(),
+            now,
+            self.timers.retry,
+        ));
+        for p in self.peers.clone() {
+            self.ask(i, &p);
+        }
+    }
 
-/// Hand group `i`, which we no longer run, to the next rightful peer with an
-/// unsolicited `we_own: false, ok: true`: after a failed start and its
-/// clean-up stop, or after a standby release (so that a group the taker did
-/// not expect is not left unheld). The receiver does not hand it back to us.
-pub(super) fn hand_off(r: &mut Resources, i: usize) {
-    if let Some(next) = r.rightful(i, Some(&r.me)) {
-        let group = r.groups[i].key.clone();
+    /// Send an `IpRequest` for group `i` to `peer`, counting the answer we owe.
+    fn ask(&mut self, i: usize, peer: &str) {
+        let g = &mut self.groups[i];
+        *g.owed.entry(peer.to_owned()).or_default() += 1;
+        let group = g.key.clone();
+        self.send(Some(peer), Message::IpRequest { group });
+    }
+
+    /// Hand group `i`, which we no longer run, to the next rightful peer with
+    /// an unsolicited `we_own: false, ok: true`: after a failed start and its
+    /// clean-up stop, after a standby release (so that a group the taker did
+    /// not expect is not left unheld), or for health. The receiver does not
+    /// hand it back to us.
+    pub(super) fn hand_off(&mut self, i: usize) {
+        if let Some(next) = self.rightful(i, Some(&self.me)) {
+            self.respond(&next, i, false, true);
+        }
+    }
+
+    /// Send `IpRequestResp { we_own, ok }` for group `i` to `dest`.
+    pub(super) fn respond(&mut self, dest: &str, i: usize, we_own: bool, ok: bool) {
         let msg = Message::IpRequestResp {
-            group,
-            we_own: false,
-            ok: true,
+            group: self.groups[i].key.clone(),
+            we_own,
+            ok,
         };
-        r.send(Some(&next), msg);
+        self.send(Some(dest), msg);
     }
-}
 
-/// An `IpRequest` for `key` from `from` (answers: see the module doc).
-pub(super) fn on_request(r: &mut Resources, _now: Instant, from: &str, key: &str) {
-    let Some(i) = r.index(key) else { return };
-    let (we_own, ok) = match r.groups[i].state {
-        LocalState::Failed => (true, false),
-        LocalState::Running | LocalState::Starting | LocalState::Stopping => {
-            let g = &mut r.groups[i];
-            g.request = None; // our claim, if any, is moot
-            g.handoff_after_stop = false;
-            *g.release_to.entry(from.to_owned()).or_default() += 1;
-            r.want(i, ActionKind::Stop);
-            return; // answered when the stop finishes
+    /// An `IpRequest` for `key` from `from` (answers: see the module doc).
+    pub(super) fn on_request(&mut self, from: &str, key: &str) {
+        let Some(i) = self.index(key) else { return };
+        let (we_own, ok) = match self.groups[i].state() {
+            LocalState::Failed => (true, false),
+            LocalState::Running | LocalState::Starting | LocalState::Stopping => {
+                self.groups[i].request = None; // our claim, if any, is moot
+                self.stop(i, |after| {
+                    after.failed_start = false;
+                    *after.answer.entry(from.to_owned()).or_default() += 1;
+                });
+                return; // answered when the stop finishes
+            }
+            LocalState::Stopped => {
+                let mine_better = self.rank(i, &self.me) < self.rank(i, from);
+                let g = &mut self.groups[i];
+                if g.request.is_some() && mine_better {
+                    (false, false)
+                } else {
+                    g.request = None;
+                    g.believe_owner(Some(from.to_owned()));
+                    (false, true)
+                }
+            }
+        };
+        self.respond(from, i, we_own, ok);
+    }
+
+    /// An `IpRequestResp` for `key` from `from`: an answer to our request,
+    /// or unsolicited (see the module doc).
+    pub(super) fn on_response(
+        &mut self,
+        now: Instant,
+        from: &str,
+        key: &str,
+        we_own: bool,
+        ok: bool,
+    ) {
+        let Some(i) = self.index(key) else { return };
+        let g = &mut self.groups[i];
+        if let Some(n) = g.owed.get_mut(from) {
+            *n = n.saturating_sub(1);
         }
-        LocalState::Stopped => {
-            let mine_better = r.rank(i, &r.me) < r.rank(i, from);
-            let g = &mut r.groups[i];
-            if g.request.is_some() && mine_better {
-                (false, false)
-            } else {
+        if let Some(req) = g.request.as_mut().filter(|q| q.awaiting.contains(from)) {
+            if let Some(n) = req.skip.get_mut(from).filter(|n| **n > 0) {
+                *n -= 1;
+                return; // answer to an earlier request of ours: may be stale
+            }
+            req.awaiting.remove(from);
+            if !ok {
                 g.request = None;
-                g.owner = Some(from.to_owned());
-                g.refused = false;
-                (false, true)
+                if g.state() == LocalState::Stopped {
+                    g.owner = Some(from.to_owned());
+                    g.refused = true;
+                }
+            } else if req.awaiting.is_empty() {
+                self.complete(i);
             }
+            return;
         }
-    };
-    let msg = Message::IpRequestResp {
-        group: key.to_owned(),
-        we_own,
-        ok,
-    };
-    r.send(Some(from), msg);
-}
-
-/// An `IpRequestResp` for `key` from `from`: an answer to our request, or
-/// unsolicited (see the module doc).
-pub(super) fn on_response(
-    r: &mut Resources,
-    now: Instant,
-    from: &str,
-    key: &str,
-    we_own: bool,
-    ok: bool,
-) {
-    let Some(i) = r.index(key) else { return };
-    let g = &mut r.groups[i];
-    if let Some(n) = g.owed.get_mut(from) {
-        *n = n.saturating_sub(1);
-    }
-    if let Some(req) = g.request.as_mut().filter(|q| q.awaiting.contains(from)) {
-        if let Some(n) = req.skip.get_mut(from).filter(|n| **n > 0) {
-            *n -= 1;
-            return; // answer to an earlier request of ours: may be stale
+        if g.state() != LocalState::Stopped || g.request.is_some() || self.shutting_down {
+            return;
         }
-        req.awaiting.remove(from);
-        if !ok {
-            g.request = None;
-            if g.state == LocalState::Stopped {
-                g.owner = Some(from.to_owned());
-                g.refused = true;
+        if we_own && !ok {
+            // Announcement: the sender holds the group and keeps it.
+            g.believe_owner(Some(from.to_owned()));
+            return;
+        }
+        let from_owner = g.owner.as_deref().is_none_or(|o| o == from);
+        if we_own {
+            // A late release for a request we gave up: the group is unheld
+            // now; `reconcile` lets the rightful node take it.
+            if from_owner {
+                g.believe_owner(None);
             }
-        } else if req.awaiting.is_empty() {
-            complete(r, i);
+            return;
         }
-        return;
-    }
-    if g.state != LocalState::Stopped || g.request.is_some() || r.shutting_down {
-        return;
-    }
-    if we_own && !ok {
-        // Announcement: the sender holds the group and keeps it.
-        g.owner = Some(from.to_owned());
-        g.refused = false;
-        return;
-    }
-    let from_owner = g.owner.as_deref().is_none_or(|o| o == from);
-    if we_own {
-        // A late release for a request we gave up: the group is unheld now;
-        // `reconcile` lets the rightful node take it.
-        if from_owner {
-            g.owner = None;
-            g.refused = false;
+        // A hand-off: the sender gave the group up (failed start, standby or
+        // health; in a standby exchange our belief of its owner may be stale).
+        let expected = from_owner || self.standby.taking_from(from);
+        let g = &mut self.groups[i];
+        if g.failed_on.contains(&self.me) || g.health.faulty || !expected {
+            return;
         }
-        return;
+        g.failed_on.insert(from.to_owned());
+        g.believe_owner(None);
+        // Before comm-up (or before nice_failback settled) `reconcile` takes
+        // it later; the sender picked us.
+        let ready = self.comm_up && (self.policy == AutoFailback::Legacy || self.nice.is_stable());
+        if ready {
+            self.acquire(now, i);
+        }
     }
-    // A hand-off: the sender gave the group up (failed start or standby; in a
-    // standby exchange our belief of its owner may be stale).
-    let expected = from_owner || r.standby.taking_from(from);
-    let g = &mut r.groups[i];
-    if g.failed_on.contains(&r.me) || g.faulty_here || !expected {
-        return;
-    }
-    g.failed_on.insert(from.to_owned());
-    g.owner = None;
-    g.refused = false;
-    // Before comm-up (or before nice_failback settled) `reconcile` takes it
-    // later; the sender picked us.
-    let ready = r.comm_up && (r.policy == AutoFailback::Legacy || r.nice.is_stable());
-    if ready {
-        acquire(r, now, i);
-    }
-}
 
-/// Every peer answered `ok`: start the group.
-fn complete(r: &mut Resources, i: usize) {
-    if r.groups[i].request.take().is_none() {
-        return;
+    /// Every peer answered `ok`: start the group.
+    fn complete(&mut self, i: usize) {
+        if self.groups[i].request.take().is_none() {
+            return;
+        }
+        if !self.shutting_down && self.groups[i].state() == LocalState::Stopped {
+            self.groups[i].owner = Some(self.me.clone());
+            self.start(i);
+        }
     }
-    if !r.shutting_down && r.groups[i].state == LocalState::Stopped {
-        r.groups[i].owner = Some(r.me.clone());
-        r.want(i, ActionKind::Start);
-    }
-}
 
-/// A peer is gone: it will not answer.
-pub(super) fn forget_peer(r: &mut Resources, peer: &str) {
-    for i in 0..r.groups.len() {
-        let g = &mut r.groups[i];
-        g.release_to.remove(peer);
-        if let Some(req) = g.request.as_mut() {
-            if req.awaiting.remove(peer) && req.awaiting.is_empty() {
-                complete(r, i);
+    /// A peer is gone: it will not answer, nor wait for our answers.
+    pub(super) fn forget_requests(&mut self, peer: &str) {
+        for i in 0..self.groups.len() {
+            let g = &mut self.groups[i];
+            g.forget_requester(peer);
+            if let Some(req) = g.request.as_mut() {
+                if req.awaiting.remove(peer) && req.awaiting.is_empty() {
+                    self.complete(i);
+                }
             }
         }
     }
-}
 
-/// Resend unanswered requests that are due.
-pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
-    let mut resend = Vec::new();
-    for (i, g) in r.groups.iter_mut().enumerate() {
-        if let Some(req) = g.request.as_mut().filter(|q| q.retry_at <= now) {
-            req.retry_at = now + r.timers.retry;
-            resend.extend(req.awaiting.iter().map(|p| (i, p.clone())));
+    /// Resend unanswered requests that are due.
+    pub(super) fn retry_requests(&mut self, now: Instant) {
+        let mut resend = Vec::new();
+        for (i, g) in self.groups.iter_mut().enumerate() {
+            if let Some(req) = g.request.as_mut().filter(|q| q.retry_at <= now) {
+                req.retry_at = now + self.timers.retry;
+                resend.extend(req.awaiting.iter().map(|p| (i, p.clone())));
+            }
         }
-    }
-    for (i, peer) in resend {
-        ask(r, i, &peer);
+        for (i, peer) in resend {
+            self.ask(i, &peer);
+        }
     }
 }

@@ -8,7 +8,7 @@
 //!   every ping node is lost ([`Resources::set_ping_lost`]: this node lost
 //!   the network, so a peer that still reaches a ping node should serve).
 //! - A node whose group is faulty is no candidate for it: it is skipped by
-//!   [`Resources::rightful`] (so it neither acquires it nor is handed it),
+//!   `Resources::rightful` (so it neither acquires it nor is handed it),
 //!   and it refuses a hand-off of it.
 //! - **Handover.** The owner of a group that turns faulty stops it and hands
 //!   it to the rightful healthy peer (an unsolicited `we_own: false, ok:
@@ -32,107 +32,93 @@
 //! - A peer that never announced fault bits counts as healthy for rank, but
 //!   a handover waits for an announcement from the taker.
 
-use std::time::Instant;
-
+use super::group::Then;
 use super::{LocalState, Resources};
 use crate::config::AutoFailback;
-use crate::engine::{ActionKind, Event};
+use crate::engine::Event;
 
-/// The driver reports group `key`'s tracked checks passing or failing.
-pub(super) fn set(r: &mut Resources, key: &str, healthy: bool) {
-    let Some(i) = r.index(key) else { return };
-    r.groups[i].check_failed = !healthy;
-    if refresh(r, i) {
-        super::ownership::announce(r);
-    }
-}
-
-/// Every ping node is lost (`true`) or one answers again.
-pub(super) fn set_ping_lost(r: &mut Resources, lost: bool) {
-    if r.ping_lost == lost {
-        return;
-    }
-    r.ping_lost = lost;
-    let mut changed = false;
-    for i in 0..r.groups.len() {
-        changed |= refresh(r, i);
-    }
-    if changed {
-        super::ownership::announce(r);
-    }
-}
-
-/// Recompute whether group `i` is faulty here; on a change, start a new
-/// fault (or end it) and report [`Event::GroupHealth`]. Returns whether it
-/// changed.
-fn refresh(r: &mut Resources, i: usize) -> bool {
-    let g = &mut r.groups[i];
-    let faulty = g.check_failed || r.ping_lost;
-    if g.faulty_here == faulty {
-        return false;
-    }
-    g.faulty_here = faulty;
-    g.fault_reported = false;
-    let group = g.key.clone();
-    r.events.push_back(Event::GroupHealth {
-        group,
-        healthy: !faulty,
-    });
-    true
-}
-
-/// `node` announced group `i` healthy again after a fault: under
-/// `auto_failback on`, a group it prefers goes back to it as to a returning
-/// node (see [`super::standby::maybe_start`]).
-pub(super) fn peer_recovered(r: &mut Resources, node: &str, i: usize) {
-    if r.policy == AutoFailback::On && r.groups[i].preferred == node {
-        r.nice.returning.insert(node.to_owned());
-    }
-}
-
-/// Whether group `i` is faulty on `node` (as far as this node knows).
-pub(super) fn faulty(r: &Resources, i: usize, node: &str) -> bool {
-    if node == r.me {
-        r.groups[i].faulty_here
-    } else {
-        r.ownership.heard_faulty(node, i)
-    }
-}
-
-/// Hand every faulty group we run to a healthy peer (see the module doc).
-pub(super) fn progress(r: &mut Resources, _now: Instant) {
-    if !r.comm_up || r.shutting_down {
-        return;
-    }
-    for i in 0..r.groups.len() {
-        let g = &r.groups[i];
-        let eligible = g.faulty_here
-            && g.state == LocalState::Running
-            && g.next.is_none()
-            && g.request.is_none()
-            && !g.health_handoff
-            && !r.standby.involves(i);
-        if !eligible {
-            continue;
+impl Resources {
+    /// The driver reports group `key`'s tracked checks passing or failing.
+    pub(super) fn record_check(&mut self, key: &str, healthy: bool) {
+        let Some(i) = self.index(key) else { return };
+        self.groups[i].health.check_failed = !healthy;
+        if self.refresh_health(i) {
+            self.ownership.announce();
         }
-        let taker = r
-            .rightful(i, Some(&r.me.clone()))
-            .filter(|p| r.ownership.heard_from(p));
-        let g = &mut r.groups[i];
-        match taker {
-            Some(to) => {
-                g.health_handoff = true;
-                g.fault_reported = true;
-                let group = g.key.clone();
-                r.events.push_back(Event::GroupHandedOver { group, to });
-                r.want(i, ActionKind::Stop);
+    }
+
+    /// Every ping node is lost (`true`) or one answers again.
+    pub(super) fn record_ping_lost(&mut self, lost: bool) {
+        if self.ping_lost == lost {
+            return;
+        }
+        self.ping_lost = lost;
+        let mut changed = false;
+        for i in 0..self.groups.len() {
+            changed |= self.refresh_health(i);
+        }
+        if changed {
+            self.ownership.announce();
+        }
+    }
+
+    /// Recompute whether group `i` is faulty here; on a change, report
+    /// [`Event::GroupHealth`]. Returns whether it changed.
+    fn refresh_health(&mut self, i: usize) -> bool {
+        let g = &mut self.groups[i];
+        if !g.health.refresh(self.ping_lost) {
+            return false;
+        }
+        self.events.push_back(Event::GroupHealth {
+            group: g.key.clone(),
+            healthy: !g.health.faulty,
+        });
+        true
+    }
+
+    /// `node` announced group `i` healthy again after a fault: under
+    /// `auto_failback on`, a group it prefers goes back to it as to a
+    /// returning node (see `standby`).
+    pub(super) fn peer_recovered(&mut self, node: &str, i: usize) {
+        if self.policy == AutoFailback::On && self.groups[i].preferred == node {
+            self.nice.returning.insert(node.to_owned());
+        }
+    }
+
+    /// Hand every faulty group we run to a healthy peer, or report that we
+    /// keep it (see the module doc).
+    pub(super) fn hand_over_faulty(&mut self) {
+        if !self.comm_up || self.shutting_down {
+            return;
+        }
+        for i in 0..self.groups.len() {
+            let g = &self.groups[i];
+            // Running: no stop asked for yet (a health handover stops at once).
+            let eligible = g.health.faulty
+                && g.state() == LocalState::Running
+                && g.request.is_none()
+                && !self.standby.involves(i);
+            if !eligible {
+                continue;
             }
-            None if !g.fault_reported => {
-                g.fault_reported = true;
-                let group = g.key.clone();
-                r.events.push_back(Event::GroupKeptFaulty { group });
+            let taker = self
+                .rightful(i, Some(&self.me))
+                .filter(|p| self.ownership.heard_from(p));
+            let g = &mut self.groups[i];
+            match taker {
+                Some(to) => {
+                    g.health.fault_reported = true;
+                    let group = g.key.clone();
+                    self.events.push_back(Event::GroupHandedOver { group, to });
+                    self.stop(i, |after| after.then = Then::HandOverForHealth);
+                }
+                None if !g.health.fault_reported => {
+                    g.health.fault_reported = true;
+                    let group = g.key.clone();
+                    self.events.push_back(Event::GroupKeptFaulty { group });
+                }
+                None => {}
             }
-            None => {}
         }
     }
 }

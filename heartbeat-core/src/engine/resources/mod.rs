@@ -87,6 +87,34 @@
 //! - **Waits** (`settle`, `retry`, `standby_reply`, the announcement period)
 //!   are a few keepalives, bounded by deadtime: see [`Timers`].
 //!
+//! # Structure
+//!
+//! A group's life on this node is a state machine ([`group::Lifecycle`]):
+//! `Stopped -> Starting -> Running -> Stopping -> Stopped`, a failed start
+//! goes straight to its clean-up stop, a failed stop to `Failed` (left
+//! alone, stopped once more at shutdown). It changes only through
+//! `Group`'s transition methods, at most one action is in flight, and a
+//! stop asked for during a start is queued behind it. What follows a stop
+//! (answer requesters, give way to a better copy, hand the group on after a
+//! failed start or for health) is one [`group::AfterStop`] carried by that
+//! stop, so no decision outlives it.
+//!
+//! The parts own their state; none imports another (only `group` and
+//! `timers`), and this file is the glue between them:
+//! - `group`: [`group::Group`], its lifecycle, health and beliefs;
+//! - `actions`: issuing starts and stops, and what follows when they finish;
+//! - `handshake`: `IpRequest` / `IpRequestResp`;
+//! - `membership`: comm-up, joins, deaths, shutdown, and `reconcile`
+//!   (acquire what this node is rightful for);
+//! - `nice`: nice_failback start-up (`Starting`, `ResourceReport`);
+//! - `standby`: the `AskResources` exchange, takeover, auto-failback;
+//! - `ownership`: the `Ownership` announcements;
+//! - `health`: faults and health handovers;
+//! - `timers`: the waits.
+//!
+//! Every input ends with `settle`: the follow-ups that depend on the state
+//! as a whole, always in the same order (see [`Resources::settle`]).
+//!
 //! # Known limits
 //!
 //! - While two nodes cannot hear each other (partition, one-way cut) both
@@ -95,6 +123,7 @@
 //!   every `announce` while lost), plus its stop action.
 //! - No STONITH: when a node whose stop failed dies, peers take its groups.
 
+mod actions;
 mod group;
 mod handshake;
 mod health;
@@ -111,7 +140,7 @@ use std::time::Instant;
 
 use crate::config::{AutoFailback, ResourceGroup, Timing};
 use crate::engine::{ActionKind, Event, ResourceAction};
-use crate::wire::{Holdings, Message};
+use crate::wire::{Holdings, Message, Ownership};
 
 use group::{union, Group};
 pub(crate) use group::{GroupView, LocalState};
@@ -175,19 +204,19 @@ impl Resources {
 
     /// Local communications are up; `peers_alive` are the live peers.
     pub(crate) fn comm_up(&mut self, now: Instant, peers_alive: &[String]) {
-        membership::comm_up(self, now, peers_alive);
+        self.on_comm_up(now, peers_alive);
         self.settle(now);
     }
 
     /// A peer became alive (first time, restart, or return after a partition).
     pub(crate) fn peer_joined(&mut self, now: Instant, node: &str) {
-        membership::peer_joined(self, now, node);
+        self.on_peer_joined(node);
         self.settle(now);
     }
 
     /// A peer was declared dead.
     pub(crate) fn peer_dead(&mut self, now: Instant, node: &str) {
-        membership::peer_gone(self, now, node);
+        self.on_peer_gone(node);
         self.settle(now);
     }
 
@@ -200,24 +229,22 @@ impl Resources {
         let returning = self.comm_up && known && !self.peers.contains(from);
         if returning && !matches!(msg, Message::Shutdone | Message::Ownership(_)) {
             // A message from a node we believe dead: it is back (partition heal).
-            membership::peer_joined(self, now, from);
+            self.on_peer_joined(from);
         }
         match msg {
-            Message::IpRequest { group } => handshake::on_request(self, now, from, group),
+            Message::IpRequest { group } => self.on_request(from, group),
             Message::IpRequestResp { group, we_own, ok } => {
-                handshake::on_response(self, now, from, group, *we_own, *ok)
+                self.on_response(now, from, group, *we_own, *ok)
             }
-            Message::Starting => nice::on_starting(self, from),
+            Message::Starting => self.on_starting(from),
             Message::ResourceReport {
                 holdings,
                 full,
                 stable,
-            } => nice::on_report(self, now, from, *holdings, *full, *stable),
-            Message::AskResources { holdings, phase } => {
-                standby::on_ask(self, now, from, *holdings, *phase)
-            }
-            Message::Shutdone => membership::peer_gone(self, now, from),
-            Message::Ownership(o) => ownership::on_announcement(self, now, from, o),
+            } => self.on_report(from, *holdings, *full, *stable),
+            Message::AskResources { holdings, phase } => self.on_ask(now, from, *holdings, *phase),
+            Message::Shutdone => self.on_peer_gone(from),
+            Message::Ownership(o) => self.on_ownership(now, from, o),
             _ => return,
         }
         self.settle(now);
@@ -232,22 +259,11 @@ impl Resources {
         kind: ActionKind,
         ok: bool,
     ) {
-        let Some(i) = self.index(group) else { return };
-        let expected = match kind {
-            ActionKind::Start => LocalState::Starting,
-            ActionKind::Stop => LocalState::Stopping,
-        };
-        if self.groups[i].state != expected {
+        if !self.action_finished(group, kind, ok) {
             return; // not ours, or a duplicate report
         }
-        match (kind, ok) {
-            (ActionKind::Start, true) => self.start_succeeded(i),
-            (ActionKind::Start, false) => self.start_failed(i),
-            (ActionKind::Stop, true) => self.stop_succeeded(now, i),
-            (ActionKind::Stop, false) => self.stop_failed(i),
-        }
         if self.policy != AutoFailback::Legacy && self.comm_up {
-            nice::send_report(self, None);
+            self.send_report(None);
         }
         self.settle(now);
     }
@@ -255,43 +271,43 @@ impl Resources {
     /// Operator `hb_standby <set>`: give the groups of `set` (relative to this
     /// node) to peers.
     pub(crate) fn standby(&mut self, now: Instant, set: Holdings) {
-        standby::standby_command(self, now, set);
+        self.standby_command(set);
         self.settle(now);
     }
 
     /// Operator `hb_takeover <set>`: take the groups of `set` (relative to this
     /// node) from peers.
     pub(crate) fn takeover(&mut self, now: Instant, set: Holdings) {
-        standby::takeover_command(self, now, set);
+        self.takeover_command(now, set);
         self.settle(now);
     }
 
     /// A tracked health check reports group `group` healthy or faulty on
     /// this node (see [`health`]).
     pub(crate) fn set_health(&mut self, now: Instant, group: &str, healthy: bool) {
-        health::set(self, group, healthy);
+        self.record_check(group, healthy);
         self.settle(now);
     }
 
     /// Whether every ping node is dead: while so, each group counts as
     /// faulty here (see [`health`]).
     pub(crate) fn set_ping_lost(&mut self, now: Instant, lost: bool) {
-        health::set_ping_lost(self, lost);
+        self.record_ping_lost(lost);
         self.settle(now);
     }
 
     /// Release every group; [`Event::ShutdownComplete`] follows when done.
     pub(crate) fn shutdown(&mut self, now: Instant) {
-        membership::shutdown(self);
+        self.begin_shutdown();
         self.settle(now);
     }
 
     /// Let the deadlines due at `now` fire.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        handshake::on_timeout(self, now);
-        nice::on_timeout(self, now);
-        standby::on_timeout(self, now);
-        ownership::on_timeout(self, now);
+        self.retry_requests(now);
+        self.nice_timeout(now);
+        self.standby_timeout(now);
+        self.ownership.on_timeout(now);
         self.settle(now);
     }
 
@@ -350,26 +366,20 @@ impl Resources {
             key: &g.key,
             preferred: &g.preferred,
             owner: g.owner.as_deref(),
-            state: g.state,
+            state: g.state(),
         })
     }
 
     // ----- shared helpers for the submodules -----
 
+    /// Index of group `key` in haresources order.
     fn index(&self, key: &str) -> Option<usize> {
         self.groups.iter().position(|g| g.key == key)
     }
 
+    /// Queue `msg` for `dest` (all nodes if `None`).
     fn send(&mut self, dest: Option<&str>, msg: Message) {
         self.sends.push_back((dest.map(str::to_owned), msg));
-    }
-
-    /// Ask group `i` for `kind`, issuing the action now if nothing is in flight.
-    fn want(&mut self, i: usize, kind: ActionKind) {
-        if let Some(kind) = self.groups[i].want(kind) {
-            let group = self.groups[i].key.clone();
-            self.actions.push_back(ResourceAction { group, kind });
-        }
     }
 
     /// Rank of `node` for group `i`: 0 for the preferred node, then config order.
@@ -390,140 +400,57 @@ impl Resources {
         std::iter::once(&self.me)
             .chain(self.peers.iter())
             .filter(|n| Some(n.as_str()) != except && !g.failed_on.contains(*n))
-            .filter(|n| !health::faulty(self, i, n))
+            .filter(|n| !self.faulty(i, n))
             .min_by_key(|n| (self.rank(i, n), (*n).clone()))
             .cloned()
     }
 
+    /// Whether group `i` is faulty on `node` (as far as this node knows).
+    fn faulty(&self, i: usize, node: &str) -> bool {
+        if node == self.me {
+            self.groups[i].health.faulty
+        } else {
+            self.ownership.heard_faulty(node, i)
+        }
+    }
+
+    /// Whether `node` is this node or a live peer.
     fn is_alive(&self, node: &str) -> bool {
         node == self.me || self.peers.contains(node)
     }
 
-    fn start_succeeded(&mut self, i: usize) {
-        let g = &mut self.groups[i];
-        g.state = LocalState::Running;
-        g.owner = Some(self.me.clone());
-        g.refused = false;
-        g.failed_on.clear();
-        g.reclaim_if_unhealthy = false;
-        // Running while faulty (taken back after a hand-over nobody could
-        // accept): a new fault episode, reported or handed over afresh.
-        g.fault_reported = false;
-        self.events.push_back(Event::GroupAcquired {
-            group: g.key.clone(),
-        });
-        if let Some(next) = g.next.take() {
-            self.want(i, next);
-        }
-    }
-
-    fn start_failed(&mut self, i: usize) {
-        let g = &mut self.groups[i];
-        self.events.push_back(Event::GroupFailed {
-            group: g.key.clone(),
-            kind: ActionKind::Start,
-        });
-        // Give it up: clean up whatever part of it started, then hand it on.
-        g.next = None;
-        g.handoff_after_stop = true;
-        g.state = LocalState::Running;
-        self.want(i, ActionKind::Stop);
-    }
-
-    fn stop_succeeded(&mut self, now: Instant, i: usize) {
-        let me = self.me.clone();
-        let g = &mut self.groups[i];
-        g.state = LocalState::Stopped;
-        self.events.push_back(Event::GroupReleased {
-            group: g.key.clone(),
-        });
-        let handoff = std::mem::take(&mut g.handoff_after_stop);
-        let health_handoff = std::mem::take(&mut g.health_handoff);
-        if handoff {
-            g.failed_on.insert(me);
-        }
-        let winner = g.yield_to.take();
-        let requesters = std::mem::take(&mut g.release_to);
-        if !requesters.is_empty() {
-            g.next = None;
-            let best = requesters
-                .keys()
-                .min_by_key(|n| (self.rank(i, n), (*n).clone()))
-                .cloned();
-            self.groups[i].owner = best;
-            let key = self.groups[i].key.clone();
-            for (r, count) in requesters {
-                for _ in 0..count {
-                    let msg = Message::IpRequestResp {
-                        group: key.clone(),
-                        we_own: true,
-                        ok: true,
-                    };
-                    self.send(Some(&r), msg);
-                }
-            }
+    /// An `Ownership` announcement from `from`. It also tells nice_failback
+    /// start-up that the peer is up, and health that a fault there ended.
+    fn on_ownership(&mut self, now: Instant, from: &str, o: &Ownership) {
+        if !self.peers.contains(from) {
             return;
         }
-        if let Some(winner) = winner {
-            // We gave way to a better copy (ownership conflict).
-            self.groups[i].next = None;
-            self.groups[i].owner = self.is_alive(&winner).then_some(winner);
+        if self.policy != AutoFailback::Legacy {
+            // Even one we cannot read (another group list): the peer is up.
+            self.nice_heard_announcement(from);
+        }
+        let Some(recovered) = self.ownership.record(from, o, self.groups.len()) else {
             return;
+        };
+        for i in recovered {
+            self.peer_recovered(from, i);
         }
-        self.groups[i].owner = None;
-        if health_handoff && !self.shutting_down {
-            self.groups[i].next = None;
-            self.groups[i].reclaim_if_unhealthy = true;
-            handshake::hand_off(self, i);
-        } else if handoff || self.standby.involves(i) {
-            handshake::hand_off(self, i);
-        } else if let Some(next) = self.groups[i].next.take() {
-            if !self.shutting_down {
-                self.want(i, next);
-                if next == ActionKind::Start {
-                    self.groups[i].owner = Some(self.me.clone());
-                }
-            }
-        }
-        let _ = now;
+        self.apply_announcement(now, from, o);
     }
 
-    fn stop_failed(&mut self, i: usize) {
-        let me = self.me.clone();
-        let g = &mut self.groups[i];
-        g.state = LocalState::Failed;
-        g.next = None;
-        g.handoff_after_stop = false;
-        g.yield_to = None;
-        g.owner = Some(me);
-        self.events.push_back(Event::GroupFailed {
-            group: g.key.clone(),
-            kind: ActionKind::Stop,
-        });
-        let requesters = std::mem::take(&mut g.release_to);
-        let key = g.key.clone();
-        for (r, count) in requesters {
-            for _ in 0..count {
-                let msg = Message::IpRequestResp {
-                    group: key.clone(),
-                    we_own: true,
-                    ok: false,
-                };
-                self.send(Some(&r), msg);
-            }
-        }
-    }
-
-    /// Follow-ups after every input: standby progress, acquisition of groups
-    /// this node should hold, auto-failback, shutdown completion, the answer
-    /// to `Starting`s and the ownership announcement if due.
+    /// Follow-ups after every input, in this order: move a standby exchange
+    /// on, hand faulty groups over, acquire the groups this node should hold,
+    /// begin the next standby exchange or auto-failback, report the end of a
+    /// shutdown; then send what is due: the answer to `Starting`s and the
+    /// ownership announcement. Each pass returns at once when it has
+    /// nothing to do.
     fn settle(&mut self, now: Instant) {
-        standby::progress(self, now);
-        health::progress(self, now);
-        membership::reconcile(self, now);
-        standby::maybe_start(self, now);
-        membership::check_shutdown(self);
-        nice::flush_reply(self, now);
-        ownership::flush(self, now);
+        self.exchange_progress();
+        self.hand_over_faulty();
+        self.reconcile(now);
+        self.begin_next_exchange(now);
+        self.check_shutdown();
+        self.flush_reply(now);
+        self.flush_announcement(now);
     }
 }

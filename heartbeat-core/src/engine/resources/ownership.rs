@@ -9,7 +9,7 @@
 //! at comm-up, whenever one of these states changes, whenever a peer joins,
 //! returns or restarts, on a peer's `Starting`, and periodically anyway: a
 //! lost announcement is superseded by the next one. The period starts at
-//! `announce` ([`Timers`](super::timers::Timers)) after every announcement
+//! `announce` ([`Timers`]) after every announcement
 //! caused by a change and doubles after each periodic one, up to
 //! `announce_max` (deadtime): quick repetition while things move, little
 //! traffic in a steady state. Each datagram describes at most
@@ -44,12 +44,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::{health, nice, LocalState, Resources};
-use crate::config::{AutoFailback, ResourceGroup};
-use crate::engine::ActionKind;
+use super::group::Then;
+use super::{LocalState, Resources, Timers};
+use crate::config::ResourceGroup;
 use crate::wire::{GroupHold, Message, Ownership, MAX_ANNOUNCED_GROUPS};
 
-/// Announcement bookkeeping of one node.
+/// Announcement bookkeeping of one node: what it sent, when it sends next,
+/// and what each live peer announced.
 #[derive(Debug)]
 pub(super) struct Announcer {
     /// Digest of our group list.
@@ -130,10 +131,123 @@ impl Announcer {
             .get(node)
             .is_some_and(|h| h.iter().any(|h| *h != GroupHold::Free))
     }
+
+    /// Announce at the end of the current input (a change).
+    pub(super) fn announce(&mut self) {
+        self.due = true;
+    }
+
+    /// A peer left (or restarted): forget what it announced.
+    pub(super) fn forget(&mut self, node: &str) {
+        self.heard.remove(node);
+        self.heard_faults.remove(node);
+    }
+
+    /// The periodic announcement falls due at its deadline.
+    pub(super) fn on_timeout(&mut self, now: Instant) {
+        if self.next_at.is_some_and(|t| t <= now) {
+            self.next_at = None;
+            self.periodic_due = true;
+        }
+    }
+
+    /// Record `from`'s announcement `o` (of our `groups` groups). Returns the
+    /// groups it announced healthy again after a fault, or `None` when it
+    /// describes another group list (then it is ignored).
+    pub(super) fn record(
+        &mut self,
+        from: &str,
+        o: &Ownership,
+        groups: usize,
+    ) -> Option<Vec<usize>> {
+        if o.groups_digest != self.digest {
+            return None;
+        }
+        let first = usize::from(o.first);
+        let heard = self
+            .heard
+            .entry(from.to_owned())
+            .or_insert_with(|| vec![GroupHold::Free; groups]);
+        for (k, hold) in o.holds.iter().enumerate() {
+            if let Some(slot) = heard.get_mut(first + k) {
+                *slot = *hold;
+            }
+        }
+        let faults = self
+            .heard_faults
+            .entry(from.to_owned())
+            .or_insert_with(|| vec![false; groups]);
+        let mut recovered = Vec::new();
+        for k in 0..o.holds.len() {
+            if let Some(slot) = faults.get_mut(first + k) {
+                let faulty = o.faults.get(k).copied().unwrap_or(false);
+                if *slot && !faulty {
+                    recovered.push(first + k);
+                }
+                *slot = faulty;
+            }
+        }
+        Some(recovered)
+    }
+
+    /// End of an input: the announcement of `holds` and `faults` (this
+    /// node's state of every group) if one is due, if they changed since
+    /// the last one, or to answer a conflict we win; one message per run of
+    /// [`MAX_ANNOUNCED_GROUPS`] groups. Empty when nothing is due.
+    fn compose(
+        &mut self,
+        now: Instant,
+        holds: Vec<GroupHold>,
+        faults: Vec<bool>,
+        timers: &Timers,
+    ) -> Vec<Ownership> {
+        let reply = std::mem::take(&mut self.reply_due)
+            && self
+                .last_sent_at
+                .is_none_or(|t| now >= t + timers.reply_gap);
+        let change = self.due || reply || holds != self.last_sent || faults != self.last_faults;
+        if !change && !self.periodic_due {
+            return Vec::new();
+        }
+        let mut messages = Vec::new();
+        for (c, (chunk, fchunk)) in holds
+            .chunks(MAX_ANNOUNCED_GROUPS)
+            .zip(faults.chunks(MAX_ANNOUNCED_GROUPS))
+            .enumerate()
+        {
+            let Ok(first) = u16::try_from(c * MAX_ANNOUNCED_GROUPS) else {
+                break; // more than 65,535 groups: the rest is never announced
+            };
+            self.serial += 1;
+            messages.push(Ownership {
+                serial: self.serial,
+                groups_digest: self.digest,
+                first,
+                holds: chunk.to_vec(),
+                faults: if fchunk.iter().any(|f| *f) {
+                    fchunk.to_vec()
+                } else {
+                    Vec::new()
+                },
+            });
+        }
+        self.period = if change {
+            timers.announce
+        } else {
+            (self.period * 2).clamp(timers.announce, timers.announce_max)
+        };
+        self.last_sent = holds;
+        self.last_faults = faults;
+        self.last_sent_at = Some(now);
+        self.next_at = Some(now + self.period);
+        self.due = false;
+        self.periodic_due = false;
+        messages
+    }
 }
 
 /// FNV-1a (32 bit) over `key NUL preferred NUL` of every group, in order.
-pub(crate) fn digest(groups: &[ResourceGroup]) -> u32 {
+fn digest(groups: &[ResourceGroup]) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for g in groups {
         for part in [g.key.as_bytes(), g.preferred_node.as_bytes()] {
@@ -146,201 +260,96 @@ pub(crate) fn digest(groups: &[ResourceGroup]) -> u32 {
     h
 }
 
-/// What this node announces for each group.
-fn local_holds(r: &Resources) -> Vec<GroupHold> {
-    r.groups
-        .iter()
-        .map(|g| match g.state {
-            LocalState::Starting | LocalState::Running => GroupHold::Held,
-            LocalState::Failed => GroupHold::Unmanaged,
-            LocalState::Stopped | LocalState::Stopping => GroupHold::Free,
-        })
-        .collect()
-}
-
-/// Announce at the end of the current input.
-pub(super) fn announce(r: &mut Resources) {
-    r.ownership.due = true;
-}
-
-/// End of every input: announce if due, if our holdings changed since the
-/// last announcement, or to answer a conflict we win.
-pub(super) fn flush(r: &mut Resources, now: Instant) {
-    if !r.comm_up || r.groups.is_empty() || r.shutdown_reported {
-        r.ownership.next_at = None;
-        return;
-    }
-    let a = &mut r.ownership;
-    let reply = std::mem::take(&mut a.reply_due)
-        && a.last_sent_at.is_none_or(|t| now >= t + r.timers.reply_gap);
-    let holds = local_holds(r);
-    let faults: Vec<bool> = r.groups.iter().map(|g| g.faulty_here).collect();
-    let change = r.ownership.due
-        || reply
-        || holds != r.ownership.last_sent
-        || faults != r.ownership.last_faults;
-    if !change && !r.ownership.periodic_due {
-        return;
-    }
-    for (c, (chunk, fchunk)) in holds
-        .chunks(MAX_ANNOUNCED_GROUPS)
-        .zip(faults.chunks(MAX_ANNOUNCED_GROUPS))
-        .enumerate()
-    {
-        let Ok(first) = u16::try_from(c * MAX_ANNOUNCED_GROUPS) else {
-            break; // more than 65,535 groups: the rest is never announced
-        };
-        r.ownership.serial += 1;
-        let msg = Ownership {
-            serial: r.ownership.serial,
-            groups_digest: r.ownership.digest,
-            first,
-            holds: chunk.to_vec(),
-            faults: if fchunk.iter().any(|f| *f) {
-                fchunk.to_vec()
-            } else {
-                Vec::new()
-            },
-        };
-        r.send(None, Message::Ownership(msg));
-    }
-    let a = &mut r.ownership;
-    a.period = if change {
-        r.timers.announce
-    } else {
-        (a.period * 2).clamp(r.timers.announce, r.timers.announce_max)
-    };
-    a.last_sent = holds;
-    a.last_faults = faults;
-    a.last_sent_at = Some(now);
-    a.next_at = Some(now + a.period);
-    a.due = false;
-    a.periodic_due = false;
-}
-
-/// The periodic announcement is due.
-pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
-    if r.ownership.next_at.is_some_and(|t| t <= now) {
-        r.ownership.next_at = None;
-        r.ownership.periodic_due = true;
-    }
-}
-
-/// A peer left: forget what it announced.
-pub(super) fn forget(r: &mut Resources, node: &str) {
-    r.ownership.heard.remove(node);
-    r.ownership.heard_faults.remove(node);
-}
-
-/// An announcement from live peer `from`.
-pub(super) fn on_announcement(r: &mut Resources, now: Instant, from: &str, o: &Ownership) {
-    if !r.peers.contains(from) {
-        return;
-    }
-    if r.policy != AutoFailback::Legacy {
-        // Even one we cannot read (another group list): the peer is up.
-        nice::on_announced(r, from);
-    }
-    if o.groups_digest != r.ownership.digest {
-        return;
-    }
-    let n = r.groups.len();
-    let first = usize::from(o.first);
-    let heard = r
-        .ownership
-        .heard
-        .entry(from.to_owned())
-        .or_insert_with(|| vec![GroupHold::Free; n]);
-    for (k, hold) in o.holds.iter().enumerate() {
-        if let Some(slot) = heard.get_mut(first + k) {
-            *slot = *hold;
+impl Resources {
+    /// End of every input: send the announcement if one is due (see
+    /// [`Announcer::compose`]); none before comm-up, without groups, or
+    /// once shutdown is over.
+    pub(super) fn flush_announcement(&mut self, now: Instant) {
+        if !self.comm_up || self.groups.is_empty() || self.shutdown_reported {
+            self.ownership.next_at = None;
+            return;
+        }
+        let holds = self
+            .groups
+            .iter()
+            .map(|g| match g.state() {
+                LocalState::Starting | LocalState::Running => GroupHold::Held,
+                LocalState::Failed => GroupHold::Unmanaged,
+                LocalState::Stopped | LocalState::Stopping => GroupHold::Free,
+            })
+            .collect();
+        let faults = self.groups.iter().map(|g| g.health.faulty).collect();
+        for o in self.ownership.compose(now, holds, faults, &self.timers) {
+            self.send(None, Message::Ownership(o));
         }
     }
-    let faults = r
-        .ownership
-        .heard_faults
-        .entry(from.to_owned())
-        .or_insert_with(|| vec![false; n]);
-    let mut recovered = Vec::new();
-    for k in 0..o.holds.len() {
-        if let Some(slot) = faults.get_mut(first + k) {
-            let faulty = o.faults.get(k).copied().unwrap_or(false);
-            if *slot && !faulty {
-                recovered.push(first + k);
+
+    /// Apply live peer `from`'s announcement `o`, once recorded, to every
+    /// group it describes.
+    pub(super) fn apply_announcement(&mut self, now: Instant, from: &str, o: &Ownership) {
+        let first = usize::from(o.first);
+        for (k, hold) in o.holds.iter().enumerate() {
+            if first + k < self.groups.len() {
+                self.apply_hold(now, from, first + k, *hold);
             }
-            *slot = faulty;
         }
     }
-    for i in recovered {
-        health::peer_recovered(r, from, i);
-    }
-    for (k, hold) in o.holds.iter().enumerate() {
-        if first + k < n {
-            apply(r, now, from, first + k, *hold);
-        }
-    }
-}
 
-/// Apply `from`'s state of group `i`.
-fn apply(r: &mut Resources, now: Instant, from: &str, i: usize, hold: GroupHold) {
-    if hold == GroupHold::Free {
-        if r.groups[i].owner.as_deref() == Some(from) {
-            let other = other_holder(r, i, from);
-            let g = &mut r.groups[i];
-            g.refused = false;
-            if other.is_none() {
-                g.orphaned_at = Some(now);
+    /// Apply `from`'s state of group `i`.
+    fn apply_hold(&mut self, now: Instant, from: &str, i: usize, hold: GroupHold) {
+        if hold == GroupHold::Free {
+            if self.groups[i].owner.as_deref() == Some(from) {
+                let other = self.other_holder(i, from);
+                let g = &mut self.groups[i];
+                if other.is_none() {
+                    g.orphaned_at = Some(now);
+                }
+                g.believe_owner(other);
             }
-            g.owner = other;
+            return;
         }
-        return;
-    }
-    if r.groups[i].held_here() {
-        if !r.shutting_down {
-            conflict(r, i, from, hold);
+        if self.groups[i].held_here() {
+            if !self.shutting_down {
+                self.conflict(i, from, hold);
+            }
+            return;
         }
-        return;
+        let g = &mut self.groups[i];
+        if g.owner.as_deref() != Some(from) {
+            g.believe_owner(Some(from.to_owned()));
+        }
+        g.orphaned_at = None;
     }
-    let g = &mut r.groups[i];
-    if g.owner.as_deref() != Some(from) {
-        g.owner = Some(from.to_owned());
-        g.refused = false;
-    }
-    g.orphaned_at = None;
-}
 
-/// Group `i` is held here and by `from` (`hold` is not `Free`).
-fn conflict(r: &mut Resources, i: usize, from: &str, hold: GroupHold) {
-    if r.groups[i].state == LocalState::Failed {
-        // Ours cannot be stopped: theirs must go.
-        r.ownership.reply_due |= hold == GroupHold::Held;
-        return;
+    /// Group `i` is held here and by `from` (`hold` is not `Free`): the
+    /// worse copy stops in favour of the better one, which answers.
+    fn conflict(&mut self, i: usize, from: &str, hold: GroupHold) {
+        if self.groups[i].state() == LocalState::Failed {
+            // Ours cannot be stopped: theirs must go.
+            self.ownership.reply_due |= hold == GroupHold::Held;
+            return;
+        }
+        let they_win = hold == GroupHold::Unmanaged || self.rank(i, from) < self.rank(i, &self.me);
+        if !they_win {
+            self.ownership.reply_due = true;
+            return;
+        }
+        self.groups[i].request = None;
+        self.stop(i, |after| {
+            after.failed_start = false;
+            after.then = Then::YieldTo(from.to_owned());
+        });
     }
-    let they_win = hold == GroupHold::Unmanaged || r.rank(i, from) < r.rank(i, &r.me);
-    if they_win {
-        yield_to(r, i, from);
-    } else {
-        r.ownership.reply_due = true;
+
+    /// The best-ranked live peer but `except` whose latest announcement says
+    /// it holds group `i`.
+    fn other_holder(&self, i: usize, except: &str) -> Option<String> {
+        self.peers
+            .iter()
+            .filter(|p| p.as_str() != except && self.ownership.heard_holding(p, i))
+            .min_by_key(|p| self.rank(i, p))
+            .cloned()
     }
-}
-
-/// Stop our copy of group `i` in favour of `winner`.
-fn yield_to(r: &mut Resources, i: usize, winner: &str) {
-    let g = &mut r.groups[i];
-    g.request = None;
-    g.handoff_after_stop = false;
-    g.yield_to = Some(winner.to_owned());
-    r.want(i, ActionKind::Stop);
-}
-
-/// The best-ranked live peer but `except` whose latest announcement says it
-/// holds group `i`.
-fn other_holder(r: &Resources, i: usize, except: &str) -> Option<String> {
-    r.peers
-        .iter()
-        .filter(|p| p.as_str() != except && r.ownership.heard_holding(p, i))
-        .min_by_key(|p| r.rank(i, p))
-        .cloned()
 }
 
 #[cfg(test)]

@@ -27,14 +27,14 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::group::includes;
-use super::{handshake, nice, LocalState, Resources};
+use super::{LocalState, Resources};
 use crate::config::AutoFailback;
-use crate::engine::ActionKind;
 use crate::wire::{Holdings, Message, StandbyPhase};
 
 /// How long either side waits for the other's `Done` (Linux-HA: 1 hour).
-pub(crate) const DONE_WAIT: Duration = Duration::from_secs(3600);
+const DONE_WAIT: Duration = Duration::from_secs(3600);
 
+/// Where this node is in an exchange.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
     /// Giver: `Me` sent.
@@ -49,12 +49,15 @@ enum Step {
     Acquiring,
 }
 
+/// One exchange under way with `peer`.
 #[derive(Clone, Debug)]
 struct Exchange {
     peer: String,
     set: Holdings,
+    /// The moving groups (indices).
     moving: Vec<usize>,
     step: Step,
+    /// When the exchange is cancelled.
     deadline: Instant,
 }
 
@@ -90,259 +93,262 @@ impl Standby {
             .as_ref()
             .is_some_and(|x| x.moving.contains(&i))
     }
-}
 
-fn nice_ready(r: &Resources) -> bool {
-    r.policy != AutoFailback::Legacy && r.comm_up && !r.shutting_down && r.nice.is_stable()
-}
-
-/// Groups this node would give to `taker` for `set`.
-fn giving(r: &Resources, set: Holdings, taker: &str) -> Vec<usize> {
-    (0..r.groups.len())
-        .filter(|&i| {
-            let g = &r.groups[i];
-            g.state == LocalState::Running
-                && includes(set, g.class_for(&r.me))
-                && r.rightful(i, Some(&r.me)).as_deref() == Some(taker)
-        })
-        .collect()
-}
-
-/// Groups this node would take from `giver` for `set`.
-fn taking(r: &Resources, set: Holdings, giver: &str) -> Vec<usize> {
-    (0..r.groups.len())
-        .filter(|&i| {
-            let g = &r.groups[i];
-            g.owner.as_deref() == Some(giver)
-                && includes(set, g.class_for(giver))
-                && r.rightful(i, Some(giver)).as_deref() == Some(r.me.as_str())
-        })
-        .collect()
-}
-
-/// Operator standby: queue one exchange per taker of the groups of `set`.
-pub(super) fn standby_command(r: &mut Resources, _now: Instant, set: Holdings) {
-    if !nice_ready(r) {
-        return; // Linux-HA ignores standby in legacy mode and while unstable
+    /// The step of the exchange with `peer`, if one is under way.
+    fn step_with(&self, peer: &str) -> Option<Step> {
+        self.exchange
+            .as_ref()
+            .filter(|x| x.peer == peer)
+            .map(|x| x.step)
     }
-    let mut takers: Vec<String> = Vec::new();
-    for i in 0..r.groups.len() {
-        let g = &r.groups[i];
-        if g.state != LocalState::Running || !includes(set, g.class_for(&r.me)) {
-            continue;
+
+    /// Move the exchange under way to `step` (and its deadline to
+    /// `deadline`, if given); returns its moving groups.
+    fn advance(&mut self, step: Step, deadline: Option<Instant>) -> Vec<usize> {
+        let x = self.exchange.as_mut().expect("exchange in progress");
+        x.step = step;
+        x.deadline = deadline.unwrap_or(x.deadline);
+        x.moving.clone()
+    }
+
+    /// Cancel the exchange if its wait is over at `now`; returns whether it was.
+    fn expire(&mut self, now: Instant) -> bool {
+        let expired = self.deadline().is_some_and(|d| d <= now);
+        if expired {
+            self.exchange = None;
         }
-        if let Some(t) = r.rightful(i, Some(&r.me)) {
+        expired
+    }
+
+    /// A peer died or left: drop the exchange with it and its queued ones.
+    pub(super) fn forget(&mut self, node: &str) {
+        if self.exchange.as_ref().is_some_and(|x| x.peer == node) {
+            self.exchange = None;
+        }
+        self.queue.retain(|(t, _)| t != node);
+    }
+
+    /// Shutdown: no exchange any more.
+    pub(super) fn cancel_all(&mut self) {
+        self.exchange = None;
+        self.queue.clear();
+    }
+}
+
+impl Resources {
+    /// Whether this node may run an exchange or a takeover (nice_failback,
+    /// communications up, start-up over, not leaving).
+    fn nice_ready(&self) -> bool {
+        self.policy != AutoFailback::Legacy
+            && self.comm_up
+            && !self.shutting_down
+            && self.nice.is_stable()
+    }
+
+    /// The peer to which this node would give group `i` for `set`: the
+    /// rightful node without this one, if we run `i` and it is in `set`.
+    fn taker_of(&self, i: usize, set: Holdings) -> Option<String> {
+        let g = &self.groups[i];
+        let given = g.state() == LocalState::Running && includes(set, g.class_for(&self.me));
+        given.then(|| self.rightful(i, Some(&self.me))).flatten()
+    }
+
+    /// Groups this node would give to `taker` for `set`.
+    fn giving(&self, set: Holdings, taker: &str) -> Vec<usize> {
+        (0..self.groups.len())
+            .filter(|&i| self.taker_of(i, set).as_deref() == Some(taker))
+            .collect()
+    }
+
+    /// Groups this node would take from `giver` for `set`.
+    fn taking(&self, set: Holdings, giver: &str) -> Vec<usize> {
+        (0..self.groups.len())
+            .filter(|&i| {
+                let g = &self.groups[i];
+                g.owner.as_deref() == Some(giver)
+                    && includes(set, g.class_for(giver))
+                    && self.rightful(i, Some(giver)).as_deref() == Some(self.me.as_str())
+            })
+            .collect()
+    }
+
+    /// Operator standby: queue one exchange per taker of the groups of `set`.
+    pub(super) fn standby_command(&mut self, set: Holdings) {
+        if !self.nice_ready() {
+            return; // Linux-HA ignores standby in legacy mode and while unstable
+        }
+        let mut takers: Vec<String> = Vec::new();
+        for t in (0..self.groups.len()).filter_map(|i| self.taker_of(i, set)) {
             if !takers.contains(&t) {
                 takers.push(t);
             }
         }
+        self.standby
+            .queue
+            .extend(takers.into_iter().map(|t| (t, set)));
     }
-    r.standby.queue.extend(takers.into_iter().map(|t| (t, set)));
-}
 
-/// Operator takeover: acquire the groups of `set` through the handshake.
-pub(super) fn takeover_command(r: &mut Resources, now: Instant, set: Holdings) {
-    if !nice_ready(r) {
-        return;
-    }
-    for i in 0..r.groups.len() {
-        let g = &mut r.groups[i];
-        let wanted = includes(set, g.class_for(&r.me))
-            && g.state == LocalState::Stopped
-            && g.request.is_none();
-        if wanted && !r.standby.involves(i) {
-            g.failed_on.remove(&r.me);
-            g.owner = None;
-            handshake::acquire(r, now, i);
-        }
-    }
-}
-
-/// Start the next queued standby exchange, or an auto-failback.
-pub(super) fn maybe_start(r: &mut Resources, now: Instant) {
-    if !nice_ready(r) || r.standby.busy() {
-        return;
-    }
-    while let Some((taker, set)) = r.standby.queue.pop_front() {
-        if !r.nice.stable_peers.contains(&taker) {
-            continue; // "standby message ignored": taker not stable
-        }
-        let moving = giving(r, set, &taker);
-        if !moving.is_empty() {
-            begin(r, now, taker, set, moving);
+    /// Operator takeover: acquire the groups of `set` through the handshake.
+    pub(super) fn takeover_command(&mut self, now: Instant, set: Holdings) {
+        if !self.nice_ready() {
             return;
         }
+        for i in 0..self.groups.len() {
+            let g = &mut self.groups[i];
+            let wanted = includes(set, g.class_for(&self.me))
+                && g.state() == LocalState::Stopped
+                && g.request.is_none();
+            if wanted && !self.standby.involves(i) {
+                g.failed_on.remove(&self.me);
+                g.owner = None;
+                self.acquire(now, i);
+            }
+        }
     }
-    if r.policy != AutoFailback::On {
-        return;
-    }
-    let candidates: Vec<String> = r
-        .nice
-        .returning
-        .intersection(&r.nice.stable_peers)
-        .cloned()
-        .collect();
-    for peer in candidates {
-        let moving = giving(r, Holdings::Foreign, &peer);
-        if moving.iter().any(|&i| r.groups[i].preferred == peer) {
-            begin(r, now, peer, Holdings::Foreign, moving);
+
+    /// Start the next queued standby exchange, or an auto-failback.
+    pub(super) fn begin_next_exchange(&mut self, now: Instant) {
+        if !self.nice_ready() || self.standby.busy() {
             return;
         }
-        r.nice.returning.remove(&peer);
-    }
-}
-
-fn begin(r: &mut Resources, now: Instant, taker: String, set: Holdings, moving: Vec<usize>) {
-    let msg = Message::AskResources {
-        holdings: set,
-        phase: StandbyPhase::Me,
-    };
-    r.send(Some(&taker), msg);
-    r.standby.exchange = Some(Exchange {
-        peer: taker,
-        set,
-        moving,
-        step: Step::AwaitOther,
-        deadline: now + r.timers.standby_reply,
-    });
-}
-
-/// An `AskResources` from `from`: a step of an exchange.
-pub(super) fn on_ask(
-    r: &mut Resources,
-    now: Instant,
-    from: &str,
-    set: Holdings,
-    phase: StandbyPhase,
-) {
-    if r.policy == AutoFailback::Legacy {
-        return;
-    }
-    let step = r
-        .standby
-        .exchange
-        .as_ref()
-        .filter(|x| x.peer == from)
-        .map(|x| x.step);
-    match (phase, step) {
-        (StandbyPhase::Me, _) => {
-            // Only a stable node sends `Me`: its stable report may still be on
-            // its way (sequenced messages are delivered as they arrive, not
-            // put back in order), so take `Me` as one.
-            r.nice.stable_peers.insert(from.to_owned());
-            let ready = nice_ready(r) && !r.standby.busy();
-            if !ready {
-                return; // "standby message ignored"
+        while let Some((taker, set)) = self.standby.queue.pop_front() {
+            if !self.nice.stable_peers.contains(&taker) {
+                continue; // "standby message ignored": taker not stable
             }
-            let moving = taking(r, set, from);
-            let msg = Message::AskResources {
-                holdings: set,
-                phase: StandbyPhase::Other,
-            };
-            r.send(Some(from), msg);
-            r.standby.exchange = Some(Exchange {
-                peer: from.to_owned(),
-                set,
-                moving,
-                step: Step::AwaitDone,
-                deadline: now + DONE_WAIT,
-            });
-        }
-        (StandbyPhase::Other, Some(Step::AwaitOther)) => {
-            let x = r.standby.exchange.as_mut().expect("exchange in progress");
-            x.step = Step::Releasing;
-            x.deadline = now + DONE_WAIT;
-            let moving = x.moving.clone();
-            nice::send_report(r, None); // unstable: standby in progress
-            for i in moving {
-                r.want(i, ActionKind::Stop);
+            let moving = self.giving(set, &taker);
+            if !moving.is_empty() {
+                self.begin_exchange(now, taker, set, moving);
+                return;
             }
         }
-        (StandbyPhase::Done, Some(Step::GiverDone)) => finish(r, from),
-        (StandbyPhase::Done, Some(Step::AwaitDone)) => {
-            let x = r.standby.exchange.as_mut().expect("exchange in progress");
-            x.step = Step::Acquiring;
-            let moving = x.moving.clone();
-            for i in moving {
-                let g = &mut r.groups[i];
-                if g.state == LocalState::Stopped && g.request.is_none() {
-                    g.owner = None;
-                    handshake::acquire(r, now, i);
+        if self.policy != AutoFailback::On {
+            return;
+        }
+        let candidates: Vec<String> = self
+            .nice
+            .returning
+            .intersection(&self.nice.stable_peers)
+            .cloned()
+            .collect();
+        for peer in candidates {
+            let moving = self.giving(Holdings::Foreign, &peer);
+            if moving.iter().any(|&i| self.groups[i].preferred == peer) {
+                self.begin_exchange(now, peer, Holdings::Foreign, moving);
+                return;
+            }
+            self.nice.returning.remove(&peer);
+        }
+    }
+
+    /// Giver, step 1: ask `taker` to take `moving`.
+    fn begin_exchange(&mut self, now: Instant, taker: String, set: Holdings, moving: Vec<usize>) {
+        self.send_ask(&taker, set, StandbyPhase::Me);
+        self.standby.exchange = Some(Exchange {
+            peer: taker,
+            set,
+            moving,
+            step: Step::AwaitOther,
+            deadline: now + self.timers.standby_reply,
+        });
+    }
+
+    /// An `AskResources` from `from`: a step of an exchange.
+    pub(super) fn on_ask(&mut self, now: Instant, from: &str, set: Holdings, phase: StandbyPhase) {
+        if self.policy == AutoFailback::Legacy {
+            return;
+        }
+        match (phase, self.standby.step_with(from)) {
+            (StandbyPhase::Me, _) => {
+                // Only a stable node sends `Me`: its stable report may still
+                // be on its way (sequenced messages are delivered as they
+                // arrive, not put back in order), so take `Me` as one.
+                self.nice.stable_peers.insert(from.to_owned());
+                if !self.nice_ready() || self.standby.busy() {
+                    return; // "standby message ignored"
+                }
+                let moving = self.taking(set, from);
+                self.send_ask(from, set, StandbyPhase::Other);
+                self.standby.exchange = Some(Exchange {
+                    peer: from.to_owned(),
+                    set,
+                    moving,
+                    step: Step::AwaitDone,
+                    deadline: now + DONE_WAIT,
+                });
+            }
+            (StandbyPhase::Other, Some(Step::AwaitOther)) => {
+                let moving = self.standby.advance(Step::Releasing, Some(now + DONE_WAIT));
+                self.send_report(None); // unstable: standby in progress
+                for i in moving {
+                    self.stop(i, |_| {});
                 }
             }
-        }
-        _ => {} // stale or unexpected
-    }
-}
-
-/// Move the exchange on once local actions finished.
-pub(super) fn progress(r: &mut Resources, _now: Instant) {
-    let Some(x) = r.standby.exchange.as_ref() else {
-        return;
-    };
-    let groups = &r.groups;
-    match x.step {
-        Step::Releasing => {
-            let released = x
-                .moving
-                .iter()
-                .all(|&i| matches!(groups[i].state, LocalState::Stopped | LocalState::Failed));
-            if released {
-                let (peer, set) = (x.peer.clone(), x.set);
-                r.standby.exchange.as_mut().expect("exchange").step = Step::GiverDone;
-                send_done(r, &peer, set);
+            (StandbyPhase::Done, Some(Step::GiverDone)) => self.finish_exchange(from),
+            (StandbyPhase::Done, Some(Step::AwaitDone)) => {
+                for i in self.standby.advance(Step::Acquiring, None) {
+                    let g = &mut self.groups[i];
+                    if g.state() == LocalState::Stopped && g.request.is_none() {
+                        g.owner = None;
+                        self.acquire(now, i);
+                    }
+                }
             }
+            _ => {} // stale or unexpected
         }
-        Step::Acquiring => {
-            let settled = x
-                .moving
-                .iter()
-                .all(|&i| !groups[i].busy() && groups[i].request.is_none());
-            if settled {
-                let (peer, set) = (x.peer.clone(), x.set);
-                send_done(r, &peer, set);
-                finish(r, &peer);
-            }
-        }
-        _ => {}
     }
-}
 
-fn send_done(r: &mut Resources, peer: &str, set: Holdings) {
-    let msg = Message::AskResources {
-        holdings: set,
-        phase: StandbyPhase::Done,
-    };
-    r.send(Some(peer), msg);
-}
+    /// Move the exchange on once local actions finished.
+    pub(super) fn exchange_progress(&mut self) {
+        let Some(x) = self.standby.exchange.as_ref() else {
+            return;
+        };
+        let groups = &self.groups;
+        let (peer, set) = (x.peer.clone(), x.set);
+        match x.step {
+            Step::Releasing => {
+                let released = x.moving.iter().all(|&i| {
+                    matches!(groups[i].state(), LocalState::Stopped | LocalState::Failed)
+                });
+                if released {
+                    self.standby.advance(Step::GiverDone, None);
+                    self.send_ask(&peer, set, StandbyPhase::Done);
+                }
+            }
+            Step::Acquiring => {
+                let settled = x
+                    .moving
+                    .iter()
+                    .all(|&i| !groups[i].busy() && groups[i].request.is_none());
+                if settled {
+                    self.send_ask(&peer, set, StandbyPhase::Done);
+                    self.finish_exchange(&peer);
+                }
+            }
+            _ => {}
+        }
+    }
 
-fn finish(r: &mut Resources, peer: &str) {
-    r.standby.exchange = None;
-    r.nice.returning.remove(peer);
-    nice::send_report(r, None);
-}
+    /// Send the `AskResources` step `phase` for `set` to `peer`.
+    fn send_ask(&mut self, peer: &str, set: Holdings, phase: StandbyPhase) {
+        let msg = Message::AskResources {
+            holdings: set,
+            phase,
+        };
+        self.send(Some(peer), msg);
+    }
 
-/// Cancel an exchange whose wait is over.
-pub(super) fn on_timeout(r: &mut Resources, now: Instant) {
-    if r.standby.deadline().is_some_and(|d| d <= now) {
+    /// The exchange with `peer` is over: tell everyone with a stable report.
+    fn finish_exchange(&mut self, peer: &str) {
+        self.standby.exchange = None;
+        self.nice.returning.remove(peer);
+        self.send_report(None);
+    }
+
+    /// Cancel an exchange whose wait is over.
+    pub(super) fn standby_timeout(&mut self, now: Instant) {
         // "No reply to standby request. Standby request cancelled."
-        r.standby.exchange = None;
-        if r.comm_up {
-            nice::send_report(r, None);
+        if self.standby.expire(now) && self.comm_up {
+            self.send_report(None);
         }
     }
-}
-
-/// A peer died or left: drop the exchange with it.
-pub(super) fn forget(r: &mut Resources, node: &str) {
-    if r.standby.exchange.as_ref().is_some_and(|x| x.peer == node) {
-        r.standby.exchange = None;
-    }
-    r.standby.queue.retain(|(t, _)| t != node);
-}
-
-/// Shutdown: no exchange any more.
-pub(super) fn cancel_all(r: &mut Resources) {
-    r.standby.exchange = None;
-    r.standby.queue.clear();
 }

@@ -485,20 +485,20 @@ impl Cluster {
     }
 }
 
-/// A tiny deterministic generator (splitmix64) for seeded scenarios.
-pub(super) struct Rng(pub(super) u64);
+/// Seeded randomness for scenarios: the engine's generator
+/// ([`crate::engine::rng::Rng`]), drawn modulo a bound so that a seed keeps
+/// naming the same scenario (see `random::former_liveness_gaps_converge`).
+pub(super) struct Rng(crate::engine::rng::Rng);
 
 impl Rng {
-    pub(super) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    /// The generator for scenario `seed`.
+    pub(super) fn new(seed: u64) -> Self {
+        Rng(crate::engine::rng::Rng::new(seed))
     }
 
+    /// A value in `0..n`.
     pub(super) fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.next_u64() % n
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::harness::{n, secs, timers, Cluster, SETTLE};
 use crate::config::AutoFailback;
-use crate::engine::resources::LocalState;
+use crate::engine::resources::group::Lifecycle;
 use crate::engine::Event;
 use crate::wire::{GroupHold, Message, Ownership};
 
@@ -81,7 +81,7 @@ fn group_believed_held_by_each_other_is_taken_by_the_rightful_node() {
         // Make g3 unheld behind everyone's back, with crossed beliefs.
         let r1 = c.rs.get_mut(&n(1)).unwrap();
         let g3 = r1.index("g3").unwrap();
-        r1.groups[g3].state = LocalState::Stopped;
+        r1.groups[g3].force(Lifecycle::Stopped);
         r1.groups[g3].owner = Some(n(2));
         c.active.get_mut("g3").unwrap().remove(&n(1));
         c.rs.get_mut(&n(2)).unwrap().groups[g3].owner = Some(n(1));

@@ -81,7 +81,7 @@ fn restart(c: &mut Cluster, i: usize) {
 }
 
 fn scenario(seed: u64) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let size = 2 + rng.below(3) as usize;
     let policy = [AutoFailback::Legacy, AutoFailback::On, AutoFailback::Off][rng.below(3) as usize];
     let mut c = Cluster::new(size, policy);
