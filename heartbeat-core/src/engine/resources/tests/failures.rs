@@ -54,10 +54,8 @@ fn failed_start_alone_leaves_the_group_down() {
     assert_eq!(c.starts["g1"], 1);
 }
 
-/// n1 holds g2; n2 asks for it; n1's stop fails. n2 must never start g2 while
-/// n1 is alive, and n1's shutdown does not announce completion.
-#[test]
-fn failed_stop_keeps_the_group_unmanaged() {
+/// n1 holds g2 (legacy); n2 joins and asks for it; n1's stop fails.
+fn n1_fails_to_stop_g2() -> Cluster {
     let mut c = Cluster::new(2, AutoFailback::Legacy);
     c.fail_on(1, "g2", ActionKind::Stop);
     c.boot(1);
@@ -66,6 +64,14 @@ fn failed_stop_keeps_the_group_unmanaged() {
     c.joined(1, 2);
     c.joined(2, 1);
     c.comm_up(2);
+    c
+}
+
+/// n1 holds g2; n2 asks for it; n1's stop fails. n2 must never start g2 while
+/// n1 is alive, and n1's shutdown does not announce completion.
+#[test]
+fn failed_stop_keeps_the_group_unmanaged() {
+    let mut c = n1_fails_to_stop_g2();
     assert_eq!(failed(&c, 1, ActionKind::Stop), 1);
     assert_eq!(c.state(1, "g2"), LocalState::Failed);
     assert_eq!(c.runners("g2"), vec![n(1)]);
@@ -89,14 +95,7 @@ fn failed_stop_keeps_the_group_unmanaged() {
 /// shutdown; when that stop succeeds the shutdown completes as usual.
 #[test]
 fn shutdown_retries_the_stop_of_a_failed_group() {
-    let mut c = Cluster::new(2, AutoFailback::Legacy);
-    c.fail_on(1, "g2", ActionKind::Stop);
-    c.boot(1);
-    c.comm_up(1);
-    c.boot(2);
-    c.joined(1, 2);
-    c.joined(2, 1);
-    c.comm_up(2);
+    let mut c = n1_fails_to_stop_g2();
     assert_eq!(c.state(1, "g2"), LocalState::Failed);
     c.fail.clear();
     c.shutdown(1);
