@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::LinkState;
+use super::types::LinkState;
 
 /// One (node, medium) link.
 #[derive(Clone, Debug)]

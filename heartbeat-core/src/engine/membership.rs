@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::config::Timing;
-use crate::engine::NodeState;
+use super::types::NodeState;
 use crate::wire::{Holdings, NodeStatus, Status};
 
 /// Largest deadtime a peer may ask for; a bigger advertised value is capped.

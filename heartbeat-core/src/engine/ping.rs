@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::NodeState;
+use super::types::NodeState;
 
 /// One ping node's state.
 #[derive(Clone, Debug, PartialEq, Eq)]
