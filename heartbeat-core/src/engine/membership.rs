@@ -25,8 +25,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::config::Timing;
 use super::types::NodeState;
+use crate::config::Timing;
 use crate::wire::{Holdings, NodeStatus, Status};
 
 /// Largest deadtime a peer may ask for; a bigger advertised value is capped.
@@ -191,7 +191,15 @@ pub(crate) struct Membership {
 impl Membership {
     /// Peers `peers` (the local node excluded), started at `now`.
     pub(crate) fn new(peers: &[String], timing: Timing, now: Instant) -> Self {
-        let peers = peers
+        let mut m = Membership {
+            timing,
+            local_status: NodeStatus::Init,
+            comm_up: false,
+            peers: Vec::new(),
+            changes: VecDeque::new(),
+        };
+        let first_deadline = now + m.deadtime(None);
+        m.peers = peers
             .iter()
             .map(|name| Peer {
                 name: name.clone(),
@@ -201,19 +209,12 @@ impl Membership {
                 advertised_deadtime: None,
                 holdings: Holdings::None,
                 last_status_at: None,
-                deadline: Some(now + timing.initdead),
+                deadline: Some(first_deadline),
                 last_status_ts: None,
                 died_in: None,
                 stats: PeerStats::default(),
             })
             .collect();
-        let mut m = Membership {
-            timing,
-            local_status: NodeStatus::Init,
-            comm_up: false,
-            peers,
-            changes: VecDeque::new(),
-        };
         m.check_comm_up();
         m
     }
@@ -250,12 +251,17 @@ impl Membership {
 
     /// The deadtime applied to `peer` now.
     pub(crate) fn effective_deadtime(&self, peer: usize) -> Duration {
+        self.deadtime(self.peers[peer].advertised_deadtime)
+    }
+
+    /// The deadtime applied now to a node that advertised `advertised`
+    /// (`None`: nothing, or the local node): `initdead` for everyone until
+    /// communications are up, then the advertised one, else ours.
+    pub(crate) fn deadtime(&self, advertised: Option<Duration>) -> Duration {
         if !self.comm_up {
             return self.timing.initdead;
         }
-        self.peers[peer]
-            .advertised_deadtime
-            .unwrap_or(self.timing.deadtime)
+        advertised.unwrap_or(self.timing.deadtime)
     }
 
     /// Compare a packet's generation with the known one.

@@ -43,6 +43,7 @@ mod reactions;
 pub(crate) mod resources;
 pub(crate) mod rng;
 pub mod snapshot;
+mod timer;
 mod types;
 
 use std::collections::VecDeque;
@@ -58,6 +59,7 @@ use membership::Membership;
 use ping::PingTable;
 use resources::Resources;
 use rng::Rng;
+use timer::{Timer, TimerTable};
 
 pub use types::{
     ActionKind, Command, DropReason, Event, Identity, LinkState, MediumId, NodeState,
@@ -118,7 +120,6 @@ pub struct Engine {
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     actions: VecDeque<ResourceAction>,
-    next_keepalive: Instant,
     last_status_ts: Option<u64>,
     /// When our last status was sent.
     last_status_at: Option<Instant>,
@@ -126,9 +127,9 @@ pub struct Engine {
     departed: bool,
     media: Vec<snapshot::MediumInfo>,
     counters: snapshot::Counters,
-    /// [`Engine::next_timer`] as of the end of the last input (inputs are
-    /// the only way the engine changes, so this is exact).
-    deadline: Option<Instant>,
+    /// Every deadline, refreshed at the end of each input (inputs are the
+    /// only way the engine changes, so the table is exact).
+    timers: TimerTable,
 }
 
 impl Engine {
@@ -197,14 +198,13 @@ impl Engine {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             actions: VecDeque::new(),
-            next_keepalive: now + config.timing.keepalive,
             last_status_ts: None,
             last_status_at: None,
             shutting_down: false,
             departed: false,
             media,
             counters: snapshot::Counters::default(),
-            deadline: None,
+            timers: TimerTable::default(),
             membership,
             pings,
             rng: Rng::new(seed),
@@ -212,9 +212,12 @@ impl Engine {
             identity,
             config,
         };
+        engine
+            .timers
+            .set(Timer::Keepalive, now + engine.config.timing.keepalive);
         engine.send_status(now);
         engine.react(now);
-        engine.deadline = engine.next_timer();
+        engine.refresh_timers();
         engine
     }
 
@@ -223,21 +226,21 @@ impl Engine {
     pub fn handle_datagram(&mut self, now: Instant, medium: MediumId, datagram: &[u8]) {
         self.on_datagram(now, medium, datagram);
         self.react(now);
-        self.deadline = self.next_timer();
+        self.refresh_timers();
     }
 
     /// Let timers that are due at `now` fire.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.on_timeout(now);
         self.react(now);
-        self.deadline = self.next_timer();
+        self.refresh_timers();
     }
 
     /// Apply an operator or application command.
     pub fn handle_command(&mut self, now: Instant, command: Command) {
         self.on_command(now, command);
         self.react(now);
-        self.deadline = self.next_timer();
+        self.refresh_timers();
     }
 
     /// Next datagram to send, if any.
@@ -257,7 +260,7 @@ impl Engine {
 
     /// The next instant at which [`Engine::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadline
+        self.timers.next_timeout()
     }
 
     /// The local node's name.
@@ -281,20 +284,16 @@ impl Engine {
         now.saturating_duration_since(self.started)
     }
 
-    /// The earliest pending timer of any part of the engine.
-    fn next_timer(&self) -> Option<Instant> {
-        let keepalive = (!self.departed).then_some(self.next_keepalive);
-        [
-            keepalive,
-            self.membership.next_timeout(),
-            self.pings.next_timeout(),
-            self.links.next_timeout(),
-            self.trackers.iter().filter_map(|t| t.next_timeout()).min(),
-            self.resources.poll_timeout(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+    /// Copy each part's earliest deadline into the timer table (the
+    /// keepalive entry is the table's own).
+    fn refresh_timers(&mut self) {
+        let rexmit = self.trackers.iter().filter_map(|t| t.next_timeout()).min();
+        let t = &mut self.timers;
+        t.set_or_stop(Timer::NodeDeath, self.membership.next_timeout());
+        t.set_or_stop(Timer::PingDeath, self.pings.next_timeout());
+        t.set_or_stop(Timer::LinkDeath, self.links.next_timeout());
+        t.set_or_stop(Timer::Rexmit, rexmit);
+        t.set_or_stop(Timer::Resources, self.resources.poll_timeout());
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::timer::Timer;
 use super::{ping, Command, Engine, Event, SendError, Transmit, Via};
 use crate::wire::{Message, Packet, Status, ACK_DELAY_UNKNOWN};
 
@@ -171,42 +172,66 @@ impl Engine {
 
     /// The deadtime applied to our own links.
     pub(super) fn local_deadtime(&self) -> Duration {
-        if self.membership.comm_up() {
-            self.config.timing.deadtime
-        } else {
-            self.config.timing.initdead
-        }
+        self.membership.deadtime(None)
     }
 
-    /// Timers due at `now`: lifeguard, keepalive, deaths, links,
-    /// retransmission requests, resources.
+    /// Timers due at `now`, after the lifeguard's check. The resource
+    /// layer is ticked on every timeout, due or not (its settling step runs
+    /// each tick).
     pub(super) fn on_timeout(&mut self, now: Instant) {
-        let due = self.next_timer().filter(|&t| t <= now);
+        let due = self.timers.next_timeout().filter(|&t| t <= now);
         if let Some(late_by) = self.lifeguard.check(now, due) {
             let grace = self.lifeguard.grace();
             self.membership.extend_deadlines(now, late_by, grace);
             self.links.extend_deadlines(now, late_by, grace);
             self.pings.extend_deadlines(now, late_by, grace);
+            self.refresh_timers();
             self.events.push_back(Event::LocalStall { late_by });
         }
-        if !self.departed && self.next_keepalive <= now {
-            self.send_status(now);
-            self.next_keepalive += self.config.timing.keepalive;
-            if self.next_keepalive <= now {
-                self.next_keepalive = now + self.config.timing.keepalive;
+        let mut firing: Vec<Timer> = self.timers.expired(now).collect();
+        if !firing.contains(&Timer::Resources) {
+            firing.push(Timer::Resources);
+        }
+        for timer in firing {
+            self.on_timer(now, timer);
+        }
+    }
+
+    /// Timer `timer` fired at `now`.
+    fn on_timer(&mut self, now: Instant, timer: Timer) {
+        match timer {
+            Timer::Keepalive => {
+                self.send_status(now);
+                let keepalive = self.config.timing.keepalive;
+                let mut next = self.timers.get(timer).unwrap_or(now) + keepalive;
+                if next <= now {
+                    next = now + keepalive;
+                }
+                self.timers.set(timer, next);
+                for peer in 0..self.trackers.len() {
+                    self.maybe_ack(now, peer, true);
+                }
+                self.history.expire(now);
             }
-            for peer in 0..self.trackers.len() {
-                self.maybe_ack(now, peer, true);
+            Timer::NodeDeath => self.membership.handle_timeout(now),
+            Timer::PingDeath => {
+                for change in self.pings.handle_timeout(now) {
+                    self.ping_event(now, change);
+                }
             }
-            self.history.expire(now);
+            Timer::LinkDeath => {
+                for change in self.links.handle_timeout(now) {
+                    self.link_event(change);
+                }
+            }
+            Timer::Rexmit => self.send_due_requests(now),
+            Timer::Resources => self.resources.handle_timeout(now),
         }
-        self.membership.handle_timeout(now);
-        for change in self.pings.handle_timeout(now) {
-            self.ping_event(now, change);
-        }
-        for change in self.links.handle_timeout(now) {
-            self.link_event(change);
-        }
+    }
+
+    /// Send the retransmission requests due at `now`, giving up the packets
+    /// requested too often.
+    fn send_due_requests(&mut self, now: Instant) {
         let timing = self.request_timing();
         for peer in 0..self.trackers.len() {
             if self.trackers[peer].next_timeout().is_some_and(|t| t <= now) {
@@ -228,7 +253,6 @@ impl Engine {
                 }
             }
         }
-        self.resources.handle_timeout(now);
     }
 
     /// Apply an operator or application command.

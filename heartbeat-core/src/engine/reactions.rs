@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::links::LinkChange;
 use super::membership::Change;
+use super::timer::Timer;
 use super::{Engine, Event, NodeState};
 use crate::wire::{Message, NodeStatus};
 
@@ -161,6 +162,7 @@ impl Engine {
             self.send_status(now);
         }
         self.departed = true;
+        self.timers.stop(Timer::Keepalive);
     }
 
     /// Report a link state change as an event.

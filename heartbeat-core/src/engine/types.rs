@@ -19,7 +19,7 @@ pub struct Identity {
     pub generation: u64,
 }
 
-/// Index of a medium in [`Config::media`].
+/// Index of a medium in [`Config::media`](crate::config::Config::media).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MediumId(pub usize);
 
@@ -323,4 +323,3 @@ pub enum SendError {
     #[error("node has left the cluster")]
     Departed,
 }
-
