@@ -13,33 +13,50 @@
 //! after) the instant `poll_timeout` returned: a tick that comes more than one
 //! keepalive late is treated as a stall of this process (see `lifeguard`).
 //!
+//! # Paths through the engine
+//!
+//! A datagram: `handle_datagram` → `dialect::decode` (typed [`Packet`] or
+//! foreign request) → `admit` (sender's [`PeerId`] via `Peers`, generation
+//! via `Membership`) → `on_status` / `on_sequenced` (its `Peer`'s receiver
+//! tracker) / `on_ownership` / `on_control` → `Resources::on_message` →
+//! `react` turns `Membership` changes and the resource layer's outputs into
+//! events, actions and `Outbox` sends → `refresh_timers`.
+//!
+//! A timer: `poll_timeout` = `TimerTable::next_timeout`; `handle_timeout` →
+//! `Lifeguard::check` → `on_timer` for each expired [`Timer`] (keepalive:
+//! `Outbox::send_status` and acks; node, ping, link deaths; retransmission
+//! requests; resources) → `react` → `refresh_timers`.
+//!
 //! # Layout
 //!
-//! - `mod.rs`: the public API and the [`Engine`] struct.
-//! - `membership`: node states, generations, deadtime, comm-up.
-//! - `links`: link states per (node, medium).
+//! - `mod.rs`: [`Engine`], the glue: `handle_*` → `on_*` → `react`, `poll_*`.
+//! - `types`: the vocabulary ([`Event`], [`Command`], [`Transmit`], ...).
+//! - `peers`: the [`PeerId`]-keyed table: liveness, links, receiver tracker,
+//!   held messages, freshness of each peer.
+//! - `membership`: liveness rules, generations, deadtime, comm-up.
+//! - `links`: link states of one node per medium.
+//! - `outbox`: identity, encoding, keys, sender history, transmit queue.
+//! - `timer`: the timer table.
 //! - `delivery`: sequence numbers, history ring, gap detection,
 //!   retransmission requests, acks (module doc says what is sequenced).
-//! - `dialect`: the native and Linux-HA wire dialects (which one this node
-//!   speaks, reading both).
+//! - `dialect`: the native and Linux-HA wire dialects (the only place that
+//!   knows Heartbeat's message types).
 //! - `freshness`: which ownership announcements of a peer are news.
 //! - `lifeguard`: local stall detection.
 //! - `ping`: ping nodes (reachability of hosts that are no members).
-//! - `inbound.rs` / `outbound.rs` / `reactions.rs`: the glue that turns
-//!   packets and state changes into the outputs and calls the resource layer.
+//! - `resources`: ownership of resource groups.
 //! - [`snapshot`]: [`ClusterStatus`], the operator's view with statistics.
 //! - `rng`: the seeded generator behind every random choice.
 
 mod delivery;
 mod dialect;
 mod freshness;
-mod inbound;
 mod lifeguard;
 mod links;
 mod membership;
-mod outbound;
+mod outbox;
+mod peers;
 mod ping;
-mod reactions;
 pub(crate) mod resources;
 pub(crate) mod rng;
 pub mod snapshot;
@@ -49,14 +66,22 @@ mod types;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::config::Config;
+use bytes::Bytes;
 
-use delivery::receiver_tracker::ReceiverTracker;
+use crate::config::Config;
+use crate::wire::linuxha::Envelope;
+use crate::wire::{Message, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOWN};
+
+use delivery::is_sequenced;
+use delivery::receiver_tracker::{RequestTiming, SeqVerdict};
 use delivery::sender_history::SenderHistory;
+use dialect::{Dialect, ForeignRequest, IgnoredTypes, Inbound};
 use lifeguard::Lifeguard;
-use links::LinkTable;
-use membership::Membership;
-use ping::PingTable;
+use links::LinkChange;
+use membership::{Change, GenerationVerdict, Membership, StatusVerdict};
+use outbox::Outbox;
+use peers::{PeerId, Peers};
+use ping::{PingChange, PingTable};
 use resources::Resources;
 use rng::Rng;
 use timer::{Timer, TimerTable};
@@ -97,39 +122,42 @@ pub use snapshot::{
 ///   and nobody is declared dead on it.
 pub struct Engine {
     config: Config,
-    identity: Identity,
-    started: Instant,
     rng: Rng,
-    /// Peers (configured nodes but the local one), in configuration order;
-    /// their index is the row of [`Engine::links`] and of
-    /// [`Engine::trackers`]. The local node's links are the last row.
     membership: Membership,
+    /// Peers (configured nodes but the local one), in configuration order,
+    /// and the local node's links.
+    peers: Peers,
     pings: PingTable,
-    links: LinkTable,
-    history: SenderHistory,
-    trackers: Vec<ReceiverTracker>,
-    /// Per peer: new messages (with their sequence numbers) that arrived
-    /// while it was considered dead, delivered when it is alive again
-    /// (dropped if it restarts instead).
-    held: Vec<Vec<(u64, crate::wire::Message)>>,
-    /// Per peer: freshness of its ownership announcements.
-    freshness: Vec<freshness::Freshness>,
+    outbox: Outbox,
+    ignored_types: IgnoredTypes,
     lifeguard: Lifeguard,
-    dialect: dialect::Dialect,
     resources: Resources,
-    transmits: VecDeque<Transmit>,
-    events: VecDeque<Event>,
-    actions: VecDeque<ResourceAction>,
-    last_status_ts: Option<u64>,
-    /// When our last status was sent.
-    last_status_at: Option<Instant>,
-    shutting_down: bool,
-    departed: bool,
-    media: Vec<snapshot::MediumInfo>,
-    counters: snapshot::Counters,
     /// Every deadline, refreshed at the end of each input (inputs are the
     /// only way the engine changes, so the table is exact).
     timers: TimerTable,
+    events: VecDeque<Event>,
+    actions: VecDeque<ResourceAction>,
+    shutting_down: bool,
+    media: Vec<MediumInfo>,
+    counters: snapshot::Counters,
+}
+
+/// A packet's sender, admitted by [`Engine::admit`].
+struct Admitted {
+    /// The peer.
+    peer: PeerId,
+    /// Whether it was down (never heard, dead, or just restarted).
+    was_down: bool,
+    /// How many datagrams were queued before this packet was handled.
+    mark: usize,
+}
+
+/// Who sent a packet, relative to this node.
+enum Sender {
+    /// A configured peer.
+    Peer(PeerId),
+    /// Our own packet heard back.
+    OwnEcho,
 }
 
 impl Engine {
@@ -152,69 +180,65 @@ impl Engine {
         unix_secs: u64,
         seed: u64,
     ) -> Self {
-        let peers: Vec<String> = config
+        let names: Vec<String> = config
             .nodes
             .iter()
             .filter(|n| **n != config.local_node)
             .cloned()
             .collect();
-        let membership = Membership::new(&peers, config.timing, now);
+        let mut membership = Membership::new(config.timing);
+        let mut peers = Peers::new(&names, config.media.len(), membership.new_peer(now));
+        membership.check_comm_up(&mut peers);
         let ping_names: Vec<String> = config.ping_nodes.iter().map(|p| p.name.clone()).collect();
-        let pings = PingTable::new(&ping_names, config.timing.deadping, now);
-        let resources = Resources::new(
-            &config.local_node,
-            &config.nodes,
-            &config.groups,
-            config.auto_failback,
-            &config.timing,
+        let dialect = Dialect::new(
+            config.wire_dialect,
+            config.msgfmt.into(),
+            u32::from(config.hopfudge) + (config.nodes.len() + config.ping_nodes.len()) as u32,
+            unix_secs,
         );
-        let media = config
-            .media
-            .iter()
-            .map(|m| snapshot::MediumInfo {
-                name: m.dev().to_owned(),
-                received: 0,
-                rejected: 0,
-            })
-            .collect();
+        let history =
+            SenderHistory::new(names.len(), config.max_rexmit_delay, config.timing.deadtime);
+        let mut timers = TimerTable::default();
+        timers.set(Timer::Keepalive, now + config.timing.keepalive);
         let mut engine = Engine {
-            links: LinkTable::new(peers.len() + 1, config.media.len()),
-            history: SenderHistory::new(
-                peers.len(),
-                config.max_rexmit_delay,
+            rng: Rng::new(seed),
+            membership,
+            peers,
+            pings: PingTable::new(&ping_names, config.timing.deadping, now),
+            outbox: Outbox::new(
+                &config.local_node,
+                identity,
+                now,
                 config.timing.deadtime,
+                dialect,
+                config.keys.clone(),
+                history,
             ),
-            trackers: peers.iter().map(|_| ReceiverTracker::new()).collect(),
-            held: vec![Vec::new(); peers.len()],
-            freshness: vec![freshness::Freshness::default(); peers.len()],
+            ignored_types: IgnoredTypes::default(),
             lifeguard: Lifeguard::new(config.timing.keepalive, config.timing.deadtime),
-            dialect: dialect::Dialect::new(
-                config.wire_dialect,
-                config.msgfmt.into(),
-                u32::from(config.hopfudge) + (config.nodes.len() + config.ping_nodes.len()) as u32,
-                unix_secs,
+            resources: Resources::new(
+                &config.local_node,
+                &config.nodes,
+                &config.groups,
+                config.auto_failback,
+                &config.timing,
             ),
-            resources,
-            transmits: VecDeque::new(),
+            timers,
             events: VecDeque::new(),
             actions: VecDeque::new(),
-            last_status_ts: None,
-            last_status_at: None,
             shutting_down: false,
-            departed: false,
-            media,
+            media: config
+                .media
+                .iter()
+                .map(|m| MediumInfo {
+                    name: m.dev().to_owned(),
+                    received: 0,
+                    rejected: 0,
+                })
+                .collect(),
             counters: snapshot::Counters::default(),
-            timers: TimerTable::default(),
-            membership,
-            pings,
-            rng: Rng::new(seed),
-            started: now,
-            identity,
             config,
         };
-        engine
-            .timers
-            .set(Timer::Keepalive, now + engine.config.timing.keepalive);
         engine.send_status(now);
         engine.react(now);
         engine.refresh_timers();
@@ -245,7 +269,7 @@ impl Engine {
 
     /// Next datagram to send, if any.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        self.outbox.poll_transmit()
     }
 
     /// Next event, if any.
@@ -270,29 +294,775 @@ impl Engine {
 
     /// The local node's identity.
     pub fn identity(&self) -> Identity {
-        self.identity
+        self.outbox.identity()
     }
 
     /// Whether this node has left the cluster (`Shutdone` sent). It then
     /// sends no more heartbeats but still answers retransmission requests.
     pub fn has_departed(&self) -> bool {
-        self.departed
+        self.outbox.has_departed()
     }
 
-    /// Time since the engine started, at `now`.
-    fn since_start(&self, now: Instant) -> Duration {
-        now.saturating_duration_since(self.started)
+    // ----- datagrams -----
+
+    /// A datagram on `medium`: decode and authenticate, then handle it.
+    fn on_datagram(&mut self, now: Instant, medium: MediumId, datagram: &[u8]) {
+        if let Some(m) = self.media.get_mut(medium.0) {
+            m.received += 1;
+        }
+        match dialect::decode(datagram, self.outbox.keys()) {
+            Ok(Inbound::Packet { packet, linux_ha }) => {
+                self.on_packet(now, medium, packet, linux_ha)
+            }
+            Ok(Inbound::Foreign { envelope, request }) => {
+                self.on_foreign(now, medium, &envelope, request)
+            }
+            Err(error) => {
+                if let Some(m) = self.media.get_mut(medium.0) {
+                    m.rejected += 1;
+                }
+                self.counters.rejected += 1;
+                self.events.push_back(Event::Rejected { medium, error });
+            }
+        }
+    }
+
+    /// Who sent a packet (`from`, `uuid`, `generation`) on `medium`: a peer
+    /// whose generation is current, or `None` when the packet is our own
+    /// echo (its link refreshed) or must be dropped (reported).
+    fn admit(
+        &mut self,
+        now: Instant,
+        medium: MediumId,
+        from: &str,
+        uuid: NodeUuid,
+        generation: u64,
+    ) -> Option<Admitted> {
+        if medium.0 >= self.config.media.len() {
+            self.drop_packet(medium, from, DropReason::UnknownMedium);
+            return None;
+        }
+        let peer = match self.classify(from, uuid, generation) {
+            Ok(Sender::Peer(peer)) => peer,
+            Ok(Sender::OwnEcho) => {
+                let deadtime = self.membership.deadtime(None);
+                let links = self.peers.local_links_mut();
+                if let Some(change) = links.refresh(now, medium.0, deadtime) {
+                    self.link_event(None, change);
+                }
+                return None;
+            }
+            Err(reason) => {
+                self.drop_packet(medium, from, reason);
+                return None;
+            }
+        };
+        let verdict = self
+            .membership
+            .observe_generation(&mut self.peers, peer, generation);
+        match verdict {
+            GenerationVerdict::Replay => {
+                self.drop_packet(medium, from, DropReason::OldGeneration);
+                return None;
+            }
+            GenerationVerdict::Restarted => {
+                // Reset before anything of the new generation is tracked.
+                let (lost, dropped) = self.peers[peer].restarted();
+                self.outbox.history_mut().forget_peer(peer.index());
+                self.counters.from_dead += dropped;
+                self.report_lost(peer, lost);
+            }
+            GenerationVerdict::Current => {}
+        }
+        self.outbox.dialect_mut().note_uuid(from, uuid);
+        let down = matches!(
+            self.peers[peer].liveness.state,
+            NodeState::Init | NodeState::Dead
+        );
+        Some(Admitted {
+            peer,
+            was_down: verdict == GenerationVerdict::Restarted || down,
+            mark: self.outbox.queued(),
+        })
+    }
+
+    /// Is this packet from a peer, from ourselves, or to be dropped?
+    fn classify(
+        &mut self,
+        from: &str,
+        uuid: NodeUuid,
+        generation: u64,
+    ) -> Result<Sender, DropReason> {
+        if from == self.config.local_node {
+            let me = self.outbox.identity();
+            return if uuid == me.uuid && generation == me.generation {
+                Ok(Sender::OwnEcho)
+            } else {
+                self.counters.impostors += 1;
+                Err(DropReason::Impostor)
+            };
+        }
+        match self.peers.find(from) {
+            Some(peer) => Ok(Sender::Peer(peer)),
+            None => {
+                self.counters.unknown_node += 1;
+                Err(DropReason::UnknownNode)
+            }
+        }
+    }
+
+    /// Handle one authenticated packet; `linux_ha`: it came in Heartbeat's
+    /// dialect (a status is then sequenced).
+    fn on_packet(&mut self, now: Instant, medium: MediumId, packet: Packet, linux_ha: bool) {
+        let Some(admitted) = self.admit(
+            now,
+            medium,
+            &packet.from,
+            packet.from_uuid,
+            packet.generation,
+        ) else {
+            return;
+        };
+        let peer = admitted.peer;
+        let sequenced = is_sequenced(&packet.message)
+            || (linux_ha && matches!(packet.message, Message::Status(_)));
+        if sequenced && packet.seq == 0 {
+            return self.drop_packet(medium, &packet.from, DropReason::MissingSequence);
+        }
+        let fresh = match &packet.message {
+            Message::Status(status) if linux_ha => {
+                match self.track_sequenced(now, peer, packet.seq, None) {
+                    SeqVerdict::New | SeqVerdict::Recovered => {
+                        self.on_status(now, peer, packet.seq, status)
+                    }
+                    SeqVerdict::Duplicate => true,
+                    SeqVerdict::Stale => false,
+                }
+            }
+            Message::Status(status) => self.on_status(now, peer, packet.seq, status),
+            Message::Ownership(ownership) => {
+                self.on_ownership(now, peer, packet.seq, ownership);
+                true
+            }
+            _ if sequenced => self.on_sequenced(now, peer, &packet),
+            _ => {
+                self.on_control(now, peer, &packet);
+                true
+            }
+        };
+        if fresh {
+            self.refresh_link(now, peer, medium);
+        }
+        self.status_before_answers(now, &admitted);
+    }
+
+    /// In the Linux-HA dialect, when a peer that was down (never heard,
+    /// dead, or restarted) has just come alive, put our status before
+    /// whatever we sent in answer to its packet: Heartbeat goes `active` as
+    /// soon as it heard every node, and if the first packet of ours it hears
+    /// is no status it believes we are not active (with `auto_failback
+    /// legacy` it then takes its groups without asking). A replay changes
+    /// no state, so it is never answered this way.
+    fn status_before_answers(&mut self, now: Instant, admitted: &Admitted) {
+        if !admitted.was_down || !self.peers[admitted.peer].liveness.is_alive() {
+            return;
+        }
+        let before = self.outbox.queued();
+        self.status_first(now);
+        if self.outbox.queued() > before {
+            self.outbox.move_last_to(admitted.mark);
+        }
+    }
+
+    /// A Heartbeat message without counterpart (envelope `env`): sequence
+    /// bookkeeping like any other, then, if new and for us, what `request`
+    /// asks.
+    fn on_foreign(
+        &mut self,
+        now: Instant,
+        medium: MediumId,
+        env: &Envelope,
+        request: ForeignRequest,
+    ) {
+        let Some(admitted) = self.admit(now, medium, &env.from, env.from_uuid, env.generation)
+        else {
+            return;
+        };
+        let peer = admitted.peer;
+        let to_us = env
+            .dest
+            .as_deref()
+            .is_none_or(|d| d == self.config.local_node);
+        let (fresh, new) = if env.seq == 0 {
+            (true, to_us)
+        } else {
+            let verdict = self.track_sequenced(now, peer, env.seq, env.dest.as_deref());
+            (verdict != SeqVerdict::Stale, verdict.deliver() && to_us)
+        };
+        if fresh {
+            self.refresh_link(now, peer, medium);
+        }
+        if !new {
+            return;
+        }
+        match request {
+            ForeignRequest::NodeList => {
+                let sent = self
+                    .outbox
+                    .send_node_list(now, &env.from, &self.config.nodes);
+                self.sent_sequenced(sent);
+            }
+            ForeignRequest::Standby(ours) => self.resources.standby(now, ours),
+            ForeignRequest::Ignored { msg_type } => {
+                if self.ignored_types.first_report(&msg_type) {
+                    self.events.push_back(Event::IgnoredMessage {
+                        node: env.from.clone(),
+                        msg_type,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A status: liveness, then the announced high-water mark. Returns whether
+    /// it may refresh its link (not stale).
+    fn on_status(&mut self, now: Instant, peer: PeerId, high_water: u64, status: &Status) -> bool {
+        match self
+            .membership
+            .on_status(&mut self.peers, now, peer, status)
+        {
+            StatusVerdict::Fresh => {
+                let timing = self.request_timing();
+                let tracker = &mut self.peers[peer].tracker;
+                let lost = tracker.on_high_water(now, high_water, timing, &mut self.rng);
+                self.report_lost(peer, lost);
+                true
+            }
+            StatusVerdict::Duplicate | StatusVerdict::Departed => true,
+            StatusVerdict::Stale => false,
+        }
+    }
+
+    /// Sequence bookkeeping of packet `seq` from `peer` addressed to `dest`:
+    /// gaps, retransmission requests and acknowledgements.
+    fn track_sequenced(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        seq: u64,
+        dest: Option<&str>,
+    ) -> SeqVerdict {
+        let timing = self.request_timing();
+        let tracker = &mut self.peers[peer].tracker;
+        let (verdict, lost) = tracker.on_packet(now, seq, timing, &mut self.rng);
+        self.report_lost(peer, lost);
+        if verdict.deliver() && dest == Some(self.config.local_node.as_str()) {
+            self.peers[peer].tracker.want_ack(seq);
+        }
+        self.maybe_ack(now, peer, false);
+        verdict
+    }
+
+    /// A sequenced message: bookkeeping for everyone, delivery if new and for
+    /// us. Returns whether it may refresh its link.
+    fn on_sequenced(&mut self, now: Instant, peer: PeerId, packet: &Packet) -> bool {
+        let dest = packet.dest.as_deref();
+        let verdict = self.track_sequenced(now, peer, packet.seq, dest);
+        if !verdict.deliver() {
+            return verdict == SeqVerdict::Duplicate;
+        }
+        if dest.is_some_and(|d| d != self.config.local_node) {
+            return true;
+        }
+        let p = &mut self.peers[peer];
+        if p.liveness.departed {
+            self.counters.from_dead += 1;
+            return true;
+        }
+        if p.liveness.state == NodeState::Dead {
+            // Sent by a node we still consider dead, in the same generation:
+            // a partition is healing and its status has not reached us yet.
+            // Hold the message until the node is alive again, so that the
+            // resource layer hears of the return before the claims.
+            if !p.hold(packet.seq, packet.message.clone()) {
+                self.counters.from_dead += 1;
+            }
+            return true;
+        }
+        self.deliver(now, peer, packet.seq, packet.message.clone());
+        true
+    }
+
+    /// Hand a new message (sequence number `seq`) from a live (or not yet
+    /// heard) peer to its consumer.
+    fn deliver(&mut self, now: Instant, peer: PeerId, seq: u64, message: Message) {
+        let p = &mut self.peers[peer];
+        let from = p.name.clone();
+        match message {
+            Message::App { payload } => self.events.push_back(Event::AppMessage { from, payload }),
+            Message::Shutdone => {
+                p.freshness.delivered(seq);
+                self.resources.on_message(now, &from, &message);
+                self.membership.on_departure(&mut self.peers, peer);
+            }
+            message => {
+                p.freshness.delivered(seq);
+                self.resources.on_message(now, &from, &message);
+            }
+        }
+    }
+
+    /// An ownership announcement with high-water mark `high_water`: handed to
+    /// the resource layer if it is news from a live peer (see `freshness`).
+    fn on_ownership(&mut self, now: Instant, peer: PeerId, high_water: u64, o: &Ownership) {
+        let p = &mut self.peers[peer];
+        if !p.freshness.accept(o.serial, high_water) {
+            return;
+        }
+        if !p.is_listening() || self.outbox.has_departed() {
+            return;
+        }
+        let from = p.name.clone();
+        self.resources
+            .on_message(now, &from, &Message::Ownership(o.clone()));
+    }
+
+    /// Retransmission requests, naks and acks addressed to us.
+    fn on_control(&mut self, now: Instant, peer: PeerId, packet: &Packet) {
+        if packet.dest.as_deref() != Some(self.config.local_node.as_str()) {
+            return;
+        }
+        match packet.message {
+            Message::RexmitRequest {
+                first_seq,
+                last_seq,
+            } => {
+                let history = self.outbox.history_mut();
+                let answer = history.answer(now, peer.index(), first_seq, last_seq);
+                for bytes in answer.resend {
+                    self.outbox.transmit(bytes);
+                }
+                for seq in answer.nak {
+                    self.send_control(now, peer, Message::NakRexmit { seq });
+                }
+            }
+            Message::NakRexmit { seq } => {
+                let lost = self.peers[peer].tracker.on_nak(seq);
+                self.report_lost(peer, lost);
+                self.maybe_ack(now, peer, false);
+            }
+            Message::Ack { ack_seq, delay_us } => {
+                let delay = (delay_us != ACK_DELAY_UNKNOWN)
+                    .then(|| Duration::from_micros(u64::from(delay_us)));
+                let history = self.outbox.history_mut();
+                if let Some(sample) = history.on_ack(now, peer.index(), ack_seq, delay) {
+                    self.peers[peer].liveness.stats.add_rtt(sample);
+                }
+                self.trim_history();
+            }
+            _ => {}
+        }
+    }
+
+    // ----- timers and commands -----
+
+    /// Timers due at `now`, after the lifeguard's check. The resource
+    /// layer is ticked on every timeout, due or not (its settling step runs
+    /// each tick).
+    fn on_timeout(&mut self, now: Instant) {
+        let due = self.timers.next_timeout().filter(|&t| t <= now);
+        if let Some(late_by) = self.lifeguard.check(now, due) {
+            let grace = self.lifeguard.grace();
+            self.membership
+                .extend_deadlines(&mut self.peers, now, late_by, grace);
+            self.peers.extend_link_deadlines(now, late_by, grace);
+            self.pings.extend_deadlines(now, late_by, grace);
+            self.refresh_timers();
+            self.events.push_back(Event::LocalStall { late_by });
+        }
+        let mut firing: Vec<Timer> = self.timers.expired(now).collect();
+        if !firing.contains(&Timer::Resources) {
+            firing.push(Timer::Resources);
+        }
+        for timer in firing {
+            self.on_timer(now, timer);
+        }
+    }
+
+    /// Timer `timer` fired at `now`.
+    fn on_timer(&mut self, now: Instant, timer: Timer) {
+        match timer {
+            Timer::Keepalive => {
+                self.send_status(now);
+                let keepalive = self.config.timing.keepalive;
+                let mut next = self.timers.get(timer).unwrap_or(now) + keepalive;
+                if next <= now {
+                    next = now + keepalive;
+                }
+                self.timers.set(timer, next);
+                for peer in self.peers.ids() {
+                    self.maybe_ack(now, peer, true);
+                }
+                self.outbox.history_mut().expire(now);
+            }
+            Timer::NodeDeath => self.membership.handle_timeout(&mut self.peers, now),
+            Timer::PingDeath => {
+                for change in self.pings.handle_timeout(now) {
+                    self.ping_event(now, change);
+                }
+            }
+            Timer::LinkDeath => {
+                for (peer, change) in self.peers.link_timeouts(now) {
+                    self.link_event(peer, change);
+                }
+            }
+            Timer::Rexmit => {
+                let timing = self.request_timing();
+                for peer in self.peers.ids() {
+                    let (requests, lost) = self.peers[peer].due_requests(now, timing);
+                    self.report_lost(peer, lost);
+                    for request in requests {
+                        self.send_control(now, peer, request);
+                    }
+                    if lost > 0 {
+                        self.maybe_ack(now, peer, false);
+                    }
+                }
+            }
+            Timer::Resources => self.resources.handle_timeout(now),
+        }
+    }
+
+    /// Apply an operator or application command.
+    fn on_command(&mut self, now: Instant, command: Command) {
+        match command {
+            Command::Standby(which) => self.resources.standby(now, which),
+            Command::Takeover(which) => self.resources.takeover(now, which),
+            Command::Send { to, payload } => self.send_app(now, to, payload),
+            Command::Shutdown => {
+                if !self.shutting_down {
+                    self.shutting_down = true;
+                    self.resources.shutdown(now);
+                }
+            }
+            Command::GroupHealth { group, healthy } => {
+                self.resources.set_health(now, &group, healthy)
+            }
+            Command::PingReply { node } => {
+                if let Some(change) = self.pings.on_reply(now, &node) {
+                    self.ping_event(now, change);
+                }
+            }
+            Command::ActionFinished { group, kind, ok } => {
+                self.resources.on_action_finished(now, &group, kind, ok)
+            }
+            Command::ReplaceKeys(keys) => self.outbox.replace_keys(keys),
+        }
+    }
+
+    /// An application message to `to` (everyone when `None`).
+    fn send_app(&mut self, now: Instant, to: Option<String>, payload: Bytes) {
+        if let Some(dest) = &to {
+            if *dest == self.config.local_node {
+                self.events.push_back(Event::AppMessage {
+                    from: dest.clone(),
+                    payload,
+                });
+                return;
+            }
+            if self.peers.find(dest).is_none() {
+                return self.send_failed(SendError::UnknownNode(dest.clone()));
+            }
+        }
+        self.send_sequenced(now, to, Message::App { payload });
+    }
+
+    // ----- reactions -----
+
+    /// Act on everything membership and resources produced, until quiet.
+    fn react(&mut self, now: Instant) {
+        loop {
+            let mut progressed = false;
+            while let Some(change) = self.membership.poll_change() {
+                progressed = true;
+                self.apply_change(now, change);
+            }
+            while let Some((dest, message)) = self.resources.poll_send() {
+                progressed = true;
+                self.send_for_resources(now, dest, message);
+            }
+            while let Some(action) = self.resources.poll_action() {
+                progressed = true;
+                self.actions.push_back(action);
+            }
+            while let Some(event) = self.resources.poll_event() {
+                progressed = true;
+                if event == Event::ShutdownComplete {
+                    self.leave(now);
+                }
+                self.events.push_back(event);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    /// A membership change: events, delivery bookkeeping, resources.
+    fn apply_change(&mut self, now: Instant, change: Change) {
+        let comm_up = self.membership.comm_up();
+        match change {
+            Change::Node { peer, state } => {
+                let node = self.peers[peer].name.clone();
+                self.events.push_back(Event::NodeState { node, state });
+            }
+            Change::Late { peer, interval } => {
+                let node = self.peers[peer].name.clone();
+                self.events
+                    .push_back(Event::LateHeartbeat { node, interval });
+            }
+            Change::Restarted {
+                peer,
+                generation,
+                was_alive,
+            } => {
+                let node = self.peers[peer].name.clone();
+                self.events.push_back(Event::NodeRestarted {
+                    node: node.clone(),
+                    generation,
+                });
+                // A restarted process holds nothing: to resources it died and
+                // joined again. (A dead peer that restarts joins through its
+                // status.)
+                if was_alive {
+                    self.outbox.history_mut().peer_alive(peer.index());
+                    if comm_up {
+                        self.resources.peer_dead(now, &node);
+                        self.resources.peer_joined(now, &node);
+                    }
+                } else {
+                    self.outbox.history_mut().peer_gone(peer.index());
+                }
+            }
+            Change::Joined { peer, returned } => {
+                let node = self.peers[peer].name.clone();
+                if returned {
+                    self.events
+                        .push_back(Event::NodeReturned { node: node.clone() });
+                }
+                self.outbox.history_mut().peer_alive(peer.index());
+                if comm_up {
+                    self.resources.peer_joined(now, &node);
+                }
+                for (seq, message) in std::mem::take(&mut self.peers[peer].held) {
+                    self.deliver(now, peer, seq, message);
+                }
+            }
+            Change::Died { peer, departed } => {
+                let lost = self.peers[peer].tracker.peer_died();
+                self.report_lost(peer, lost);
+                self.outbox.history_mut().peer_gone(peer.index());
+                self.trim_history();
+                // A departure reached resources as the `Shutdone` message.
+                if comm_up && !departed {
+                    let node = self.peers[peer].name.clone();
+                    self.resources.peer_dead(now, &node);
+                }
+            }
+            Change::Local(status) => {
+                self.events.push_back(Event::NodeState {
+                    node: self.config.local_node.clone(),
+                    state: status.into(),
+                });
+                if !self.outbox.has_departed() {
+                    self.send_status(now);
+                }
+            }
+            Change::CommUp => {
+                self.events.push_back(Event::CommUp);
+                let alive: Vec<String> = self
+                    .peers
+                    .iter()
+                    .filter(|(_, p)| p.liveness.is_alive())
+                    .map(|(_, p)| p.name.clone())
+                    .collect();
+                self.resources.comm_up(now, &alive);
+            }
+        }
+    }
+
+    /// A message of the resource layer: to ourselves, announced, or sent
+    /// sequenced.
+    fn send_for_resources(&mut self, now: Instant, dest: Option<String>, message: Message) {
+        if dest.as_deref() == Some(self.config.local_node.as_str()) {
+            let local = self.config.local_node.clone();
+            self.resources.on_message(now, &local, &message);
+            return;
+        }
+        if !matches!(message, Message::Ownership(_)) {
+            return self.send_sequenced(now, dest, message);
+        }
+        // Announcements: nothing once we departed.
+        if self.outbox.has_departed() {
+            return;
+        }
+        self.status_first(now);
+        if let Err(e) = self.outbox.send_announcement(now, dest, message) {
+            self.send_failed(e);
+        }
+    }
+
+    /// Resources are released: announce `Shutdone` and stop heartbeating
+    /// (see [`Outbox::send_shutdone`]); natively a last status follows,
+    /// whose high-water mark lets a peer that lost both copies request it
+    /// (Heartbeat sends no status after `shutdone`).
+    fn leave(&mut self, now: Instant) {
+        if self.outbox.has_departed() {
+            return;
+        }
+        let sent = self.outbox.send_shutdone(now);
+        self.sent_sequenced(sent);
+        if !self.outbox.dialect().speaks_linux_ha() {
+            self.send_status(now);
+        }
+        self.outbox.depart();
+        self.timers.stop(Timer::Keepalive);
+    }
+
+    // ----- sending and reporting -----
+
+    /// Send our status now.
+    fn send_status(&mut self, now: Instant) {
+        let status = self.membership.local_status();
+        let holdings = self.resources.holdings();
+        match self.outbox.send_status(now, status, holdings) {
+            Ok(recorded) => {
+                if recorded {
+                    self.trim_history();
+                }
+            }
+            Err(e) => self.send_failed(e),
+        }
+    }
+
+    /// In the Linux-HA dialect, our status before what follows (see
+    /// [`Outbox::status_due_first`]).
+    fn status_first(&mut self, now: Instant) {
+        if self.outbox.status_due_first(now) {
+            self.send_status(now);
+        }
+    }
+
+    /// Send a sequenced message to `dest` (everyone when `None`).
+    fn send_sequenced(&mut self, now: Instant, dest: Option<String>, message: Message) {
+        let sent = self.outbox.send_sequenced(now, dest, message);
+        self.sent_sequenced(sent);
+    }
+
+    /// After a sequenced send: trim the history, or report the failure.
+    fn sent_sequenced(&mut self, sent: Result<(), SendError>) {
+        match sent {
+            Ok(()) => self.trim_history(),
+            Err(e) => self.send_failed(e),
+        }
+    }
+
+    /// Send an unsequenced control message to `peer`.
+    fn send_control(&mut self, now: Instant, peer: PeerId, message: Message) {
+        let to = &self.peers[peer].name;
+        if let Err(e) = self.outbox.send_control(now, to, message) {
+            self.send_failed(e);
+        }
+    }
+
+    /// Acknowledge `peer`'s packets if due (`tick`: keepalive time).
+    fn maybe_ack(&mut self, now: Instant, peer: PeerId, tick: bool) {
+        if let Some(ack) = self.peers[peer].ack_due(now, tick) {
+            self.send_control(now, peer, ack);
+        }
+    }
+
+    /// Drop history entries every listening peer acknowledged.
+    fn trim_history(&mut self) {
+        let listening = self.peers.listening().map(PeerId::index);
+        self.outbox.history_mut().trim(listening);
+    }
+
+    /// Count and report a failed send.
+    fn send_failed(&mut self, error: SendError) {
+        self.counters.send_failures += 1;
+        self.events.push_back(Event::SendFailed { error });
+    }
+
+    /// Refresh the link to `peer` on `medium`.
+    fn refresh_link(&mut self, now: Instant, peer: PeerId, medium: MediumId) {
+        let deadtime = self.membership.deadtime_of(&self.peers[peer].liveness);
+        if let Some(change) = self.peers[peer].links.refresh(now, medium.0, deadtime) {
+            self.link_event(Some(peer), change);
+        }
+    }
+
+    /// Report a link state change of `peer` (`None`: ours) as an event.
+    fn link_event(&mut self, peer: Option<PeerId>, change: LinkChange) {
+        let node = match peer {
+            Some(peer) => self.peers[peer].name.clone(),
+            None => self.config.local_node.clone(),
+        };
+        let link = self.config.media[change.medium].dev().to_owned();
+        self.events.push_back(Event::LinkState {
+            node,
+            link,
+            state: change.state,
+        });
+    }
+
+    /// A ping node changed state: report it, and tell the resource layer
+    /// whether this node has lost every ping node.
+    fn ping_event(&mut self, now: Instant, change: PingChange) {
+        self.events.push_back(Event::NodeState {
+            node: change.name,
+            state: change.state,
+        });
+        self.resources.set_ping_lost(now, self.pings.all_lost());
+    }
+
+    /// Report `count` sequenced packets of `peer` as given up.
+    fn report_lost(&mut self, peer: PeerId, count: u64) {
+        if count > 0 {
+            self.events.push_back(Event::LostPackets {
+                node: self.peers[peer].name.clone(),
+                count,
+            });
+        }
+    }
+
+    /// Report a dropped packet (and count the unknown media).
+    fn drop_packet(&mut self, medium: MediumId, from: &str, reason: DropReason) {
+        if reason == DropReason::UnknownMedium {
+            self.counters.unknown_medium += 1;
+        }
+        self.events.push_back(Event::Dropped {
+            medium,
+            node: from.to_owned(),
+            reason,
+        });
+    }
+
+    /// Timing of retransmission requests, from the configuration.
+    fn request_timing(&self) -> RequestTiming {
+        RequestTiming {
+            max_delay: self.config.max_rexmit_delay,
+        }
     }
 
     /// Copy each part's earliest deadline into the timer table (the
     /// keepalive entry is the table's own).
     fn refresh_timers(&mut self) {
-        let rexmit = self.trackers.iter().filter_map(|t| t.next_timeout()).min();
         let t = &mut self.timers;
-        t.set_or_stop(Timer::NodeDeath, self.membership.next_timeout());
+        t.set_or_stop(Timer::NodeDeath, self.membership.next_timeout(&self.peers));
         t.set_or_stop(Timer::PingDeath, self.pings.next_timeout());
-        t.set_or_stop(Timer::LinkDeath, self.links.next_timeout());
-        t.set_or_stop(Timer::Rexmit, rexmit);
+        t.set_or_stop(Timer::LinkDeath, self.peers.next_link_timeout());
+        t.set_or_stop(Timer::Rexmit, self.peers.next_request_timeout());
         t.set_or_stop(Timer::Resources, self.resources.poll_timeout());
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::wire::{DecodeError, EncodeError, Holdings, NodeUuid};
+use crate::wire::{DecodeError, EncodeError, Holdings, NodeStatus, NodeUuid};
 
 /// The persisted identity of the local node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +66,17 @@ impl NodeState {
             NodeState::Active => "active",
             NodeState::Dead => "dead",
             NodeState::Ping => "ping",
+        }
+    }
+}
+
+impl From<NodeStatus> for NodeState {
+    /// The state a status (the local one, as advertised) reports.
+    fn from(status: NodeStatus) -> Self {
+        match status {
+            NodeStatus::Init => NodeState::Init,
+            NodeStatus::Up => NodeState::Up,
+            NodeStatus::Active => NodeState::Active,
         }
     }
 }
