@@ -15,27 +15,32 @@
 //!
 //! # Paths through the engine
 //!
-//! A datagram: `handle_datagram` → `dialect::decode` (typed [`Packet`] or
-//! foreign request) → `admit` (sender's [`PeerId`] via `Peers`, generation
-//! via `Membership`) → `on_status` / `on_sequenced` (its `Peer`'s receiver
-//! tracker) / `on_ownership` / `on_control` → `Resources::on_message` →
-//! `react` turns `Membership` changes and the resource layer's outputs into
-//! events, actions and `Outbox` sends → `refresh_timers`.
+//! A datagram: `handle_datagram` → `dialect::decode` (a typed `Packet`, or a
+//! `ForeignRequest` for Heartbeat types without counterpart) → `admit`
+//! (`Peers::classify` names the `PeerId`, `Membership` checks the
+//! generation) → `on_status` (`Membership`, then the `Peer`'s receiver
+//! tracker) / `on_sequenced` (tracker, then `deliver` to `Resources` or an
+//! event) / `on_ownership` (`Freshness`) / `on_control` (`Outbox` answers) →
+//! the link refreshed in `Peers` → `react`: `Membership` changes and the
+//! resource layer's outputs become events, actions and `Outbox` sends →
+//! `refresh_timers` copies each part's next deadline into the `TimerTable`.
 //!
-//! A timer: `poll_timeout` = `TimerTable::next_timeout`; `handle_timeout` →
-//! `Lifeguard::check` → `on_timer` for each expired [`Timer`] (keepalive:
-//! `Outbox::send_status` and acks; node, ping, link deaths; retransmission
-//! requests; resources) → `react` → `refresh_timers`.
+//! A timer: `poll_timeout` is `TimerTable::next_timeout`; `handle_timeout`
+//! → `Lifeguard::check` (a stall pushes deadlines back) → `on_timer` for
+//! each expired `Timer`, e.g. `Timer::Keepalive`: `Outbox::send_status`,
+//! acks from each `Peer`, the timer re-armed one keepalive later → `react`
+//! → `refresh_timers`.
 //!
 //! # Layout
 //!
 //! - `mod.rs`: [`Engine`], the glue: `handle_*` → `on_*` → `react`, `poll_*`.
 //! - `types`: the vocabulary ([`Event`], [`Command`], [`Transmit`], ...).
-//! - `peers`: the [`PeerId`]-keyed table: liveness, links, receiver tracker,
+//! - `peers`: the `PeerId`-keyed table: liveness, links, receiver tracker,
 //!   held messages, freshness of each peer.
 //! - `membership`: liveness rules, generations, deadtime, comm-up.
 //! - `links`: link states of one node per medium.
-//! - `outbox`: identity, encoding, keys, sender history, transmit queue.
+//! - `outbox`: identity, encoding, keys, sender history, transmit queue,
+//!   status clock.
 //! - `timer`: the timer table.
 //! - `delivery`: sequence numbers, history ring, gap detection,
 //!   retransmission requests, acks (module doc says what is sequenced).
@@ -64,13 +69,13 @@ mod timer;
 mod types;
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 
 use crate::config::Config;
 use crate::wire::linuxha::Envelope;
-use crate::wire::{Message, NodeUuid, Ownership, Packet, Status, ACK_DELAY_UNKNOWN};
+use crate::wire::{Message, NodeUuid, Ownership, Packet, Status};
 
 use delivery::is_sequenced;
 use delivery::receiver_tracker::{RequestTiming, SeqVerdict};
@@ -80,7 +85,7 @@ use lifeguard::Lifeguard;
 use links::LinkChange;
 use membership::{Change, GenerationVerdict, Membership, StatusVerdict};
 use outbox::Outbox;
-use peers::{PeerId, Peers};
+use peers::{PeerId, Peers, Sender};
 use ping::{PingChange, PingTable};
 use resources::Resources;
 use rng::Rng;
@@ -150,14 +155,6 @@ struct Admitted {
     was_down: bool,
     /// How many datagrams were queued before this packet was handled.
     mark: usize,
-}
-
-/// Who sent a packet, relative to this node.
-enum Sender {
-    /// A configured peer.
-    Peer(PeerId),
-    /// Our own packet heard back.
-    OwnEcho,
 }
 
 impl Engine {
@@ -342,7 +339,14 @@ impl Engine {
             self.drop_packet(medium, from, DropReason::UnknownMedium);
             return None;
         }
-        let peer = match self.classify(from, uuid, generation) {
+        let sender = self.peers.classify(
+            from,
+            uuid,
+            generation,
+            &self.config.local_node,
+            self.identity(),
+        );
+        let peer = match sender {
             Ok(Sender::Peer(peer)) => peer,
             Ok(Sender::OwnEcho) => {
                 let deadtime = self.membership.deadtime(None);
@@ -368,13 +372,13 @@ impl Engine {
             GenerationVerdict::Restarted => {
                 // Reset before anything of the new generation is tracked.
                 let (lost, dropped) = self.peers[peer].restarted();
-                self.outbox.history_mut().forget_peer(peer.index());
+                self.outbox.peer_restarted(peer);
                 self.counters.from_dead += dropped;
                 self.report_lost(peer, lost);
             }
             GenerationVerdict::Current => {}
         }
-        self.outbox.dialect_mut().note_uuid(from, uuid);
+        self.outbox.note_uuid(from, uuid);
         let down = matches!(
             self.peers[peer].liveness.state,
             NodeState::Init | NodeState::Dead
@@ -384,31 +388,6 @@ impl Engine {
             was_down: verdict == GenerationVerdict::Restarted || down,
             mark: self.outbox.queued(),
         })
-    }
-
-    /// Is this packet from a peer, from ourselves, or to be dropped?
-    fn classify(
-        &mut self,
-        from: &str,
-        uuid: NodeUuid,
-        generation: u64,
-    ) -> Result<Sender, DropReason> {
-        if from == self.config.local_node {
-            let me = self.outbox.identity();
-            return if uuid == me.uuid && generation == me.generation {
-                Ok(Sender::OwnEcho)
-            } else {
-                self.counters.impostors += 1;
-                Err(DropReason::Impostor)
-            };
-        }
-        match self.peers.find(from) {
-            Some(peer) => Ok(Sender::Peer(peer)),
-            None => {
-                self.counters.unknown_node += 1;
-                Err(DropReason::UnknownNode)
-            }
-        }
     }
 
     /// Handle one authenticated packet; `linux_ha`: it came in Heartbeat's
@@ -637,12 +616,8 @@ impl Engine {
                 first_seq,
                 last_seq,
             } => {
-                let history = self.outbox.history_mut();
-                let answer = history.answer(now, peer.index(), first_seq, last_seq);
-                for bytes in answer.resend {
-                    self.outbox.transmit(bytes);
-                }
-                for seq in answer.nak {
+                let naks = self.outbox.answer_rexmit(now, peer, first_seq, last_seq);
+                for seq in naks {
                     self.send_control(now, peer, Message::NakRexmit { seq });
                 }
             }
@@ -652,10 +627,7 @@ impl Engine {
                 self.maybe_ack(now, peer, false);
             }
             Message::Ack { ack_seq, delay_us } => {
-                let delay = (delay_us != ACK_DELAY_UNKNOWN)
-                    .then(|| Duration::from_micros(u64::from(delay_us)));
-                let history = self.outbox.history_mut();
-                if let Some(sample) = history.on_ack(now, peer.index(), ack_seq, delay) {
+                if let Some(sample) = self.outbox.on_ack(now, peer, ack_seq, delay_us) {
                     self.peers[peer].liveness.stats.add_rtt(sample);
                 }
                 self.trim_history();
@@ -703,7 +675,7 @@ impl Engine {
                 for peer in self.peers.ids() {
                     self.maybe_ack(now, peer, true);
                 }
-                self.outbox.history_mut().expire(now);
+                self.outbox.expire_history(now);
             }
             Timer::NodeDeath => self.membership.handle_timeout(&mut self.peers, now),
             Timer::PingDeath => {
@@ -835,13 +807,13 @@ impl Engine {
                 // joined again. (A dead peer that restarts joins through its
                 // status.)
                 if was_alive {
-                    self.outbox.history_mut().peer_alive(peer.index());
+                    self.outbox.peer_alive(peer);
                     if comm_up {
                         self.resources.peer_dead(now, &node);
                         self.resources.peer_joined(now, &node);
                     }
                 } else {
-                    self.outbox.history_mut().peer_gone(peer.index());
+                    self.outbox.peer_gone(peer);
                 }
             }
             Change::Joined { peer, returned } => {
@@ -850,7 +822,7 @@ impl Engine {
                     self.events
                         .push_back(Event::NodeReturned { node: node.clone() });
                 }
-                self.outbox.history_mut().peer_alive(peer.index());
+                self.outbox.peer_alive(peer);
                 if comm_up {
                     self.resources.peer_joined(now, &node);
                 }
@@ -861,7 +833,7 @@ impl Engine {
             Change::Died { peer, departed } => {
                 let lost = self.peers[peer].tracker.peer_died();
                 self.report_lost(peer, lost);
-                self.outbox.history_mut().peer_gone(peer.index());
+                self.outbox.peer_gone(peer);
                 self.trim_history();
                 // A departure reached resources as the `Shutdone` message.
                 if comm_up && !departed {
@@ -922,7 +894,7 @@ impl Engine {
         }
         let sent = self.outbox.send_shutdone(now);
         self.sent_sequenced(sent);
-        if !self.outbox.dialect().speaks_linux_ha() {
+        if !self.outbox.speaks_linux_ha() {
             self.send_status(now);
         }
         self.outbox.depart();
@@ -984,8 +956,7 @@ impl Engine {
 
     /// Drop history entries every listening peer acknowledged.
     fn trim_history(&mut self) {
-        let listening = self.peers.listening().map(PeerId::index);
-        self.outbox.history_mut().trim(listening);
+        self.outbox.trim_history(self.peers.listening());
     }
 
     /// Count and report a failed send.
@@ -1036,10 +1007,13 @@ impl Engine {
         }
     }
 
-    /// Report a dropped packet (and count the unknown media).
+    /// Count and report a dropped packet.
     fn drop_packet(&mut self, medium: MediumId, from: &str, reason: DropReason) {
-        if reason == DropReason::UnknownMedium {
-            self.counters.unknown_medium += 1;
+        match reason {
+            DropReason::UnknownMedium => self.counters.unknown_medium += 1,
+            DropReason::UnknownNode => self.counters.unknown_node += 1,
+            DropReason::Impostor => self.counters.impostors += 1,
+            _ => {}
         }
         self.events.push_back(Event::Dropped {
             medium,

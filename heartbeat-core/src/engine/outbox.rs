@@ -14,9 +14,12 @@ use bytes::Bytes;
 
 use super::delivery::sender_history::SenderHistory;
 use super::dialect::Dialect;
+use super::peers::PeerId;
 use super::types::{Identity, SendError, Transmit, Via};
 use crate::wire::linuxha::Envelope;
-use crate::wire::{Holdings, Keyring, Message, NodeStatus, Packet, Status};
+use crate::wire::{
+    Holdings, Keyring, Message, NodeStatus, NodeUuid, Packet, Status, ACK_DELAY_UNKNOWN,
+};
 
 /// What this node sends, and how.
 #[derive(Debug)]
@@ -79,14 +82,14 @@ impl Outbox {
         self.keys = keys;
     }
 
-    /// The wire dialect this node speaks.
-    pub(crate) fn dialect(&self) -> &Dialect {
-        &self.dialect
+    /// Whether this node speaks Heartbeat's dialect.
+    pub(crate) fn speaks_linux_ha(&self) -> bool {
+        self.dialect.speaks_linux_ha()
     }
 
-    /// The wire dialect, mutably (it notes peers' uuids).
-    pub(crate) fn dialect_mut(&mut self) -> &mut Dialect {
-        &mut self.dialect
+    /// Remember peer `name`'s uuid (Heartbeat's `destuuid`).
+    pub(crate) fn note_uuid(&mut self, name: &str, uuid: NodeUuid) {
+        self.dialect.note_uuid(name, uuid);
     }
 
     /// Our sequence numbers, history ring and acknowledgements.
@@ -94,9 +97,62 @@ impl Outbox {
         &self.history
     }
 
-    /// The history, mutably (acks, retransmission answers, peers' states).
-    pub(crate) fn history_mut(&mut self) -> &mut SenderHistory {
-        &mut self.history
+    /// Answer `peer`'s request for `first..=last`: what the history still
+    /// holds is queued again; returns the numbers to nak.
+    pub(crate) fn answer_rexmit(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        first: u64,
+        last: u64,
+    ) -> Vec<u64> {
+        let answer = self.history.answer(now, peer.index(), first, last);
+        for bytes in answer.resend {
+            self.transmit(bytes);
+        }
+        answer.nak
+    }
+
+    /// `peer` acknowledged everything up to `ack_seq`, having held it for
+    /// `delay_us` microseconds (or [`ACK_DELAY_UNKNOWN`]). Returns a
+    /// round-trip sample, if this gives one.
+    pub(crate) fn on_ack(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        ack_seq: u64,
+        delay_us: u32,
+    ) -> Option<Duration> {
+        let delay =
+            (delay_us != ACK_DELAY_UNKNOWN).then(|| Duration::from_micros(u64::from(delay_us)));
+        self.history.on_ack(now, peer.index(), ack_seq, delay)
+    }
+
+    /// `peer` restarted: forget what its old generation acknowledged.
+    pub(crate) fn peer_restarted(&mut self, peer: PeerId) {
+        self.history.forget_peer(peer.index());
+    }
+
+    /// `peer` became alive (joined, returned, restarted while alive): what
+    /// we send from now on is for it.
+    pub(crate) fn peer_alive(&mut self, peer: PeerId) {
+        self.history.peer_alive(peer.index());
+    }
+
+    /// `peer` is gone (dead, or restarted while dead): nothing sent from
+    /// now on is for it.
+    pub(crate) fn peer_gone(&mut self, peer: PeerId) {
+        self.history.peer_gone(peer.index());
+    }
+
+    /// Drop history entries every peer in `listening` acknowledged.
+    pub(crate) fn trim_history(&mut self, listening: impl Iterator<Item = PeerId>) {
+        self.history.trim(listening.map(PeerId::index));
+    }
+
+    /// Drop history entries too old to be requested any more.
+    pub(crate) fn expire_history(&mut self, now: Instant) {
+        self.history.expire(now);
     }
 
     /// Whether `Shutdone` was sent.

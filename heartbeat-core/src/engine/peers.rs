@@ -9,7 +9,8 @@ use super::delivery::receiver_tracker::{ReceiverTracker, RequestTiming};
 use super::freshness::Freshness;
 use super::links::{LinkChange, Links};
 use super::membership::Liveness;
-use crate::wire::{Message, ACK_DELAY_UNKNOWN};
+use super::types::{DropReason, Identity};
+use crate::wire::{Message, NodeUuid, ACK_DELAY_UNKNOWN};
 
 /// Most messages held per peer while it is still considered dead.
 pub(crate) const MAX_HELD: usize = 64;
@@ -19,10 +20,19 @@ pub(crate) const MAX_HELD: usize = 64;
 pub(crate) struct PeerId(pub(super) usize);
 
 impl PeerId {
-    /// The position, for tables indexed the same way (the sender history).
+    /// The position, for the sender history's per-peer tables.
     pub(crate) fn index(self) -> usize {
         self.0
     }
+}
+
+/// Who sent a packet, relative to this node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sender {
+    /// A configured peer.
+    Peer(PeerId),
+    /// Our own packet heard back.
+    OwnEcho,
 }
 
 /// Everything known about one peer.
@@ -128,6 +138,29 @@ impl Peers {
             rows,
             local_links: Links::new(media),
         }
+    }
+
+    /// Who sent a packet claiming to be `from` (`uuid`, `generation`), when
+    /// we are `local_node` with identity `me`: a peer, our own echo, or an
+    /// impostor or unknown node to drop.
+    pub(crate) fn classify(
+        &self,
+        from: &str,
+        uuid: NodeUuid,
+        generation: u64,
+        local_node: &str,
+        me: Identity,
+    ) -> Result<Sender, DropReason> {
+        if from == local_node {
+            return if uuid == me.uuid && generation == me.generation {
+                Ok(Sender::OwnEcho)
+            } else {
+                Err(DropReason::Impostor)
+            };
+        }
+        self.find(from)
+            .map(Sender::Peer)
+            .ok_or(DropReason::UnknownNode)
     }
 
     /// The peer called `name`.
