@@ -62,7 +62,7 @@ pub(super) enum Inbound {
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum ForeignRequest {
     /// `reqnodes`: answer with our node list (`repnodes`, see
-    /// [`Dialect::encode_repnodes`]).
+    /// [`Dialect::encode_node_list`]).
     NodeList,
     /// `hb_takeover`: the sender takes these groups, named relative to us:
     /// hand them over (a standby of that set).
@@ -167,7 +167,7 @@ impl Dialect {
     /// Encode Heartbeat's `repnodes` answer to `to`'s `reqnodes`: our node
     /// list (each name followed by a space, as Heartbeat writes it), no
     /// deleted node.
-    pub(super) fn encode_repnodes(
+    pub(super) fn encode_node_list(
         &self,
         envelope: &Envelope,
         nodes: &[String],

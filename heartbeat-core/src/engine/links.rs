@@ -13,6 +13,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::lifeguard::Stall;
 use super::types::LinkState;
 
 /// One (node, medium) link.
@@ -119,12 +120,10 @@ impl Links {
         self.links.iter().filter_map(|l| l.deadline).min()
     }
 
-    /// Lifeguard: push every deadline back by `lateness`, at least to `now + grace`.
-    pub(crate) fn extend_deadlines(&mut self, now: Instant, lateness: Duration, grace: Duration) {
-        for link in &mut self.links {
-            if let Some(d) = link.deadline.as_mut() {
-                *d = (*d + lateness).max(now + grace);
-            }
+    /// Lifeguard: push every deadline back after `stall`.
+    pub(crate) fn extend_deadlines(&mut self, stall: &Stall) {
+        for d in self.links.iter_mut().filter_map(|l| l.deadline.as_mut()) {
+            stall.postpone(d);
         }
     }
 }
@@ -166,7 +165,11 @@ mod tests {
         let mut t = Links::new(2);
         t.refresh(t0, 0, 100 * MS);
         t.refresh(t0, 1, 100 * MS);
-        t.extend_deadlines(t0 + 500 * MS, 450 * MS, 50 * MS);
+        t.extend_deadlines(&Stall {
+            now: t0 + 500 * MS,
+            late_by: 450 * MS,
+            grace: 50 * MS,
+        });
         assert_eq!(t.next_timeout(), Some(t0 + 550 * MS));
         assert!(t.handle_timeout(t0 + 549 * MS).is_empty());
         assert_eq!(t.handle_timeout(t0 + 550 * MS).len(), 2);

@@ -29,6 +29,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::lifeguard::Stall;
 use super::peers::{PeerId, Peers};
 use super::types::NodeState;
 use crate::config::Timing;
@@ -379,19 +380,12 @@ impl Membership {
         peers.iter().filter_map(|(_, p)| p.liveness.deadline).min()
     }
 
-    /// Lifeguard: our own process stalled for `lateness`; push every death
-    /// deadline back by it, and at least to `now + grace`, so that peers get a
-    /// chance to be heard before being judged.
-    pub(crate) fn extend_deadlines(
-        &self,
-        peers: &mut Peers,
-        now: Instant,
-        lateness: Duration,
-        grace: Duration,
-    ) {
+    /// Lifeguard: our own process stalled; push every death deadline back
+    /// so that peers get a chance to be heard before being judged.
+    pub(crate) fn extend_deadlines(&self, peers: &mut Peers, stall: &Stall) {
         for (_, p) in peers.iter_mut() {
             if let Some(d) = p.liveness.deadline.as_mut() {
-                *d = (*d + lateness).max(now + grace);
+                stall.postpone(d);
             }
         }
     }
@@ -505,8 +499,13 @@ mod tests {
         fn on_departure(&mut self, i: usize) {
             self.m.on_departure(&mut self.p, PeerId(i))
         }
-        fn extend_deadlines(&mut self, now: Instant, lateness: Duration, grace: Duration) {
-            self.m.extend_deadlines(&mut self.p, now, lateness, grace)
+        fn extend_deadlines(&mut self, now: Instant, late_by: Duration, grace: Duration) {
+            let stall = Stall {
+                now,
+                late_by,
+                grace,
+            };
+            self.m.extend_deadlines(&mut self.p, &stall)
         }
     }
 

@@ -644,11 +644,10 @@ impl Engine {
     fn on_timeout(&mut self, now: Instant) {
         let due = self.timers.next_timeout().filter(|&t| t <= now);
         if let Some(late_by) = self.lifeguard.check(now, due) {
-            let grace = self.lifeguard.grace();
-            self.membership
-                .extend_deadlines(&mut self.peers, now, late_by, grace);
-            self.peers.extend_link_deadlines(now, late_by, grace);
-            self.pings.extend_deadlines(now, late_by, grace);
+            let stall = self.lifeguard.stall(now, late_by);
+            self.membership.extend_deadlines(&mut self.peers, &stall);
+            self.peers.extend_link_deadlines(&stall);
+            self.pings.extend_deadlines(&stall);
             self.refresh_timers();
             self.events.push_back(Event::LocalStall { late_by });
         }

@@ -282,7 +282,7 @@ impl Outbox {
         self.record(now, |outbox| {
             Ok(outbox
                 .dialect
-                .encode_repnodes(&envelope, nodes, &outbox.keys, since_start)?)
+                .encode_node_list(&envelope, nodes, &outbox.keys, since_start)?)
         })
     }
 

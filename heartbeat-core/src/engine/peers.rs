@@ -3,10 +3,11 @@
 //! the local node's own links.
 
 use std::ops::{Index, IndexMut};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::delivery::receiver_tracker::{ReceiverTracker, RequestTiming};
 use super::freshness::Freshness;
+use super::lifeguard::Stall;
 use super::links::{LinkChange, Links};
 use super::membership::Liveness;
 use super::types::{DropReason, Identity};
@@ -231,18 +232,12 @@ impl Peers {
         changes
     }
 
-    /// Lifeguard: push every link deadline back by `lateness`, at least to
-    /// `now + grace`.
-    pub(crate) fn extend_link_deadlines(
-        &mut self,
-        now: Instant,
-        lateness: Duration,
-        grace: Duration,
-    ) {
+    /// Lifeguard: push every link deadline back after `stall`.
+    pub(crate) fn extend_link_deadlines(&mut self, stall: &Stall) {
         for p in &mut self.rows {
-            p.links.extend_deadlines(now, lateness, grace);
+            p.links.extend_deadlines(stall);
         }
-        self.local_links.extend_deadlines(now, lateness, grace);
+        self.local_links.extend_deadlines(stall);
     }
 
     /// The peers that acknowledge what we send (see [`Peer::is_listening`]).
