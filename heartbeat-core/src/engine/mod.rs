@@ -79,13 +79,12 @@ use crate::wire::{Message, NodeUuid, Ownership, Packet, Status};
 
 use delivery::is_sequenced;
 use delivery::receiver_tracker::{RequestTiming, SeqVerdict};
-use delivery::sender_history::SenderHistory;
-use dialect::{Dialect, ForeignRequest, IgnoredTypes, Inbound};
+use dialect::{ForeignRequest, IgnoredTypes, Inbound};
 use lifeguard::Lifeguard;
 use links::LinkChange;
 use membership::{Change, GenerationVerdict, Membership, StatusVerdict};
 use outbox::Outbox;
-use peers::{PeerId, Peers, Sender};
+use peers::{Arrival, PeerId, Peers, Sender};
 use ping::{PingChange, PingTable};
 use resources::Resources;
 use rng::Rng;
@@ -187,14 +186,6 @@ impl Engine {
         let mut peers = Peers::new(&names, config.media.len(), membership.new_peer(now));
         membership.check_comm_up(&mut peers);
         let ping_names: Vec<String> = config.ping_nodes.iter().map(|p| p.name.clone()).collect();
-        let dialect = Dialect::new(
-            config.wire_dialect,
-            config.msgfmt.into(),
-            u32::from(config.hopfudge) + (config.nodes.len() + config.ping_nodes.len()) as u32,
-            unix_secs,
-        );
-        let history =
-            SenderHistory::new(names.len(), config.max_rexmit_delay, config.timing.deadtime);
         let mut timers = TimerTable::default();
         timers.set(Timer::Keepalive, now + config.timing.keepalive);
         let mut engine = Engine {
@@ -202,15 +193,7 @@ impl Engine {
             membership,
             peers,
             pings: PingTable::new(&ping_names, config.timing.deadping, now),
-            outbox: Outbox::new(
-                &config.local_node,
-                identity,
-                now,
-                config.timing.deadtime,
-                dialect,
-                config.keys.clone(),
-                history,
-            ),
+            outbox: Outbox::new(&config, identity, now, unix_secs, names.len()),
             ignored_types: IgnoredTypes::default(),
             lifeguard: Lifeguard::new(config.timing.keepalive, config.timing.deadtime),
             resources: Resources::new(
@@ -532,12 +515,9 @@ impl Engine {
         dest: Option<&str>,
     ) -> SeqVerdict {
         let timing = self.request_timing();
-        let tracker = &mut self.peers[peer].tracker;
-        let (verdict, lost) = tracker.on_packet(now, seq, timing, &mut self.rng);
+        let to_us_alone = dest == Some(self.config.local_node.as_str());
+        let (verdict, lost) = self.peers[peer].track(now, seq, to_us_alone, timing, &mut self.rng);
         self.report_lost(peer, lost);
-        if verdict.deliver() && dest == Some(self.config.local_node.as_str()) {
-            self.peers[peer].tracker.want_ack(seq);
-        }
         self.maybe_ack(now, peer, false);
         verdict
     }
@@ -553,22 +533,11 @@ impl Engine {
         if dest.is_some_and(|d| d != self.config.local_node) {
             return true;
         }
-        let p = &mut self.peers[peer];
-        if p.liveness.departed {
-            self.counters.from_dead += 1;
-            return true;
+        match self.peers[peer].arrival(packet.seq, &packet.message) {
+            Arrival::Deliver => self.deliver(now, peer, packet.seq, packet.message.clone()),
+            Arrival::Held => {}
+            Arrival::Refused => self.counters.from_dead += 1,
         }
-        if p.liveness.state == NodeState::Dead {
-            // Sent by a node we still consider dead, in the same generation:
-            // a partition is healing and its status has not reached us yet.
-            // Hold the message until the node is alive again, so that the
-            // resource layer hears of the return before the claims.
-            if !p.hold(packet.seq, packet.message.clone()) {
-                self.counters.from_dead += 1;
-            }
-            return true;
-        }
-        self.deliver(now, peer, packet.seq, packet.message.clone());
         true
     }
 

@@ -16,6 +16,7 @@ use super::delivery::sender_history::SenderHistory;
 use super::dialect::Dialect;
 use super::peers::PeerId;
 use super::types::{Identity, SendError, Transmit, Via};
+use crate::config::Config;
 use crate::wire::linuxha::Envelope;
 use crate::wire::{
     Holdings, Keyring, Message, NodeStatus, NodeUuid, Packet, Status, ACK_DELAY_UNKNOWN,
@@ -42,24 +43,27 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
-    /// The send side of `local_node`, started at `started`.
+    /// The send side of `config.local_node` (identity `identity`, with
+    /// `peers` peers), started at `now` when the wall clock read
+    /// `unix_secs` (Heartbeat's `ts`).
     pub(crate) fn new(
-        local_node: &str,
+        config: &Config,
         identity: Identity,
-        started: Instant,
-        deadtime: Duration,
-        dialect: Dialect,
-        keys: Keyring,
-        history: SenderHistory,
+        now: Instant,
+        unix_secs: u64,
+        peers: usize,
     ) -> Self {
+        let ttl =
+            u32::from(config.hopfudge) + (config.nodes.len() + config.ping_nodes.len()) as u32;
+        let deadtime = config.timing.deadtime;
         Outbox {
-            local_node: local_node.to_owned(),
+            local_node: config.local_node.clone(),
             identity,
-            started,
+            started: now,
             deadtime,
-            dialect,
-            keys,
-            history,
+            dialect: Dialect::new(config.wire_dialect, config.msgfmt.into(), ttl, unix_secs),
+            keys: config.keys.clone(),
+            history: SenderHistory::new(peers, config.max_rexmit_delay, deadtime),
             transmits: VecDeque::new(),
             last_status_ts: None,
             last_status_at: None,

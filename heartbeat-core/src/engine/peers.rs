@@ -5,12 +5,13 @@
 use std::ops::{Index, IndexMut};
 use std::time::Instant;
 
-use super::delivery::receiver_tracker::{ReceiverTracker, RequestTiming};
+use super::delivery::receiver_tracker::{ReceiverTracker, RequestTiming, SeqVerdict};
 use super::freshness::Freshness;
 use super::lifeguard::Stall;
 use super::links::{LinkChange, Links};
 use super::membership::Liveness;
-use super::types::{DropReason, Identity};
+use super::rng::Rng;
+use super::types::{DropReason, Identity, NodeState};
 use crate::wire::{Message, NodeUuid, ACK_DELAY_UNKNOWN};
 
 /// Most messages held per peer while it is still considered dead.
@@ -34,6 +35,17 @@ pub(crate) enum Sender {
     Peer(PeerId),
     /// Our own packet heard back.
     OwnEcho,
+}
+
+/// What becomes of a new message from a peer (see [`Peer::arrival`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arrival {
+    /// Hand it to its consumer now.
+    Deliver,
+    /// Held until the peer is alive again.
+    Held,
+    /// Dropped: the peer departed, or too many messages are held.
+    Refused,
 }
 
 /// Everything known about one peer.
@@ -66,14 +78,41 @@ impl Peer {
         (lost, dropped)
     }
 
-    /// Hold `message` (number `seq`) until the peer is alive again; `false`
-    /// when [`MAX_HELD`] are held already (the message is dropped).
-    pub(crate) fn hold(&mut self, seq: u64, message: Message) -> bool {
-        if self.held.len() >= MAX_HELD {
-            return false;
+    /// Sequence bookkeeping of its packet `seq` at `now` (`to_us_alone`:
+    /// addressed to this node only, so acknowledged on the next tick if
+    /// new). Returns the verdict and how many packets were given up.
+    pub(crate) fn track(
+        &mut self,
+        now: Instant,
+        seq: u64,
+        to_us_alone: bool,
+        timing: RequestTiming,
+        rng: &mut Rng,
+    ) -> (SeqVerdict, u64) {
+        let (verdict, lost) = self.tracker.on_packet(now, seq, timing, rng);
+        if verdict.deliver() && to_us_alone {
+            self.tracker.want_ack(seq);
         }
-        self.held.push((seq, message));
-        true
+        (verdict, lost)
+    }
+
+    /// A new message (number `seq`) for us arrived: delivered now, or held
+    /// while the peer is still considered dead in the same generation (a
+    /// partition is healing and its status has not reached us yet: the
+    /// resource layer must hear of the return before the claims), or
+    /// refused once it departed or when [`MAX_HELD`] are held.
+    pub(crate) fn arrival(&mut self, seq: u64, message: &Message) -> Arrival {
+        if self.liveness.departed {
+            return Arrival::Refused;
+        }
+        if self.liveness.state != NodeState::Dead {
+            return Arrival::Deliver;
+        }
+        if self.held.len() >= MAX_HELD {
+            return Arrival::Refused;
+        }
+        self.held.push((seq, message.clone()));
+        Arrival::Held
     }
 
     /// The acknowledgement to send it at `now`, if one is due (`tick`: a
