@@ -300,3 +300,56 @@ impl IndexMut<PeerId> for Peers {
         &mut self.rows[id.0]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peers() -> Peers {
+        let names = ["b".to_owned(), "c".to_owned()];
+        Peers::new(&names, 2, Liveness::new(Instant::now()))
+    }
+
+    #[test]
+    fn classify_senders() {
+        let p = peers();
+        let me = Identity {
+            uuid: NodeUuid([1; 16]),
+            generation: 7,
+        };
+        let other = NodeUuid([2; 16]);
+        assert_eq!(p.classify("a", me.uuid, 7, "a", me), Ok(Sender::OwnEcho));
+        assert_eq!(
+            p.classify("a", me.uuid, 8, "a", me),
+            Err(DropReason::Impostor)
+        );
+        assert_eq!(
+            p.classify("a", other, 7, "a", me),
+            Err(DropReason::Impostor)
+        );
+        assert_eq!(
+            p.classify("c", other, 1, "a", me),
+            Ok(Sender::Peer(PeerId(1)))
+        );
+        assert_eq!(
+            p.classify("z", other, 1, "a", me),
+            Err(DropReason::UnknownNode)
+        );
+    }
+
+    #[test]
+    fn held_while_dead_refused_once_departed_or_full() {
+        let mut p = peers();
+        let b = &mut p[PeerId(0)];
+        assert_eq!(b.arrival(1, &Message::Shutdone), Arrival::Deliver, "init");
+        b.liveness.state = NodeState::Dead;
+        for seq in 0..MAX_HELD as u64 {
+            assert_eq!(b.arrival(seq, &Message::Shutdone), Arrival::Held);
+        }
+        assert_eq!(b.arrival(99, &Message::Shutdone), Arrival::Refused);
+        assert_eq!(b.restarted(), (0, MAX_HELD as u64));
+        assert!(b.held.is_empty());
+        b.liveness.departed = true;
+        assert_eq!(b.arrival(100, &Message::Shutdone), Arrival::Refused);
+    }
+}
