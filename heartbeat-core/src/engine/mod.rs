@@ -125,24 +125,37 @@ pub use snapshot::{
 ///   one keepalive late is treated as a local stall ([`Event::LocalStall`])
 ///   and nobody is declared dead on it.
 pub struct Engine {
+    /// The configuration (its keys are the Outbox's from the start on).
     config: Config,
+    /// Every random choice (retransmission request delays).
     rng: Rng,
+    /// Comm-up, the local status, the liveness rules.
     membership: Membership,
     /// Peers (configured nodes but the local one), in configuration order,
     /// and the local node's links.
     peers: Peers,
+    /// Ping nodes.
     pings: PingTable,
+    /// The send side: encoding, history, transmit queue.
     outbox: Outbox,
+    /// Heartbeat message types reported as ignored.
     ignored_types: IgnoredTypes,
+    /// Local stall detection.
     lifeguard: Lifeguard,
+    /// Ownership of resource groups.
     resources: Resources,
     /// Every deadline, refreshed at the end of each input (inputs are the
     /// only way the engine changes, so the table is exact).
     timers: TimerTable,
+    /// Events not polled yet.
     events: VecDeque<Event>,
+    /// Resource actions not polled yet.
     actions: VecDeque<ResourceAction>,
+    /// A shutdown was requested.
     shutting_down: bool,
+    /// Receive counters per medium.
     media: Vec<MediumInfo>,
+    /// Drop and failure counters.
     counters: snapshot::Counters,
 }
 
