@@ -238,9 +238,7 @@ impl Outbox {
         if sequenced {
             self.send_sequenced(now, None, status)?;
         } else {
-            let packet = self.packet(self.history.highest_sent(), None, status);
-            let bytes = self.encode(now, &packet)?;
-            self.transmit(bytes);
+            self.send_unsequenced(now, self.history.highest_sent(), None, status)?;
         }
         self.last_status_ts = Some(timestamp_ms);
         self.last_status_at = Some(now);
@@ -314,10 +312,7 @@ impl Outbox {
         dest: Option<String>,
         message: Message,
     ) -> Result<(), SendError> {
-        let packet = self.packet(self.history.highest_sent(), dest, message);
-        let bytes = self.encode(now, &packet)?;
-        self.transmit(bytes);
-        Ok(())
+        self.send_unsequenced(now, self.history.highest_sent(), dest, message)
     }
 
     /// Send an unsequenced control message to peer `to`.
@@ -327,7 +322,19 @@ impl Outbox {
         to: &str,
         message: Message,
     ) -> Result<(), SendError> {
-        let packet = self.packet(0, Some(to.to_owned()), message);
+        self.send_unsequenced(now, 0, Some(to.to_owned()), message)
+    }
+
+    /// Send `message` to `dest` with envelope number `seq`, not recorded for
+    /// retransmission.
+    fn send_unsequenced(
+        &mut self,
+        now: Instant,
+        seq: u64,
+        dest: Option<String>,
+        message: Message,
+    ) -> Result<(), SendError> {
+        let packet = self.packet(seq, dest, message);
         let bytes = self.encode(now, &packet)?;
         self.transmit(bytes);
         Ok(())
