@@ -48,16 +48,43 @@ pub(super) enum Inbound {
         /// Whether it came in the Linux-HA dialect.
         linux_ha: bool,
     },
-    /// A Heartbeat message type without counterpart (`reqnodes`,
-    /// `stonith`, ...), with its envelope.
+    /// A Heartbeat message without counterpart in [`Message`], with its
+    /// envelope (sequence bookkeeping applies to it like to any other).
     Foreign {
-        /// Its `t`.
-        msg_type: String,
         /// Its envelope.
         envelope: Envelope,
-        /// For `hb_takeover`: the set the sender wants, relative to it.
-        takeover: Option<Holdings>,
+        /// What it asks of us.
+        request: ForeignRequest,
     },
+}
+
+/// What a Heartbeat message without counterpart asks of this node.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum ForeignRequest {
+    /// `reqnodes`: answer with our node list (`repnodes`, see
+    /// [`Dialect::encode_node_list`]).
+    NodeList,
+    /// `hb_takeover`: the sender takes these groups, named relative to us:
+    /// hand them over (a standby of that set).
+    Standby(Holdings),
+    /// Anything else (`stonith`, `hbapi-clstat`, ...): nothing; ignored.
+    Ignored {
+        /// Its Linux-HA type (`t`).
+        msg_type: String,
+    },
+}
+
+/// Foreign message types already reported as ignored (once per type).
+#[derive(Debug, Default)]
+pub(super) struct IgnoredTypes {
+    reported: BTreeSet<String>,
+}
+
+impl IgnoredTypes {
+    /// Whether `msg_type` is reported for the first time (remembered).
+    pub(super) fn first_report(&mut self, msg_type: &str) -> bool {
+        self.reported.insert(msg_type.to_ascii_lowercase())
+    }
 }
 
 /// Per-engine state of the dialect layer.
@@ -72,8 +99,6 @@ pub(super) struct Dialect {
     wall_clock_at_start: u64,
     /// Peers' uuids as their packets name them, for `destuuid`.
     uuids: HashMap<String, NodeUuid>,
-    /// Foreign message types already reported.
-    reported: BTreeSet<String>,
 }
 
 impl Dialect {
@@ -91,7 +116,6 @@ impl Dialect {
             ttl,
             wall_clock_at_start,
             uuids: HashMap::new(),
-            reported: BTreeSet::new(),
         }
     }
 
@@ -143,7 +167,7 @@ impl Dialect {
     /// Encode Heartbeat's `repnodes` answer to `to`'s `reqnodes`: our node
     /// list (each name followed by a space, as Heartbeat writes it), no
     /// deleted node.
-    pub(super) fn encode_repnodes(
+    pub(super) fn encode_node_list(
         &self,
         envelope: &Envelope,
         nodes: &[String],
@@ -179,44 +203,54 @@ impl Dialect {
             info: None,
         }
     }
+}
 
-    /// Read a datagram in whichever dialect it is, checking its
-    /// authentication with the key of the index it names.
-    pub(super) fn decode(&self, datagram: &[u8], keys: &Keyring) -> Result<Inbound, DecodeError> {
-        if !linuxha::is_linux_ha(datagram) {
-            let packet = native::decode(datagram, keys)?;
-            return Ok(Inbound::Packet {
-                packet,
-                linux_ha: false,
-            });
-        }
-        let msg = crate::wire::linuxha_verified(datagram, keys)?;
-        match linuxha::classify(&msg)? {
-            Classified::Known { mut packet, .. } => {
-                if let Message::Status(status) = &mut packet.message {
-                    status.timestamp_ms = packet.seq;
-                }
-                Ok(Inbound::Packet {
-                    packet,
-                    linux_ha: true,
-                })
-            }
-            Classified::Other {
-                msg_type,
-                envelope: Some(envelope),
-            } => Ok(Inbound::Foreign {
-                msg_type,
-                envelope,
-                takeover: linuxha::map::takeover_set(&msg),
-            }),
-            Classified::Other { envelope: None, .. } => Err(DecodeError::LinuxHaFields(
-                linuxha::MapError::Missing(names::F_SRC),
-            )),
-        }
+/// Read a datagram in whichever dialect it is, checking its authentication
+/// with the key of the index it names.
+pub(super) fn decode(datagram: &[u8], keys: &Keyring) -> Result<Inbound, DecodeError> {
+    if !linuxha::is_linux_ha(datagram) {
+        let packet = native::decode(datagram, keys)?;
+        return Ok(Inbound::Packet {
+            packet,
+            linux_ha: false,
+        });
     }
+    let msg = crate::wire::linuxha_verified(datagram, keys)?;
+    match linuxha::classify(&msg)? {
+        Classified::Known { mut packet, .. } => {
+            if let Message::Status(status) = &mut packet.message {
+                status.timestamp_ms = packet.seq;
+            }
+            Ok(Inbound::Packet {
+                packet,
+                linux_ha: true,
+            })
+        }
+        Classified::Other {
+            msg_type,
+            envelope: Some(envelope),
+        } => Ok(Inbound::Foreign {
+            envelope,
+            request: foreign_request(&msg, msg_type),
+        }),
+        Classified::Other { envelope: None, .. } => Err(DecodeError::LinuxHaFields(
+            linuxha::MapError::Missing(names::F_SRC),
+        )),
+    }
+}
 
-    /// Whether a foreign message type is reported for the first time.
-    pub(super) fn first_report(&mut self, msg_type: &str) -> bool {
-        self.reported.insert(msg_type.to_ascii_lowercase())
+/// What the foreign message `msg` of type `msg_type` asks of us.
+fn foreign_request(msg: &HaMsg, msg_type: String) -> ForeignRequest {
+    if msg_type.eq_ignore_ascii_case(names::T_REQNODES) {
+        return ForeignRequest::NodeList;
+    }
+    match linuxha::map::takeover_set(msg) {
+        // The sender's local groups are our foreign ones and back.
+        Some(wanted) => ForeignRequest::Standby(match wanted {
+            Holdings::Local => Holdings::Foreign,
+            Holdings::Foreign => Holdings::Local,
+            other => other,
+        }),
+        None => ForeignRequest::Ignored { msg_type },
     }
 }

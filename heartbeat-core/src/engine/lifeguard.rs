@@ -13,6 +13,25 @@
 
 use std::time::{Duration, Instant};
 
+/// A stall found by [`Lifeguard::check`]: every death deadline is pushed
+/// back by its lateness, and to at least a grace period past `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stall {
+    /// When the stall was noticed.
+    pub(crate) now: Instant,
+    /// How late the earliest timer fired.
+    pub(crate) late_by: Duration,
+    /// Least time granted past `now`.
+    pub(crate) grace: Duration,
+}
+
+impl Stall {
+    /// Push `deadline` back (the one rule every part applies).
+    pub(crate) fn postpone(&self, deadline: &mut Instant) {
+        *deadline = (*deadline + self.late_by).max(self.now + self.grace);
+    }
+}
+
 /// Stall detector.
 #[derive(Clone, Debug)]
 pub(crate) struct Lifeguard {
@@ -46,9 +65,13 @@ impl Lifeguard {
         Some(lateness)
     }
 
-    /// Grace period granted past `now` after a stall.
-    pub(crate) fn grace(&self) -> Duration {
-        self.grace
+    /// The stall noticed at `now`, `late_by` late.
+    pub(crate) fn stall(&self, now: Instant, late_by: Duration) -> Stall {
+        Stall {
+            now,
+            late_by,
+            grace: self.grace,
+        }
     }
 
     /// Stalls seen so far.
@@ -78,6 +101,6 @@ mod tests {
         assert_eq!(l.check(t0 + late, Some(t0)), Some(late));
         assert_eq!(l.stalls(), 1);
         assert_eq!(l.worst(), late);
-        assert_eq!(l.grace(), ka * 2);
+        assert_eq!(l.stall(t0, late).grace, ka * 2);
     }
 }

@@ -13,7 +13,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::engine::LinkState;
+use super::lifeguard::Stall;
+use super::types::LinkState;
 
 /// One (node, medium) link.
 #[derive(Clone, Debug)]
@@ -45,46 +46,43 @@ impl Default for Link {
     }
 }
 
-/// Links of every node (rows) on every medium (columns).
+/// One node's links, one per local medium (in configuration order).
 #[derive(Clone, Debug)]
-pub(crate) struct LinkTable {
-    rows: Vec<Vec<Link>>,
+pub(crate) struct Links {
+    links: Vec<Link>,
 }
 
 /// A link that changed state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct LinkChange {
-    /// Node row.
-    pub(crate) row: usize,
     /// Medium index.
     pub(crate) medium: usize,
     /// New state.
     pub(crate) state: LinkState,
 }
 
-impl LinkTable {
-    /// `rows` nodes times `media` media, all dead.
-    pub(crate) fn new(rows: usize, media: usize) -> Self {
-        LinkTable {
-            rows: vec![vec![Link::default(); media]; rows],
+impl Links {
+    /// One dead link per medium, `media` of them.
+    pub(crate) fn new(media: usize) -> Self {
+        Links {
+            links: vec![Link::default(); media],
         }
     }
 
-    /// The links of one node.
-    pub(crate) fn row(&self, row: usize) -> &[Link] {
-        &self.rows[row]
+    /// The links, one per medium.
+    pub(crate) fn as_slice(&self) -> &[Link] {
+        &self.links
     }
 
-    /// A packet from `row` arrived on `medium`; it stays up for `deadtime`.
+    /// A packet arrived on `medium`; its link stays up for `deadtime`.
     /// Returns the change if the link came up.
     pub(crate) fn refresh(
         &mut self,
         now: Instant,
-        row: usize,
         medium: usize,
         deadtime: Duration,
     ) -> Option<LinkChange> {
-        let link = self.rows.get_mut(row)?.get_mut(medium)?;
+        let link = self.links.get_mut(medium)?;
         if let Some(prev) = link.last_heard {
             link.max_gap = link.max_gap.max(now.saturating_duration_since(prev));
         }
@@ -94,7 +92,6 @@ impl LinkTable {
         (link.state == LinkState::Dead).then(|| {
             link.state = LinkState::Up;
             LinkChange {
-                row,
                 medium,
                 state: LinkState::Up,
             }
@@ -104,18 +101,15 @@ impl LinkTable {
     /// Mark dead every link whose deadline passed.
     pub(crate) fn handle_timeout(&mut self, now: Instant) -> Vec<LinkChange> {
         let mut changes = Vec::new();
-        for (row, links) in self.rows.iter_mut().enumerate() {
-            for (medium, link) in links.iter_mut().enumerate() {
-                if link.deadline.is_some_and(|d| d <= now) {
-                    link.deadline = None;
-                    link.state = LinkState::Dead;
-                    link.deaths += 1;
-                    changes.push(LinkChange {
-                        row,
-                        medium,
-                        state: LinkState::Dead,
-                    });
-                }
+        for (medium, link) in self.links.iter_mut().enumerate() {
+            if link.deadline.is_some_and(|d| d <= now) {
+                link.deadline = None;
+                link.state = LinkState::Dead;
+                link.deaths += 1;
+                changes.push(LinkChange {
+                    medium,
+                    state: LinkState::Dead,
+                });
             }
         }
         changes
@@ -123,15 +117,13 @@ impl LinkTable {
 
     /// Earliest link deadline.
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
-        self.rows.iter().flatten().filter_map(|l| l.deadline).min()
+        self.links.iter().filter_map(|l| l.deadline).min()
     }
 
-    /// Lifeguard: push every deadline back by `lateness`, at least to `now + grace`.
-    pub(crate) fn extend_deadlines(&mut self, now: Instant, lateness: Duration, grace: Duration) {
-        for link in self.rows.iter_mut().flatten() {
-            if let Some(d) = link.deadline.as_mut() {
-                *d = (*d + lateness).max(now + grace);
-            }
+    /// Lifeguard: push every deadline back after `stall`.
+    pub(crate) fn extend_deadlines(&mut self, stall: &Stall) {
+        for d in self.links.iter_mut().filter_map(|l| l.deadline.as_mut()) {
+            stall.postpone(d);
         }
     }
 }
@@ -145,37 +137,39 @@ mod tests {
     #[test]
     fn up_on_first_packet_dead_after_deadtime() {
         let t0 = Instant::now();
-        let mut t = LinkTable::new(2, 2);
+        let mut t = Links::new(2);
         assert_eq!(t.next_timeout(), None);
-        let up = t.refresh(t0, 1, 0, 100 * MS);
+        let up = t.refresh(t0, 0, 100 * MS);
         assert_eq!(
             up,
             Some(LinkChange {
-                row: 1,
                 medium: 0,
                 state: LinkState::Up
             })
         );
-        assert_eq!(t.refresh(t0 + 30 * MS, 1, 0, 100 * MS), None);
-        assert_eq!(t.row(1)[0].max_gap, 30 * MS);
-        assert_eq!(t.row(1)[0].packets, 2);
+        assert_eq!(t.refresh(t0 + 30 * MS, 0, 100 * MS), None);
+        assert_eq!(t.as_slice()[0].max_gap, 30 * MS);
+        assert_eq!(t.as_slice()[0].packets, 2);
         assert!(t.handle_timeout(t0 + 129 * MS).is_empty());
         let dead = t.handle_timeout(t0 + 130 * MS);
         assert_eq!(dead.len(), 1);
-        assert_eq!(t.row(1)[0].state, LinkState::Dead);
-        assert_eq!(t.row(1)[1].state, LinkState::Dead, "never heard");
+        assert_eq!(t.as_slice()[0].state, LinkState::Dead);
+        assert_eq!(t.as_slice()[1].state, LinkState::Dead, "never heard");
         // Out-of-range indices are ignored.
-        assert_eq!(t.refresh(t0, 5, 0, MS), None);
-        assert_eq!(t.refresh(t0, 0, 5, MS), None);
+        assert_eq!(t.refresh(t0, 5, MS), None);
     }
 
     #[test]
     fn lifeguard_extension() {
         let t0 = Instant::now();
-        let mut t = LinkTable::new(1, 2);
-        t.refresh(t0, 0, 0, 100 * MS);
-        t.refresh(t0, 0, 1, 100 * MS);
-        t.extend_deadlines(t0 + 500 * MS, 450 * MS, 50 * MS);
+        let mut t = Links::new(2);
+        t.refresh(t0, 0, 100 * MS);
+        t.refresh(t0, 1, 100 * MS);
+        t.extend_deadlines(&Stall {
+            now: t0 + 500 * MS,
+            late_by: 450 * MS,
+            grace: 50 * MS,
+        });
         assert_eq!(t.next_timeout(), Some(t0 + 550 * MS));
         assert!(t.handle_timeout(t0 + 549 * MS).is_empty());
         assert_eq!(t.handle_timeout(t0 + 550 * MS).len(), 2);

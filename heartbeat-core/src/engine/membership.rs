@@ -21,12 +21,18 @@
 //!   `init` → `up` when the first peer is heard, and → `active` once every
 //!   configured peer was heard or declared dead.
 //! - A late heartbeat (interval above warntime) is reported when it arrives.
+//!
+//! Each peer's [`Liveness`] is its row in [`Peers`]; [`Membership`] holds
+//! the cluster-wide part (comm-up, the local status) and applies the rules
+//! to the rows it is given.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::lifeguard::Stall;
+use super::peers::{PeerId, Peers};
+use super::types::NodeState;
 use crate::config::Timing;
-use crate::engine::NodeState;
 use crate::wire::{Holdings, NodeStatus, Status};
 
 /// Largest deadtime a peer may ask for; a bigger advertised value is capped.
@@ -40,22 +46,22 @@ const RTT_SAMPLES: usize = 8;
 pub(crate) enum Change {
     /// A peer's state changed.
     Node {
-        /// Peer index.
-        peer: usize,
+        /// The peer.
+        peer: PeerId,
         /// New state.
         state: NodeState,
     },
     /// A status arrived after more than warntime.
     Late {
-        /// Peer index.
-        peer: usize,
+        /// The peer.
+        peer: PeerId,
         /// Interval since the previous status.
         interval: Duration,
     },
     /// A packet of a higher generation arrived.
     Restarted {
-        /// Peer index.
-        peer: usize,
+        /// The peer.
+        peer: PeerId,
         /// New generation.
         generation: u64,
         /// Whether the peer was alive (up/active) when this was noticed.
@@ -63,16 +69,16 @@ pub(crate) enum Change {
     },
     /// A peer became alive (from init or dead).
     Joined {
-        /// Peer index.
-        peer: usize,
+        /// The peer.
+        peer: PeerId,
         /// Whether it had been declared dead in the same generation (a healed
         /// partition or a false death).
         returned: bool,
     },
     /// A peer was declared dead.
     Died {
-        /// Peer index.
-        peer: usize,
+        /// The peer.
+        peer: PeerId,
         /// Whether it announced its departure (`Shutdone`).
         departed: bool,
     },
@@ -137,7 +143,8 @@ impl PeerStats {
         self.rtt.iter().min().copied()
     }
 
-    fn add_rtt(&mut self, sample: Duration) {
+    /// Record a round-trip sample.
+    pub(crate) fn add_rtt(&mut self, sample: Duration) {
         if self.rtt.len() == RTT_SAMPLES {
             self.rtt.pop_front();
         }
@@ -145,11 +152,9 @@ impl PeerStats {
     }
 }
 
-/// What is known about one peer.
+/// What is known about one peer's liveness: its row of [`Peers`].
 #[derive(Clone, Debug)]
-pub(crate) struct Peer {
-    /// Node name.
-    pub(crate) name: String,
+pub(crate) struct Liveness {
     /// Local verdict.
     pub(crate) state: NodeState,
     /// Generation heard last.
@@ -171,51 +176,54 @@ pub(crate) struct Peer {
     pub(crate) stats: PeerStats,
 }
 
-impl Peer {
+impl Liveness {
+    /// A peer never heard from, declared dead at `deadline` if it stays
+    /// silent.
+    pub(crate) fn new(deadline: Instant) -> Self {
+        Liveness {
+            state: NodeState::Init,
+            generation: None,
+            departed: false,
+            advertised_deadtime: None,
+            holdings: Holdings::None,
+            last_status_at: None,
+            deadline: Some(deadline),
+            last_status_ts: None,
+            died_in: None,
+            stats: PeerStats::default(),
+        }
+    }
+
     /// Up or active.
     pub(crate) fn is_alive(&self) -> bool {
         matches!(self.state, NodeState::Up | NodeState::Active)
     }
 }
 
-/// Liveness of every peer plus the local comm-up state.
+/// The cluster-wide liveness state: comm-up and the local status, with the
+/// changes the engine must act on.
 #[derive(Debug)]
 pub(crate) struct Membership {
     timing: Timing,
     local_status: NodeStatus,
     comm_up: bool,
-    peers: Vec<Peer>,
     changes: VecDeque<Change>,
 }
 
 impl Membership {
-    /// Peers `peers` (the local node excluded), started at `now`.
-    pub(crate) fn new(peers: &[String], timing: Timing, now: Instant) -> Self {
-        let peers = peers
-            .iter()
-            .map(|name| Peer {
-                name: name.clone(),
-                state: NodeState::Init,
-                generation: None,
-                departed: false,
-                advertised_deadtime: None,
-                holdings: Holdings::None,
-                last_status_at: None,
-                deadline: Some(now + timing.initdead),
-                last_status_ts: None,
-                died_in: None,
-                stats: PeerStats::default(),
-            })
-            .collect();
-        let mut m = Membership {
+    /// Before any peer was heard.
+    pub(crate) fn new(timing: Timing) -> Self {
+        Membership {
             timing,
             local_status: NodeStatus::Init,
             comm_up: false,
-            peers,
             changes: VecDeque::new(),
-        };
-        m.check_comm_up();
-        m
+        }
+    }
+
+    /// The row of a peer that starts at `now`, never heard yet.
+    pub(crate) fn new_peer(&self, now: Instant) -> Liveness {
+        Liveness::new(now + self.deadtime(None))
     }
 
     /// Next change to act on.
@@ -233,34 +241,29 @@ impl Membership {
         self.comm_up
     }
 
-    /// All peers, in configuration order.
-    pub(crate) fn peers(&self) -> &[Peer] {
-        &self.peers
+    /// The deadtime applied now to a peer whose row is `peer`.
+    pub(crate) fn deadtime_of(&self, peer: &Liveness) -> Duration {
+        self.deadtime(peer.advertised_deadtime)
     }
 
-    /// One peer.
-    pub(crate) fn peer(&self, peer: usize) -> &Peer {
-        &self.peers[peer]
-    }
-
-    /// Index of the peer called `name`.
-    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
-        self.peers.iter().position(|p| p.name == name)
-    }
-
-    /// The deadtime applied to `peer` now.
-    pub(crate) fn effective_deadtime(&self, peer: usize) -> Duration {
+    /// The deadtime applied now to a node that advertised `advertised`
+    /// (`None`: nothing, or the local node): `initdead` for everyone until
+    /// communications are up, then the advertised one, else ours.
+    pub(crate) fn deadtime(&self, advertised: Option<Duration>) -> Duration {
         if !self.comm_up {
             return self.timing.initdead;
         }
-        self.peers[peer]
-            .advertised_deadtime
-            .unwrap_or(self.timing.deadtime)
+        advertised.unwrap_or(self.timing.deadtime)
     }
 
-    /// Compare a packet's generation with the known one.
-    pub(crate) fn observe_generation(&mut self, peer: usize, generation: u64) -> GenerationVerdict {
-        let p = &mut self.peers[peer];
+    /// Compare a packet's generation with the known one of `peer`.
+    pub(crate) fn observe_generation(
+        &mut self,
+        peers: &mut Peers,
+        peer: PeerId,
+        generation: u64,
+    ) -> GenerationVerdict {
+        let p = &mut peers[peer].liveness;
         match p.generation {
             None => {
                 p.generation = Some(generation);
@@ -287,15 +290,17 @@ impl Membership {
         }
     }
 
-    /// A status (already authenticated, generation checked) arrived.
+    /// A status of `peer` (already authenticated, generation checked)
+    /// arrived.
     pub(crate) fn on_status(
         &mut self,
+        peers: &mut Peers,
         now: Instant,
-        peer: usize,
+        peer: PeerId,
         status: &Status,
     ) -> StatusVerdict {
         let warntime = self.timing.warntime;
-        let p = &mut self.peers[peer];
+        let p = &mut peers[peer].liveness;
         if p.departed {
             return StatusVerdict::Departed;
         }
@@ -341,56 +346,51 @@ impl Membership {
                 self.changes.push_back(Change::Joined { peer, returned });
             }
         }
-        self.peers[peer].deadline = Some(now + self.effective_deadtime(peer));
+        let deadtime = self.deadtime_of(p);
+        p.deadline = Some(now + deadtime);
         if self.local_status == NodeStatus::Init {
             self.set_local(NodeStatus::Up);
         }
-        self.check_comm_up();
+        self.check_comm_up(peers);
         StatusVerdict::Fresh
     }
 
-    /// The peer announced its shutdown: dead at once, no deadtime wait.
-    pub(crate) fn on_departure(&mut self, peer: usize) {
-        self.peers[peer].departed = true;
-        if self.peers[peer].state != NodeState::Dead {
-            self.declare_dead(peer, true);
+    /// `peer` announced its shutdown: dead at once, no deadtime wait.
+    pub(crate) fn on_departure(&mut self, peers: &mut Peers, peer: PeerId) {
+        let p = &mut peers[peer].liveness;
+        p.departed = true;
+        if p.state != NodeState::Dead {
+            self.declare_dead(p, peer, true);
         }
-        self.check_comm_up();
-    }
-
-    /// Record a round-trip sample for `peer`.
-    pub(crate) fn add_rtt(&mut self, peer: usize, sample: Duration) {
-        self.peers[peer].stats.add_rtt(sample);
+        self.check_comm_up(peers);
     }
 
     /// Declare dead every peer whose deadline passed.
-    pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        for peer in 0..self.peers.len() {
-            if self.peers[peer].deadline.is_some_and(|d| d <= now) {
-                self.declare_dead(peer, false);
+    pub(crate) fn handle_timeout(&mut self, peers: &mut Peers, now: Instant) {
+        for (peer, row) in peers.iter_mut() {
+            if row.liveness.deadline.is_some_and(|d| d <= now) {
+                self.declare_dead(&mut row.liveness, peer, false);
             }
         }
-        self.check_comm_up();
+        self.check_comm_up(peers);
     }
 
     /// Earliest death deadline.
-    pub(crate) fn next_timeout(&self) -> Option<Instant> {
-        self.peers.iter().filter_map(|p| p.deadline).min()
+    pub(crate) fn next_timeout(&self, peers: &Peers) -> Option<Instant> {
+        peers.iter().filter_map(|(_, p)| p.liveness.deadline).min()
     }
 
-    /// Lifeguard: our own process stalled for `lateness`; push every death
-    /// deadline back by it, and at least to `now + grace`, so that peers get a
-    /// chance to be heard before being judged.
-    pub(crate) fn extend_deadlines(&mut self, now: Instant, lateness: Duration, grace: Duration) {
-        for p in &mut self.peers {
-            if let Some(d) = p.deadline.as_mut() {
-                *d = (*d + lateness).max(now + grace);
+    /// Lifeguard: our own process stalled; push every death deadline back
+    /// so that peers get a chance to be heard before being judged.
+    pub(crate) fn extend_deadlines(&self, peers: &mut Peers, stall: &Stall) {
+        for (_, p) in peers.iter_mut() {
+            if let Some(d) = p.liveness.deadline.as_mut() {
+                stall.postpone(d);
             }
         }
     }
 
-    fn declare_dead(&mut self, peer: usize, departed: bool) {
-        let p = &mut self.peers[peer];
+    fn declare_dead(&mut self, p: &mut Liveness, peer: PeerId, departed: bool) {
         p.state = NodeState::Dead;
         p.died_in = p.generation;
         p.deadline = None;
@@ -409,15 +409,21 @@ impl Membership {
         }
     }
 
-    fn check_comm_up(&mut self) {
-        if self.comm_up || self.peers.iter().any(|p| p.state == NodeState::Init) {
+    /// Go comm-up once no peer is left in `init` (at the start too: a
+    /// single-node cluster is up at once).
+    pub(crate) fn check_comm_up(&mut self, peers: &mut Peers) {
+        if self.comm_up
+            || peers
+                .iter()
+                .any(|(_, p)| p.liveness.state == NodeState::Init)
+        {
             return;
         }
         self.comm_up = true;
         // From now on each peer's own deadtime applies.
-        for peer in 0..self.peers.len() {
-            let deadtime = self.effective_deadtime(peer);
-            let p = &mut self.peers[peer];
+        for (_, p) in peers.iter_mut() {
+            let deadtime = self.deadtime_of(&p.liveness);
+            let p = &mut p.liveness;
             if let (Some(d), Some(heard)) = (p.deadline.as_mut(), p.last_status_at) {
                 *d = heard + deadtime;
             }
@@ -453,12 +459,62 @@ mod tests {
         }
     }
 
-    fn drain(m: &mut Membership) -> Vec<Change> {
+    /// Membership with its peer rows, called by peer index.
+    struct M {
+        m: Membership,
+        p: Peers,
+    }
+
+    impl M {
+        fn new(names: &[String], timing: Timing, now: Instant) -> M {
+            let mut m = Membership::new(timing);
+            let mut p = Peers::new(names, 0, m.new_peer(now));
+            m.check_comm_up(&mut p);
+            M { m, p }
+        }
+        fn poll_change(&mut self) -> Option<Change> {
+            self.m.poll_change()
+        }
+        fn comm_up(&self) -> bool {
+            self.m.comm_up()
+        }
+        fn next_timeout(&self) -> Option<Instant> {
+            self.m.next_timeout(&self.p)
+        }
+        fn peer(&self, i: usize) -> &Liveness {
+            &self.p[PeerId(i)].liveness
+        }
+        fn effective_deadtime(&self, i: usize) -> Duration {
+            self.m.deadtime_of(self.peer(i))
+        }
+        fn on_status(&mut self, now: Instant, i: usize, s: &Status) -> StatusVerdict {
+            self.m.on_status(&mut self.p, now, PeerId(i), s)
+        }
+        fn handle_timeout(&mut self, now: Instant) {
+            self.m.handle_timeout(&mut self.p, now)
+        }
+        fn observe_generation(&mut self, i: usize, g: u64) -> GenerationVerdict {
+            self.m.observe_generation(&mut self.p, PeerId(i), g)
+        }
+        fn on_departure(&mut self, i: usize) {
+            self.m.on_departure(&mut self.p, PeerId(i))
+        }
+        fn extend_deadlines(&mut self, now: Instant, late_by: Duration, grace: Duration) {
+            let stall = Stall {
+                now,
+                late_by,
+                grace,
+            };
+            self.m.extend_deadlines(&mut self.p, &stall)
+        }
+    }
+
+    fn drain(m: &mut M) -> Vec<Change> {
         std::iter::from_fn(|| m.poll_change()).collect()
     }
 
-    fn two_peers(t0: Instant) -> Membership {
-        Membership::new(&["b".into(), "c".into()], timing(), t0)
+    fn two_peers(t0: Instant) -> M {
+        M::new(&["b".into(), "c".into()], timing(), t0)
     }
 
     #[test]
@@ -474,7 +530,7 @@ mod tests {
         let c = drain(&mut m);
         assert!(c.contains(&Change::Local(NodeStatus::Up)));
         assert!(c.contains(&Change::Joined {
-            peer: 0,
+            peer: PeerId(0),
             returned: false
         }));
         assert!(!m.comm_up());
@@ -487,7 +543,7 @@ mod tests {
         m.handle_timeout(t0 + 3000 * MS);
         let c = drain(&mut m);
         assert!(c.contains(&Change::Died {
-            peer: 1,
+            peer: PeerId(1),
             departed: false
         }));
         assert!(c.contains(&Change::Local(NodeStatus::Active)));
@@ -499,7 +555,7 @@ mod tests {
 
     #[test]
     fn single_node_cluster_is_up_at_once() {
-        let mut m = Membership::new(&[], timing(), Instant::now());
+        let mut m = M::new(&[], timing(), Instant::now());
         assert!(m.comm_up());
         assert_eq!(drain(&mut m).last(), Some(&Change::CommUp));
         assert_eq!(m.next_timeout(), None);
@@ -508,7 +564,7 @@ mod tests {
     #[test]
     fn deadtime_late_heartbeat_and_death() {
         let t0 = Instant::now();
-        let mut m = Membership::new(&["b".into()], timing(), t0);
+        let mut m = M::new(&["b".into()], timing(), t0);
         m.on_status(t0, 0, &status(1));
         assert!(m.comm_up());
         drain(&mut m);
@@ -516,7 +572,7 @@ mod tests {
         assert_eq!(
             drain(&mut m),
             vec![Change::Late {
-                peer: 0,
+                peer: PeerId(0),
                 interval: 600 * MS
             }]
         );
@@ -530,11 +586,11 @@ mod tests {
             drain(&mut m),
             vec![
                 Change::Node {
-                    peer: 0,
+                    peer: PeerId(0),
                     state: NodeState::Dead
                 },
                 Change::Died {
-                    peer: 0,
+                    peer: PeerId(0),
                     departed: false
                 }
             ]
@@ -545,7 +601,7 @@ mod tests {
     #[test]
     fn duplicates_stale_and_heal() {
         let t0 = Instant::now();
-        let mut m = Membership::new(&["b".into()], timing(), t0);
+        let mut m = M::new(&["b".into()], timing(), t0);
         assert_eq!(m.on_status(t0, 0, &status(5)), StatusVerdict::Fresh);
         assert_eq!(m.on_status(t0, 0, &status(5)), StatusVerdict::Duplicate);
         assert_eq!(m.on_status(t0, 0, &status(4)), StatusVerdict::Stale);
@@ -564,7 +620,7 @@ mod tests {
         );
         let c = drain(&mut m);
         assert!(c.contains(&Change::Joined {
-            peer: 0,
+            peer: PeerId(0),
             returned: true
         }));
         assert!(!c.iter().any(|c| matches!(c, Change::Late { .. })));
@@ -575,7 +631,7 @@ mod tests {
     #[test]
     fn generations_restart_and_replay() {
         let t0 = Instant::now();
-        let mut m = Membership::new(&["b".into()], timing(), t0);
+        let mut m = M::new(&["b".into()], timing(), t0);
         assert_eq!(m.observe_generation(0, 7), GenerationVerdict::Current);
         m.on_status(t0, 0, &status(100));
         drain(&mut m);
@@ -584,7 +640,7 @@ mod tests {
         assert_eq!(
             drain(&mut m),
             vec![Change::Restarted {
-                peer: 0,
+                peer: PeerId(0),
                 generation: 8,
                 was_alive: true
             }]
@@ -598,13 +654,13 @@ mod tests {
     #[test]
     fn departure_is_immediate_and_sticky() {
         let t0 = Instant::now();
-        let mut m = Membership::new(&["b".into()], timing(), t0);
+        let mut m = M::new(&["b".into()], timing(), t0);
         m.observe_generation(0, 1);
         m.on_status(t0, 0, &status(1));
         drain(&mut m);
         m.on_departure(0);
         assert!(drain(&mut m).contains(&Change::Died {
-            peer: 0,
+            peer: PeerId(0),
             departed: true
         }));
         assert_eq!(m.on_status(t0 + MS, 0, &status(2)), StatusVerdict::Departed);
@@ -621,7 +677,7 @@ mod tests {
     #[test]
     fn lifeguard_extension() {
         let t0 = Instant::now();
-        let mut m = Membership::new(&["b".into()], timing(), t0);
+        let mut m = M::new(&["b".into()], timing(), t0);
         m.on_status(t0, 0, &status(1));
         let now = t0 + 5000 * MS;
         m.extend_deadlines(now, 3000 * MS, 200 * MS);

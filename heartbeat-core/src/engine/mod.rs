@@ -13,20 +13,43 @@
 //! after) the instant `poll_timeout` returned: a tick that comes more than one
 //! keepalive late is treated as a stall of this process (see `lifeguard`).
 //!
+//! # Paths through the engine
+//!
+//! A datagram: `handle_datagram` → `dialect::decode` (a typed `Packet`, or a
+//! `ForeignRequest` for Heartbeat types without counterpart) → `admit`
+//! (`Peers::classify` names the `PeerId`, `Membership` checks the
+//! generation) → `on_status` (`Membership`, then the `Peer`'s receiver
+//! tracker) / `on_sequenced` (tracker, then `deliver` to `Resources` or an
+//! event) / `on_ownership` (`Freshness`) / `on_control` (`Outbox` answers) →
+//! the link refreshed in `Peers` → `react`: `Membership` changes and the
+//! resource layer's outputs become events, actions and `Outbox` sends →
+//! `refresh_timers` copies each part's next deadline into the `TimerTable`.
+//!
+//! A timer: `poll_timeout` is `TimerTable::next_timeout`; `handle_timeout`
+//! → `Lifeguard::check` (a stall pushes deadlines back) → `on_timer` for
+//! each expired `Timer`, e.g. `Timer::Keepalive`: `Outbox::send_status`,
+//! acks from each `Peer`, the timer re-armed one keepalive later → `react`
+//! → `refresh_timers`.
+//!
 //! # Layout
 //!
-//! - `mod.rs`: the public API and the [`Engine`] struct.
-//! - `membership`: node states, generations, deadtime, comm-up.
-//! - `links`: link states per (node, medium).
+//! - `mod.rs`: [`Engine`], the glue: `handle_*` → `on_*` → `react`, `poll_*`.
+//! - `types`: the vocabulary ([`Event`], [`Command`], [`Transmit`], ...).
+//! - `peers`: the `PeerId`-keyed table: liveness, links, receiver tracker,
+//!   held messages, freshness of each peer.
+//! - `membership`: liveness rules, generations, deadtime, comm-up.
+//! - `links`: link states of one node per medium.
+//! - `outbox`: identity, encoding, keys, sender history, transmit queue,
+//!   status clock.
+//! - `timer`: the timer table.
 //! - `delivery`: sequence numbers, history ring, gap detection,
 //!   retransmission requests, acks (module doc says what is sequenced).
-//! - `dialect`: the native and Linux-HA wire dialects (which one this node
-//!   speaks, reading both).
+//! - `dialect`: the native and Linux-HA wire dialects (the only place that
+//!   knows Heartbeat's message types).
 //! - `freshness`: which ownership announcements of a peer are news.
 //! - `lifeguard`: local stall detection.
 //! - `ping`: ping nodes (reachability of hosts that are no members).
-//! - `inbound.rs` / `outbound.rs` / `reactions.rs`: the glue that turns
-//!   packets and state changes into the outputs and calls the resource layer.
+//! - `resources`: ownership of resource groups.
 //! - [`snapshot`]: [`ClusterStatus`], the operator's view with statistics.
 //! - `rng`: the seeded generator behind every random choice (the crate's
 //!   [`crate::rng`], imported here).
@@ -34,351 +57,49 @@
 mod delivery;
 mod dialect;
 mod freshness;
-mod inbound;
 mod lifeguard;
 mod links;
 mod membership;
-mod outbound;
+mod outbox;
+mod peers;
 mod ping;
-mod reactions;
 pub(crate) mod resources;
 use crate::rng;
 pub mod snapshot;
+mod timer;
+mod types;
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 
 use crate::config::Config;
-use crate::wire::{DecodeError, EncodeError, Holdings, NodeUuid};
+use crate::wire::linuxha::Envelope;
+use crate::wire::{Message, NodeUuid, Ownership, Packet, Status};
 
-use delivery::receiver_tracker::ReceiverTracker;
-use delivery::sender_history::SenderHistory;
+use delivery::is_sequenced;
+use delivery::receiver_tracker::{RequestTiming, SeqVerdict};
+use dialect::{ForeignRequest, IgnoredTypes, Inbound};
 use lifeguard::Lifeguard;
-use links::LinkTable;
-use membership::Membership;
-use ping::PingTable;
+use links::LinkChange;
+use membership::{Change, GenerationVerdict, Membership, StatusVerdict};
+use outbox::Outbox;
+use peers::{Arrival, PeerId, Peers, Sender};
+use ping::{PingChange, PingTable};
 use resources::Resources;
 use rng::Rng;
+use timer::{Timer, TimerTable};
+
+pub use types::{
+    ActionKind, Command, DropReason, Event, Identity, LinkState, MediumId, NodeState,
+    ResourceAction, SendError, Transmit, Via,
+};
 
 pub use snapshot::{
     ClusterStatus, DeliveryInfo, GroupActivity, GroupInfo, LinkInfo, MediumInfo, NodeInfo,
     PingNodeInfo,
 };
-
-/// The persisted identity of the local node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Identity {
-    /// Node uuid, stable across restarts.
-    pub uuid: NodeUuid,
-    /// Generation: strictly greater at every start.
-    pub generation: u64,
-}
-
-/// Index of a medium in [`Config::media`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MediumId(pub usize);
-
-/// Where a datagram must go.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Via {
-    /// On every medium.
-    AllMedia,
-    /// On one medium only.
-    Medium(MediumId),
-}
-
-/// A datagram to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Transmit {
-    /// Which media.
-    pub via: Via,
-    /// The encoded, authenticated datagram.
-    pub bytes: Bytes,
-}
-
-/// A node's state as seen locally.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NodeState {
-    /// Configured, never heard from.
-    Init,
-    /// Alive, communications not yet up.
-    Up,
-    /// Alive and taking part in resource decisions.
-    Active,
-    /// Silent for its deadtime, or announced its shutdown.
-    Dead,
-    /// A live ping node.
-    Ping,
-}
-
-impl NodeState {
-    /// Linux-HA's word for the state (`init`, `up`, `active`, `dead`,
-    /// `ping`), as logs and `cl_status` print it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeState::Init => "init",
-            NodeState::Up => "up",
-            NodeState::Active => "active",
-            NodeState::Dead => "dead",
-            NodeState::Ping => "ping",
-        }
-    }
-}
-
-/// A link's state: one per (peer node, local medium).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LinkState {
-    /// Packets arrive on this link.
-    Up,
-    /// Silent for the node's deadtime (or never heard).
-    Dead,
-}
-
-/// Start or stop a resource group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ActionKind {
-    /// Start every resource of the group, left to right.
-    Start,
-    /// Stop every resource of the group, right to left.
-    Stop,
-}
-
-/// A resource action the driver must run and report back with
-/// [`Command::ActionFinished`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResourceAction {
-    /// Group key.
-    pub group: String,
-    /// Start or stop.
-    pub kind: ActionKind,
-}
-
-/// An operator or application request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
-    /// Give the groups of this set to a peer (`hb_standby`).
-    Standby(Holdings),
-    /// Take the groups of this set from a peer (`hb_takeover`).
-    Takeover(Holdings),
-    /// Send an application message to one node, or to all when `to` is `None`.
-    Send {
-        /// Destination node.
-        to: Option<String>,
-        /// Opaque payload.
-        payload: Bytes,
-    },
-    /// Stop every group, announce `Shutdone`, then report [`Event::ShutdownComplete`].
-    Shutdown,
-    /// Use these keys from now on (`authkeys` re-read after SIGHUP): sign
-    /// with its active key, verify with whichever key a packet names.
-    ReplaceKeys(crate::wire::Keyring),
-    /// A tracked health check turned group `group` healthy or faulty on this
-    /// node: a faulty group is handed to a healthy peer (see
-    /// `engine::resources::health`).
-    GroupHealth {
-        /// Group key.
-        group: String,
-        /// Whether the group's tracked checks all pass here.
-        healthy: bool,
-    },
-    /// An ICMP echo reply from (a host of) ping node `node` arrived; the
-    /// engine keeps the ping node alive for `deadping` (see `engine::ping`).
-    PingReply {
-        /// Ping node name, as in [`crate::config::PingNode::name`].
-        node: String,
-    },
-    /// A resource action requested by [`Engine::poll_action`] finished.
-    ActionFinished {
-        /// Group key.
-        group: String,
-        /// Which action.
-        kind: ActionKind,
-        /// Whether it succeeded.
-        ok: bool,
-    },
-}
-
-/// Something the driver (and the operator) should know about.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Event {
-    /// A node changed state.
-    NodeState {
-        /// Node name.
-        node: String,
-        /// New state.
-        state: NodeState,
-    },
-    /// A link changed state.
-    LinkState {
-        /// Node name.
-        node: String,
-        /// Link (medium device) name.
-        link: String,
-        /// New state.
-        state: LinkState,
-    },
-    /// A status arrived later than warntime after the previous one.
-    LateHeartbeat {
-        /// Node name.
-        node: String,
-        /// Interval since the previous status.
-        interval: Duration,
-    },
-    /// A datagram was rejected and dropped.
-    Rejected {
-        /// Medium it came in on.
-        medium: MediumId,
-        /// Why.
-        error: DecodeError,
-    },
-    /// An application message arrived.
-    AppMessage {
-        /// Sender node.
-        from: String,
-        /// Payload.
-        payload: Bytes,
-    },
-    /// This node now holds the group (its start action succeeded).
-    GroupAcquired {
-        /// Group key.
-        group: String,
-    },
-    /// This node released the group (its stop action finished).
-    GroupReleased {
-        /// Group key.
-        group: String,
-    },
-    /// Shutdown finished: every group stopped and `Shutdone` sent.
-    ShutdownComplete,
-    /// Shutdown ended without stopping every group: these groups' stops
-    /// failed (once more at shutdown) and they may still run here. No
-    /// `Shutdone` is sent, so peers take them over only after deadtime, as
-    /// after a crash.
-    ShutdownIncomplete {
-        /// Keys of the groups left behind.
-        left_behind: Vec<String>,
-    },
-    /// A start or stop action of this node failed. After a failed start the
-    /// group is given up (so a peer may take it); after a failed stop it is
-    /// left unmanaged on this node and is not started anywhere else while this
-    /// node is alive.
-    GroupFailed {
-        /// Group key.
-        group: String,
-        /// Which action failed.
-        kind: ActionKind,
-    },
-    /// The tracked health of a group on this node changed
-    /// ([`Command::GroupHealth`]).
-    GroupHealth {
-        /// Group key.
-        group: String,
-        /// Whether its tracked checks all pass here now.
-        healthy: bool,
-    },
-    /// A group turned faulty here and is being handed to a healthy peer: its
-    /// stop follows, then `to` takes it through the usual handshake.
-    GroupHandedOver {
-        /// Group key.
-        group: String,
-        /// The peer it is handed to.
-        to: String,
-    },
-    /// A group we run is faulty here but no live peer reports it healthy:
-    /// this node keeps it (reported once per fault).
-    GroupKeptFaulty {
-        /// Group key.
-        group: String,
-    },
-    /// Communications are up: every configured peer was heard or declared
-    /// dead; the local node is now `active`.
-    CommUp,
-    /// A peer restarted: a packet of a higher generation arrived.
-    NodeRestarted {
-        /// Node name.
-        node: String,
-        /// Its new generation.
-        generation: u64,
-    },
-    /// A peer declared dead came back in the same generation (a healed
-    /// partition, or deadtime too short). Nobody restarts; the resource
-    /// layer resolves double ownership.
-    NodeReturned {
-        /// Node name.
-        node: String,
-    },
-    /// Sequenced packets of a peer were given up (naked by the sender, or
-    /// still missing after the bounded number of requests).
-    LostPackets {
-        /// Sender node.
-        node: String,
-        /// How many.
-        count: u64,
-    },
-    /// Our own timers fired late: this process stalled. Nobody was judged
-    /// dead on that tick; deadlines were pushed back.
-    LocalStall {
-        /// How late the earliest timer fired.
-        late_by: Duration,
-    },
-    /// An authenticated packet was dropped for a reason worth an operator's
-    /// attention.
-    Dropped {
-        /// Medium it came in on.
-        medium: MediumId,
-        /// The sender it claims.
-        node: String,
-        /// Why.
-        reason: DropReason,
-    },
-    /// A Heartbeat peer sent a message type this node has no use for
-    /// (`stonith`, `hbapi-clstat`, ...): ignored. Reported once per type.
-    IgnoredMessage {
-        /// The sender.
-        node: String,
-        /// Its Linux-HA type (`t`).
-        msg_type: String,
-    },
-    /// A command or protocol message could not be sent.
-    SendFailed {
-        /// Why.
-        error: SendError,
-    },
-}
-
-/// Why an authenticated packet was dropped (see [`Event::Dropped`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DropReason {
-    /// The sender is not a configured node.
-    UnknownNode,
-    /// The packet carries our own name but another uuid or generation.
-    Impostor,
-    /// An older generation of the sender: a replay.
-    OldGeneration,
-    /// A sequenced message without a sequence number.
-    MissingSequence,
-    /// It arrived on a medium index this node does not have.
-    UnknownMedium,
-}
-
-/// Why something could not be sent.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum SendError {
-    /// The destination is not a configured node.
-    #[error("unknown destination node {0}")]
-    UnknownNode(String),
-    /// The codec refused the packet (too large, bad key).
-    #[error(transparent)]
-    Encode(#[from] EncodeError),
-    /// This node has left the cluster (`Shutdone` sent).
-    #[error("node has left the cluster")]
-    Departed,
-}
 
 /// The sans-io engine of one node.
 ///
@@ -405,41 +126,48 @@ pub enum SendError {
 ///   one keepalive late is treated as a local stall ([`Event::LocalStall`])
 ///   and nobody is declared dead on it.
 pub struct Engine {
+    /// The configuration (its keys are the Outbox's from the start on).
     config: Config,
-    identity: Identity,
-    started: Instant,
+    /// Every random choice (retransmission request delays).
     rng: Rng,
-    /// Peers (configured nodes but the local one), in configuration order;
-    /// their index is the row of [`Engine::links`] and of
-    /// [`Engine::trackers`]. The local node's links are the last row.
+    /// Comm-up, the local status, the liveness rules.
     membership: Membership,
+    /// Peers (configured nodes but the local one), in configuration order,
+    /// and the local node's links.
+    peers: Peers,
+    /// Ping nodes.
     pings: PingTable,
-    links: LinkTable,
-    history: SenderHistory,
-    trackers: Vec<ReceiverTracker>,
-    /// Per peer: new messages (with their sequence numbers) that arrived
-    /// while it was considered dead, delivered when it is alive again
-    /// (dropped if it restarts instead).
-    held: Vec<Vec<(u64, crate::wire::Message)>>,
-    /// Per peer: freshness of its ownership announcements.
-    freshness: Vec<freshness::Freshness>,
+    /// The send side: encoding, history, transmit queue.
+    outbox: Outbox,
+    /// Heartbeat message types reported as ignored.
+    ignored_types: IgnoredTypes,
+    /// Local stall detection.
     lifeguard: Lifeguard,
-    dialect: dialect::Dialect,
+    /// Ownership of resource groups.
     resources: Resources,
-    transmits: VecDeque<Transmit>,
+    /// Every deadline, refreshed at the end of each input (inputs are the
+    /// only way the engine changes, so the table is exact).
+    timers: TimerTable,
+    /// Events not polled yet.
     events: VecDeque<Event>,
+    /// Resource actions not polled yet.
     actions: VecDeque<ResourceAction>,
-    next_keepalive: Instant,
-    last_status_ts: Option<u64>,
-    /// When our last status was sent.
-    last_status_at: Option<Instant>,
+    /// A shutdown was requested.
     shutting_down: bool,
-    departed: bool,
-    media: Vec<snapshot::MediumInfo>,
+    /// Receive counters per medium.
+    media: Vec<MediumInfo>,
+    /// Drop and failure counters.
     counters: snapshot::Counters,
-    /// [`Engine::next_timer`] as of the end of the last input (inputs are
-    /// the only way the engine changes, so this is exact).
-    deadline: Option<Instant>,
+}
+
+/// A packet's sender, admitted by [`Engine::admit`].
+struct Admitted {
+    /// The peer.
+    peer: PeerId,
+    /// Whether it was down (never heard, dead, or just restarted).
+    was_down: bool,
+    /// How many datagrams were queued before this packet was handled.
+    mark: usize,
 }
 
 impl Engine {
@@ -462,70 +190,52 @@ impl Engine {
         unix_secs: u64,
         seed: u64,
     ) -> Self {
-        let peers: Vec<String> = config
+        let names: Vec<String> = config
             .nodes
             .iter()
             .filter(|n| **n != config.local_node)
             .cloned()
             .collect();
-        let membership = Membership::new(&peers, config.timing, now);
+        let mut membership = Membership::new(config.timing);
+        let mut peers = Peers::new(&names, config.media.len(), membership.new_peer(now));
+        membership.check_comm_up(&mut peers);
         let ping_names: Vec<String> = config.ping_nodes.iter().map(|p| p.name.clone()).collect();
-        let pings = PingTable::new(&ping_names, config.timing.deadping, now);
-        let resources = Resources::new(
-            &config.local_node,
-            &config.nodes,
-            &config.groups,
-            config.auto_failback,
-            &config.timing,
-        );
-        let media = config
-            .media
-            .iter()
-            .map(|m| snapshot::MediumInfo {
-                name: m.dev().to_owned(),
-                received: 0,
-                rejected: 0,
-            })
-            .collect();
+        let mut timers = TimerTable::default();
+        timers.set(Timer::Keepalive, now + config.timing.keepalive);
         let mut engine = Engine {
-            links: LinkTable::new(peers.len() + 1, config.media.len()),
-            history: SenderHistory::new(
-                peers.len(),
-                config.max_rexmit_delay,
-                config.timing.deadtime,
-            ),
-            trackers: peers.iter().map(|_| ReceiverTracker::new()).collect(),
-            held: vec![Vec::new(); peers.len()],
-            freshness: vec![freshness::Freshness::default(); peers.len()],
+            rng: Rng::new(seed),
+            membership,
+            peers,
+            pings: PingTable::new(&ping_names, config.timing.deadping, now),
+            outbox: Outbox::new(&config, identity, now, unix_secs, names.len()),
+            ignored_types: IgnoredTypes::default(),
             lifeguard: Lifeguard::new(config.timing.keepalive, config.timing.deadtime),
-            dialect: dialect::Dialect::new(
-                config.wire_dialect,
-                config.msgfmt.into(),
-                u32::from(config.hopfudge) + (config.nodes.len() + config.ping_nodes.len()) as u32,
-                unix_secs,
+            resources: Resources::new(
+                &config.local_node,
+                &config.nodes,
+                &config.groups,
+                config.auto_failback,
+                &config.timing,
             ),
-            resources,
-            transmits: VecDeque::new(),
+            timers,
             events: VecDeque::new(),
             actions: VecDeque::new(),
-            next_keepalive: now + config.timing.keepalive,
-            last_status_ts: None,
-            last_status_at: None,
             shutting_down: false,
-            departed: false,
-            media,
+            media: config
+                .media
+                .iter()
+                .map(|m| MediumInfo {
+                    name: m.dev().to_owned(),
+                    received: 0,
+                    rejected: 0,
+                })
+                .collect(),
             counters: snapshot::Counters::default(),
-            deadline: None,
-            membership,
-            pings,
-            rng: Rng::new(seed),
-            started: now,
-            identity,
             config,
         };
         engine.send_status(now);
         engine.react(now);
-        engine.deadline = engine.next_timer();
+        engine.refresh_timers();
         engine
     }
 
@@ -534,26 +244,26 @@ impl Engine {
     pub fn handle_datagram(&mut self, now: Instant, medium: MediumId, datagram: &[u8]) {
         self.on_datagram(now, medium, datagram);
         self.react(now);
-        self.deadline = self.next_timer();
+        self.refresh_timers();
     }
 
     /// Let timers that are due at `now` fire.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.on_timeout(now);
         self.react(now);
-        self.deadline = self.next_timer();
+        self.refresh_timers();
     }
 
     /// Apply an operator or application command.
     pub fn handle_command(&mut self, now: Instant, command: Command) {
         self.on_command(now, command);
         self.react(now);
-        self.deadline = self.next_timer();
+        self.refresh_timers();
     }
 
     /// Next datagram to send, if any.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.transmits.pop_front()
+        self.outbox.poll_transmit()
     }
 
     /// Next event, if any.
@@ -568,7 +278,7 @@ impl Engine {
 
     /// The next instant at which [`Engine::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadline
+        self.timers.next_timeout()
     }
 
     /// The local node's name.
@@ -578,34 +288,738 @@ impl Engine {
 
     /// The local node's identity.
     pub fn identity(&self) -> Identity {
-        self.identity
+        self.outbox.identity()
     }
 
     /// Whether this node has left the cluster (`Shutdone` sent). It then
     /// sends no more heartbeats but still answers retransmission requests.
     pub fn has_departed(&self) -> bool {
-        self.departed
+        self.outbox.has_departed()
     }
 
-    /// Time since the engine started, at `now`.
-    fn since_start(&self, now: Instant) -> Duration {
-        now.saturating_duration_since(self.started)
+    // ----- datagrams -----
+
+    /// A datagram on `medium`: decode and authenticate, then handle it.
+    fn on_datagram(&mut self, now: Instant, medium: MediumId, datagram: &[u8]) {
+        if let Some(m) = self.media.get_mut(medium.0) {
+            m.received += 1;
+        }
+        match dialect::decode(datagram, self.outbox.keys()) {
+            Ok(Inbound::Packet { packet, linux_ha }) => {
+                self.on_packet(now, medium, packet, linux_ha)
+            }
+            Ok(Inbound::Foreign { envelope, request }) => {
+                self.on_foreign(now, medium, &envelope, request)
+            }
+            Err(error) => {
+                if let Some(m) = self.media.get_mut(medium.0) {
+                    m.rejected += 1;
+                }
+                self.counters.rejected += 1;
+                self.events.push_back(Event::Rejected { medium, error });
+            }
+        }
     }
 
-    /// The earliest pending timer of any part of the engine.
-    fn next_timer(&self) -> Option<Instant> {
-        let keepalive = (!self.departed).then_some(self.next_keepalive);
-        [
-            keepalive,
-            self.membership.next_timeout(),
-            self.pings.next_timeout(),
-            self.links.next_timeout(),
-            self.trackers.iter().filter_map(|t| t.next_timeout()).min(),
-            self.resources.poll_timeout(),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+    /// Who sent a packet (`from`, `uuid`, `generation`) on `medium`: a peer
+    /// whose generation is current, or `None` when the packet is our own
+    /// echo (its link refreshed) or must be dropped (reported).
+    fn admit(
+        &mut self,
+        now: Instant,
+        medium: MediumId,
+        from: &str,
+        uuid: NodeUuid,
+        generation: u64,
+    ) -> Option<Admitted> {
+        if medium.0 >= self.config.media.len() {
+            self.drop_packet(medium, from, DropReason::UnknownMedium);
+            return None;
+        }
+        let sender = self.peers.classify(
+            from,
+            uuid,
+            generation,
+            &self.config.local_node,
+            self.identity(),
+        );
+        let peer = match sender {
+            Ok(Sender::Peer(peer)) => peer,
+            Ok(Sender::OwnEcho) => {
+                let deadtime = self.membership.deadtime(None);
+                let links = self.peers.local_links_mut();
+                if let Some(change) = links.refresh(now, medium.0, deadtime) {
+                    self.link_event(None, change);
+                }
+                return None;
+            }
+            Err(reason) => {
+                self.drop_packet(medium, from, reason);
+                return None;
+            }
+        };
+        let verdict = self
+            .membership
+            .observe_generation(&mut self.peers, peer, generation);
+        match verdict {
+            GenerationVerdict::Replay => {
+                self.drop_packet(medium, from, DropReason::OldGeneration);
+                return None;
+            }
+            GenerationVerdict::Restarted => {
+                // Reset before anything of the new generation is tracked.
+                let (lost, dropped) = self.peers[peer].restarted();
+                self.outbox.peer_restarted(peer);
+                self.counters.from_dead += dropped;
+                self.report_lost(peer, lost);
+            }
+            GenerationVerdict::Current => {}
+        }
+        self.outbox.note_uuid(from, uuid);
+        let down = matches!(
+            self.peers[peer].liveness.state,
+            NodeState::Init | NodeState::Dead
+        );
+        Some(Admitted {
+            peer,
+            was_down: verdict == GenerationVerdict::Restarted || down,
+            mark: self.outbox.queued(),
+        })
+    }
+
+    /// Handle one authenticated packet; `linux_ha`: it came in Heartbeat's
+    /// dialect (a status is then sequenced).
+    fn on_packet(&mut self, now: Instant, medium: MediumId, packet: Packet, linux_ha: bool) {
+        let Some(admitted) = self.admit(
+            now,
+            medium,
+            &packet.from,
+            packet.from_uuid,
+            packet.generation,
+        ) else {
+            return;
+        };
+        let peer = admitted.peer;
+        let sequenced = is_sequenced(&packet.message)
+            || (linux_ha && matches!(packet.message, Message::Status(_)));
+        if sequenced && packet.seq == 0 {
+            return self.drop_packet(medium, &packet.from, DropReason::MissingSequence);
+        }
+        let fresh = match &packet.message {
+            Message::Status(status) if linux_ha => {
+                match self.track_sequenced(now, peer, packet.seq, None) {
+                    SeqVerdict::New | SeqVerdict::Recovered => {
+                        self.on_status(now, peer, packet.seq, status)
+                    }
+                    SeqVerdict::Duplicate => true,
+                    SeqVerdict::Stale => false,
+                }
+            }
+            Message::Status(status) => self.on_status(now, peer, packet.seq, status),
+            Message::Ownership(ownership) => {
+                self.on_ownership(now, peer, packet.seq, ownership);
+                true
+            }
+            _ if sequenced => self.on_sequenced(now, peer, &packet),
+            _ => {
+                self.on_control(now, peer, &packet);
+                true
+            }
+        };
+        if fresh {
+            self.refresh_link(now, peer, medium);
+        }
+        self.status_before_answers(now, &admitted);
+    }
+
+    /// In the Linux-HA dialect, when a peer that was down (never heard,
+    /// dead, or restarted) has just come alive, put our status before
+    /// whatever we sent in answer to its packet: Heartbeat goes `active` as
+    /// soon as it heard every node, and if the first packet of ours it hears
+    /// is no status it believes we are not active (with `auto_failback
+    /// legacy` it then takes its groups without asking). A replay changes
+    /// no state, so it is never answered this way.
+    fn status_before_answers(&mut self, now: Instant, admitted: &Admitted) {
+        if !admitted.was_down || !self.peers[admitted.peer].liveness.is_alive() {
+            return;
+        }
+        let before = self.outbox.queued();
+        self.status_first(now);
+        if self.outbox.queued() > before {
+            self.outbox.move_last_to(admitted.mark);
+        }
+    }
+
+    /// A Heartbeat message without counterpart (envelope `env`): sequence
+    /// bookkeeping like any other, then, if new and for us, what `request`
+    /// asks.
+    fn on_foreign(
+        &mut self,
+        now: Instant,
+        medium: MediumId,
+        env: &Envelope,
+        request: ForeignRequest,
+    ) {
+        let Some(admitted) = self.admit(now, medium, &env.from, env.from_uuid, env.generation)
+        else {
+            return;
+        };
+        let peer = admitted.peer;
+        let to_us = env
+            .dest
+            .as_deref()
+            .is_none_or(|d| d == self.config.local_node);
+        let (fresh, new) = if env.seq == 0 {
+            (true, to_us)
+        } else {
+            let verdict = self.track_sequenced(now, peer, env.seq, env.dest.as_deref());
+            (verdict != SeqVerdict::Stale, verdict.deliver() && to_us)
+        };
+        if fresh {
+            self.refresh_link(now, peer, medium);
+        }
+        if !new {
+            return;
+        }
+        match request {
+            ForeignRequest::NodeList => {
+                let sent = self
+                    .outbox
+                    .send_node_list(now, &env.from, &self.config.nodes);
+                self.sent_sequenced(sent);
+            }
+            ForeignRequest::Standby(ours) => self.resources.standby(now, ours),
+            ForeignRequest::Ignored { msg_type } => {
+                if self.ignored_types.first_report(&msg_type) {
+                    self.events.push_back(Event::IgnoredMessage {
+                        node: env.from.clone(),
+                        msg_type,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A status: liveness, then the announced high-water mark. Returns whether
+    /// it may refresh its link (not stale).
+    fn on_status(&mut self, now: Instant, peer: PeerId, high_water: u64, status: &Status) -> bool {
+        match self
+            .membership
+            .on_status(&mut self.peers, now, peer, status)
+        {
+            StatusVerdict::Fresh => {
+                let timing = self.request_timing();
+                let tracker = &mut self.peers[peer].tracker;
+                let lost = tracker.on_high_water(now, high_water, timing, &mut self.rng);
+                self.report_lost(peer, lost);
+                true
+            }
+            StatusVerdict::Duplicate | StatusVerdict::Departed => true,
+            StatusVerdict::Stale => false,
+        }
+    }
+
+    /// Sequence bookkeeping of packet `seq` from `peer` addressed to `dest`:
+    /// gaps, retransmission requests and acknowledgements.
+    fn track_sequenced(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        seq: u64,
+        dest: Option<&str>,
+    ) -> SeqVerdict {
+        let timing = self.request_timing();
+        let to_us_alone = dest == Some(self.config.local_node.as_str());
+        let (verdict, lost) = self.peers[peer].track(now, seq, to_us_alone, timing, &mut self.rng);
+        self.report_lost(peer, lost);
+        self.maybe_ack(now, peer, false);
+        verdict
+    }
+
+    /// A sequenced message: bookkeeping for everyone, delivery if new and for
+    /// us. Returns whether it may refresh its link.
+    fn on_sequenced(&mut self, now: Instant, peer: PeerId, packet: &Packet) -> bool {
+        let dest = packet.dest.as_deref();
+        let verdict = self.track_sequenced(now, peer, packet.seq, dest);
+        if !verdict.deliver() {
+            return verdict == SeqVerdict::Duplicate;
+        }
+        if dest.is_some_and(|d| d != self.config.local_node) {
+            return true;
+        }
+        match self.peers[peer].arrival(packet.seq, &packet.message) {
+            Arrival::Deliver => self.deliver(now, peer, packet.seq, packet.message.clone()),
+            Arrival::Held => {}
+            Arrival::Refused => self.counters.from_dead += 1,
+        }
+        true
+    }
+
+    /// Hand a new message (sequence number `seq`) from a live (or not yet
+    /// heard) peer to its consumer.
+    fn deliver(&mut self, now: Instant, peer: PeerId, seq: u64, message: Message) {
+        let p = &mut self.peers[peer];
+        let from = p.name.clone();
+        match message {
+            Message::App { payload } => self.events.push_back(Event::AppMessage { from, payload }),
+            Message::Shutdone => {
+                p.freshness.delivered(seq);
+                self.resources.on_message(now, &from, &message);
+                self.membership.on_departure(&mut self.peers, peer);
+            }
+            message => {
+                p.freshness.delivered(seq);
+                self.resources.on_message(now, &from, &message);
+            }
+        }
+    }
+
+    /// An ownership announcement with high-water mark `high_water`: handed to
+    /// the resource layer if it is news from a live peer (see `freshness`).
+    fn on_ownership(&mut self, now: Instant, peer: PeerId, high_water: u64, o: &Ownership) {
+        let p = &mut self.peers[peer];
+        if !p.freshness.accept(o.serial, high_water) {
+            return;
+        }
+        if !p.is_listening() || self.outbox.has_departed() {
+            return;
+        }
+        let from = p.name.clone();
+        self.resources
+            .on_message(now, &from, &Message::Ownership(o.clone()));
+    }
+
+    /// Retransmission requests, naks and acks addressed to us.
+    fn on_control(&mut self, now: Instant, peer: PeerId, packet: &Packet) {
+        if packet.dest.as_deref() != Some(self.config.local_node.as_str()) {
+            return;
+        }
+        match packet.message {
+            Message::RexmitRequest {
+                first_seq,
+                last_seq,
+            } => {
+                let naks = self.outbox.answer_rexmit(now, peer, first_seq, last_seq);
+                for seq in naks {
+                    self.send_control(now, peer, Message::NakRexmit { seq });
+                }
+            }
+            Message::NakRexmit { seq } => {
+                let lost = self.peers[peer].tracker.on_nak(seq);
+                self.report_lost(peer, lost);
+                self.maybe_ack(now, peer, false);
+            }
+            Message::Ack { ack_seq, delay_us } => {
+                if let Some(sample) = self.outbox.on_ack(now, peer, ack_seq, delay_us) {
+                    self.peers[peer].liveness.stats.add_rtt(sample);
+                }
+                self.trim_history();
+            }
+            _ => {}
+        }
+    }
+
+    // ----- timers and commands -----
+
+    /// Timers due at `now`, after the lifeguard's check. The resource
+    /// layer is ticked on every timeout, due or not (its settling step runs
+    /// each tick).
+    fn on_timeout(&mut self, now: Instant) {
+        let due = self.timers.next_timeout().filter(|&t| t <= now);
+        if let Some(late_by) = self.lifeguard.check(now, due) {
+            let stall = self.lifeguard.stall(now, late_by);
+            self.membership.extend_deadlines(&mut self.peers, &stall);
+            self.peers.extend_link_deadlines(&stall);
+            self.pings.extend_deadlines(&stall);
+            self.refresh_timers();
+            self.events.push_back(Event::LocalStall { late_by });
+        }
+        let mut firing: Vec<Timer> = self.timers.expired(now).collect();
+        if !firing.contains(&Timer::Resources) {
+            firing.push(Timer::Resources);
+        }
+        for timer in firing {
+            self.on_timer(now, timer);
+        }
+    }
+
+    /// Timer `timer` fired at `now`.
+    fn on_timer(&mut self, now: Instant, timer: Timer) {
+        match timer {
+            Timer::Keepalive => {
+                self.send_status(now);
+                let keepalive = self.config.timing.keepalive;
+                let mut next = self.timers.get(timer).unwrap_or(now) + keepalive;
+                if next <= now {
+                    next = now + keepalive;
+                }
+                self.timers.set(timer, next);
+                for peer in self.peers.ids() {
+                    self.maybe_ack(now, peer, true);
+                }
+                self.outbox.expire_history(now);
+            }
+            Timer::NodeDeath => self.membership.handle_timeout(&mut self.peers, now),
+            Timer::PingDeath => {
+                for change in self.pings.handle_timeout(now) {
+                    self.ping_event(now, change);
+                }
+            }
+            Timer::LinkDeath => {
+                for (peer, change) in self.peers.link_timeouts(now) {
+                    self.link_event(peer, change);
+                }
+            }
+            Timer::Rexmit => {
+                let timing = self.request_timing();
+                for peer in self.peers.ids() {
+                    let (requests, lost) = self.peers[peer].due_requests(now, timing);
+                    self.report_lost(peer, lost);
+                    for request in requests {
+                        self.send_control(now, peer, request);
+                    }
+                    if lost > 0 {
+                        self.maybe_ack(now, peer, false);
+                    }
+                }
+            }
+            Timer::Resources => self.resources.handle_timeout(now),
+        }
+    }
+
+    /// Apply an operator or application command.
+    fn on_command(&mut self, now: Instant, command: Command) {
+        match command {
+            Command::Standby(which) => self.resources.standby(now, which),
+            Command::Takeover(which) => self.resources.takeover(now, which),
+            Command::Send { to, payload } => self.send_app(now, to, payload),
+            Command::Shutdown => {
+                if !self.shutting_down {
+                    self.shutting_down = true;
+                    self.resources.shutdown(now);
+                }
+            }
+            Command::GroupHealth { group, healthy } => {
+                self.resources.set_health(now, &group, healthy)
+            }
+            Command::PingReply { node } => {
+                if let Some(change) = self.pings.on_reply(now, &node) {
+                    self.ping_event(now, change);
+                }
+            }
+            Command::ActionFinished { group, kind, ok } => {
+                self.resources.on_action_finished(now, &group, kind, ok)
+            }
+            Command::ReplaceKeys(keys) => self.outbox.replace_keys(keys),
+        }
+    }
+
+    /// An application message to `to` (everyone when `None`).
+    fn send_app(&mut self, now: Instant, to: Option<String>, payload: Bytes) {
+        if let Some(dest) = &to {
+            if *dest == self.config.local_node {
+                self.events.push_back(Event::AppMessage {
+                    from: dest.clone(),
+                    payload,
+                });
+                return;
+            }
+            if self.peers.find(dest).is_none() {
+                return self.send_failed(SendError::UnknownNode(dest.clone()));
+            }
+        }
+        self.send_sequenced(now, to, Message::App { payload });
+    }
+
+    // ----- reactions -----
+
+    /// Act on everything membership and resources produced, until quiet.
+    fn react(&mut self, now: Instant) {
+        loop {
+            let mut progressed = false;
+            while let Some(change) = self.membership.poll_change() {
+                progressed = true;
+                self.apply_change(now, change);
+            }
+            while let Some((dest, message)) = self.resources.poll_send() {
+                progressed = true;
+                self.send_for_resources(now, dest, message);
+            }
+            while let Some(action) = self.resources.poll_action() {
+                progressed = true;
+                self.actions.push_back(action);
+            }
+            while let Some(event) = self.resources.poll_event() {
+                progressed = true;
+                if event == Event::ShutdownComplete {
+                    self.leave(now);
+                }
+                self.events.push_back(event);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    /// A membership change: events, delivery bookkeeping, resources.
+    fn apply_change(&mut self, now: Instant, change: Change) {
+        let comm_up = self.membership.comm_up();
+        match change {
+            Change::Node { peer, state } => {
+                let node = self.peers[peer].name.clone();
+                self.events.push_back(Event::NodeState { node, state });
+            }
+            Change::Late { peer, interval } => {
+                let node = self.peers[peer].name.clone();
+                self.events
+                    .push_back(Event::LateHeartbeat { node, interval });
+            }
+            Change::Restarted {
+                peer,
+                generation,
+                was_alive,
+            } => {
+                let node = self.peers[peer].name.clone();
+                self.events.push_back(Event::NodeRestarted {
+                    node: node.clone(),
+                    generation,
+                });
+                // A restarted process holds nothing: to resources it died and
+                // joined again. (A dead peer that restarts joins through its
+                // status.)
+                if was_alive {
+                    self.outbox.peer_alive(peer);
+                    if comm_up {
+                        self.resources.peer_dead(now, &node);
+                        self.resources.peer_joined(now, &node);
+                    }
+                } else {
+                    self.outbox.peer_gone(peer);
+                }
+            }
+            Change::Joined { peer, returned } => {
+                let node = self.peers[peer].name.clone();
+                if returned {
+                    self.events
+                        .push_back(Event::NodeReturned { node: node.clone() });
+                }
+                self.outbox.peer_alive(peer);
+                if comm_up {
+                    self.resources.peer_joined(now, &node);
+                }
+                for (seq, message) in std::mem::take(&mut self.peers[peer].held) {
+                    self.deliver(now, peer, seq, message);
+                }
+            }
+            Change::Died { peer, departed } => {
+                let lost = self.peers[peer].tracker.peer_died();
+                self.report_lost(peer, lost);
+                self.outbox.peer_gone(peer);
+                self.trim_history();
+                // A departure reached resources as the `Shutdone` message.
+                if comm_up && !departed {
+                    let node = self.peers[peer].name.clone();
+                    self.resources.peer_dead(now, &node);
+                }
+            }
+            Change::Local(status) => {
+                self.events.push_back(Event::NodeState {
+                    node: self.config.local_node.clone(),
+                    state: status.into(),
+                });
+                if !self.outbox.has_departed() {
+                    self.send_status(now);
+                }
+            }
+            Change::CommUp => {
+                self.events.push_back(Event::CommUp);
+                let alive: Vec<String> = self
+                    .peers
+                    .iter()
+                    .filter(|(_, p)| p.liveness.is_alive())
+                    .map(|(_, p)| p.name.clone())
+                    .collect();
+                self.resources.comm_up(now, &alive);
+            }
+        }
+    }
+
+    /// A message of the resource layer: to ourselves, announced, or sent
+    /// sequenced.
+    fn send_for_resources(&mut self, now: Instant, dest: Option<String>, message: Message) {
+        if dest.as_deref() == Some(self.config.local_node.as_str()) {
+            let local = self.config.local_node.clone();
+            self.resources.on_message(now, &local, &message);
+            return;
+        }
+        if !matches!(message, Message::Ownership(_)) {
+            return self.send_sequenced(now, dest, message);
+        }
+        // Announcements: nothing once we departed.
+        if self.outbox.has_departed() {
+            return;
+        }
+        self.status_first(now);
+        if let Err(e) = self.outbox.send_announcement(now, dest, message) {
+            self.send_failed(e);
+        }
+    }
+
+    /// Resources are released: announce `Shutdone` and stop heartbeating
+    /// (see [`Outbox::send_shutdone`]); natively a last status follows,
+    /// whose high-water mark lets a peer that lost both copies request it
+    /// (Heartbeat sends no status after `shutdone`).
+    fn leave(&mut self, now: Instant) {
+        if self.outbox.has_departed() {
+            return;
+        }
+        let sent = self.outbox.send_shutdone(now);
+        self.sent_sequenced(sent);
+        if !self.outbox.speaks_linux_ha() {
+            self.send_status(now);
+        }
+        self.outbox.depart();
+        self.timers.stop(Timer::Keepalive);
+    }
+
+    // ----- sending and reporting -----
+
+    /// Send our status now.
+    fn send_status(&mut self, now: Instant) {
+        let status = self.membership.local_status();
+        let holdings = self.resources.holdings();
+        match self.outbox.send_status(now, status, holdings) {
+            Ok(recorded) => {
+                if recorded {
+                    self.trim_history();
+                }
+            }
+            Err(e) => self.send_failed(e),
+        }
+    }
+
+    /// In the Linux-HA dialect, our status before what follows (see
+    /// [`Outbox::status_due_first`]).
+    fn status_first(&mut self, now: Instant) {
+        if self.outbox.status_due_first(now) {
+            self.send_status(now);
+        }
+    }
+
+    /// Send a sequenced message to `dest` (everyone when `None`).
+    fn send_sequenced(&mut self, now: Instant, dest: Option<String>, message: Message) {
+        let sent = self.outbox.send_sequenced(now, dest, message);
+        self.sent_sequenced(sent);
+    }
+
+    /// After a sequenced send: trim the history, or report the failure.
+    fn sent_sequenced(&mut self, sent: Result<(), SendError>) {
+        match sent {
+            Ok(()) => self.trim_history(),
+            Err(e) => self.send_failed(e),
+        }
+    }
+
+    /// Send an unsequenced control message to `peer`.
+    fn send_control(&mut self, now: Instant, peer: PeerId, message: Message) {
+        let to = &self.peers[peer].name;
+        if let Err(e) = self.outbox.send_control(now, to, message) {
+            self.send_failed(e);
+        }
+    }
+
+    /// Acknowledge `peer`'s packets if due (`tick`: keepalive time).
+    fn maybe_ack(&mut self, now: Instant, peer: PeerId, tick: bool) {
+        if let Some(ack) = self.peers[peer].ack_due(now, tick) {
+            self.send_control(now, peer, ack);
+        }
+    }
+
+    /// Drop history entries every listening peer acknowledged.
+    fn trim_history(&mut self) {
+        self.outbox.trim_history(self.peers.listening());
+    }
+
+    /// Count and report a failed send.
+    fn send_failed(&mut self, error: SendError) {
+        self.counters.send_failures += 1;
+        self.events.push_back(Event::SendFailed { error });
+    }
+
+    /// Refresh the link to `peer` on `medium`.
+    fn refresh_link(&mut self, now: Instant, peer: PeerId, medium: MediumId) {
+        let deadtime = self.membership.deadtime_of(&self.peers[peer].liveness);
+        if let Some(change) = self.peers[peer].links.refresh(now, medium.0, deadtime) {
+            self.link_event(Some(peer), change);
+        }
+    }
+
+    /// Report a link state change of `peer` (`None`: ours) as an event.
+    fn link_event(&mut self, peer: Option<PeerId>, change: LinkChange) {
+        let node = match peer {
+            Some(peer) => self.peers[peer].name.clone(),
+            None => self.config.local_node.clone(),
+        };
+        let link = self.config.media[change.medium].dev().to_owned();
+        self.events.push_back(Event::LinkState {
+            node,
+            link,
+            state: change.state,
+        });
+    }
+
+    /// A ping node changed state: report it, and tell the resource layer
+    /// whether this node has lost every ping node.
+    fn ping_event(&mut self, now: Instant, change: PingChange) {
+        self.events.push_back(Event::NodeState {
+            node: change.name,
+            state: change.state,
+        });
+        self.resources.set_ping_lost(now, self.pings.all_lost());
+    }
+
+    /// Report `count` sequenced packets of `peer` as given up.
+    fn report_lost(&mut self, peer: PeerId, count: u64) {
+        if count > 0 {
+            self.events.push_back(Event::LostPackets {
+                node: self.peers[peer].name.clone(),
+                count,
+            });
+        }
+    }
+
+    /// Count and report a dropped packet.
+    fn drop_packet(&mut self, medium: MediumId, from: &str, reason: DropReason) {
+        match reason {
+            DropReason::UnknownMedium => self.counters.unknown_medium += 1,
+            DropReason::UnknownNode => self.counters.unknown_node += 1,
+            DropReason::Impostor => self.counters.impostors += 1,
+            _ => {}
+        }
+        self.events.push_back(Event::Dropped {
+            medium,
+            node: from.to_owned(),
+            reason,
+        });
+    }
+
+    /// Timing of retransmission requests, from the configuration.
+    fn request_timing(&self) -> RequestTiming {
+        RequestTiming {
+            max_delay: self.config.max_rexmit_delay,
+        }
+    }
+
+    /// Copy each part's earliest deadline into the timer table (the
+    /// keepalive entry is the table's own).
+    fn refresh_timers(&mut self) {
+        let t = &mut self.timers;
+        t.set_or_stop(Timer::NodeDeath, self.membership.next_timeout(&self.peers));
+        t.set_or_stop(Timer::PingDeath, self.pings.next_timeout());
+        t.set_or_stop(Timer::LinkDeath, self.peers.next_link_timeout());
+        t.set_or_stop(Timer::Rexmit, self.peers.next_request_timeout());
+        t.set_or_stop(Timer::Resources, self.resources.poll_timeout());
     }
 }
 

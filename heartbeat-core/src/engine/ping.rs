@@ -16,7 +16,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::NodeState;
+use super::lifeguard::Stall;
+use super::types::NodeState;
 
 /// One ping node's state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,11 +109,11 @@ impl PingTable {
         changes
     }
 
-    /// After a local stall of `late_by`: push every deadline back by it, and
-    /// to at least `grace` past `now` (replies may be waiting unread).
-    pub(crate) fn extend_deadlines(&mut self, now: Instant, late_by: Duration, grace: Duration) {
+    /// After a local stall: push every deadline back (replies may be
+    /// waiting unread).
+    pub(crate) fn extend_deadlines(&mut self, stall: &Stall) {
         for d in self.nodes.iter_mut().filter_map(|n| n.deadline.as_mut()) {
-            *d = (*d + late_by).max(now + grace);
+            stall.postpone(d);
         }
     }
 
@@ -176,9 +177,17 @@ mod tests {
     fn stall_extends_deadlines() {
         let t0 = Instant::now();
         let mut t = table(t0);
-        t.extend_deadlines(t0 + 400 * MS, 300 * MS, 200 * MS);
+        t.extend_deadlines(&Stall {
+            now: t0 + 400 * MS,
+            late_by: 300 * MS,
+            grace: 200 * MS,
+        });
         assert_eq!(t.next_timeout(), Some(t0 + 800 * MS));
-        t.extend_deadlines(t0 + 900 * MS, 10 * MS, 200 * MS);
+        t.extend_deadlines(&Stall {
+            now: t0 + 900 * MS,
+            late_by: 10 * MS,
+            grace: 200 * MS,
+        });
         assert_eq!(t.next_timeout(), Some(t0 + 1100 * MS));
     }
 }

@@ -5,9 +5,10 @@
 
 use std::time::{Duration, Instant};
 
+use super::links::Links;
 use super::resources::LocalState;
 use super::{Engine, LinkState, NodeState};
-use crate::wire::{Holdings, NodeStatus};
+use crate::wire::Holdings;
 
 /// A snapshot of the engine (see [`Engine::status`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,61 +263,57 @@ impl Engine {
     /// A snapshot of every node, link and counter.
     pub fn status(&self) -> ClusterStatus {
         let nodes = self
-            .membership
-            .peers()
+            .peers
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let rx = self.trackers[i].stats();
+            .map(|(_, p)| {
+                let rx = p.tracker.stats();
+                let l = &p.liveness;
                 NodeInfo {
                     name: p.name.clone(),
-                    state: p.state,
-                    generation: p.generation,
-                    departed: p.departed,
-                    holdings: p.holdings,
-                    deadtime: self.membership.effective_deadtime(i),
-                    last_heard: p.last_status_at,
-                    dead_at: p.deadline,
-                    max_gap: p.stats.max_gap,
-                    statuses: p.stats.statuses,
-                    late_heartbeats: p.stats.late,
-                    deaths: p.stats.deaths,
-                    returns: p.stats.returns,
-                    restarts: p.stats.restarts,
-                    replays: p.stats.replays,
+                    state: l.state,
+                    generation: l.generation,
+                    departed: l.departed,
+                    holdings: l.holdings,
+                    deadtime: self.membership.deadtime_of(l),
+                    last_heard: l.last_status_at,
+                    dead_at: l.deadline,
+                    max_gap: l.stats.max_gap,
+                    statuses: l.stats.statuses,
+                    late_heartbeats: l.stats.late,
+                    deaths: l.stats.deaths,
+                    returns: l.stats.returns,
+                    restarts: l.stats.restarts,
+                    replays: l.stats.replays,
                     delivered: rx.delivered,
                     recovered: rx.recovered,
                     duplicates: rx.duplicates,
                     stale: rx.stale,
                     lost_packets: rx.lost,
                     skipped_packets: rx.skipped,
-                    highest_seq: self.trackers[i].highest(),
-                    missing: self.trackers[i].missing_count(),
+                    highest_seq: p.tracker.highest(),
+                    missing: p.tracker.missing_count(),
                     rexmit_requests: rx.requests,
-                    rtt: p.stats.rtt(),
-                    links: self.link_infos(i),
+                    rtt: l.stats.rtt(),
+                    links: self.link_infos(&p.links),
                 }
             })
             .collect();
-        let tx = self.history.stats();
+        let history = self.outbox.history();
+        let tx = history.stats();
         ClusterStatus {
             local_node: self.config.local_node.clone(),
-            generation: self.identity.generation,
-            local_state: match self.membership.local_status() {
-                NodeStatus::Init => NodeState::Init,
-                NodeStatus::Up => NodeState::Up,
-                NodeStatus::Active => NodeState::Active,
-            },
+            generation: self.outbox.identity().generation,
+            local_state: self.membership.local_status().into(),
             comm_up: self.membership.comm_up(),
             shutting_down: self.shutting_down,
-            departed: self.departed,
+            departed: self.outbox.has_departed(),
             holdings: self.resources.holdings(),
-            local_links: self.link_infos(self.membership.peers().len()),
+            local_links: self.link_infos(self.peers.local_links()),
             nodes,
             media: self.media.clone(),
             delivery: DeliveryInfo {
-                highest_seq: self.history.highest_sent(),
-                history_len: self.history.len(),
+                highest_seq: history.highest_sent(),
+                history_len: history.len(),
                 sent: tx.sent,
                 resent: tx.resent,
                 naks_sent: tx.naks,
@@ -357,9 +354,9 @@ impl Engine {
         }
     }
 
-    fn link_infos(&self, row: usize) -> Vec<LinkInfo> {
-        self.links
-            .row(row)
+    fn link_infos(&self, links: &Links) -> Vec<LinkInfo> {
+        links
+            .as_slice()
             .iter()
             .zip(&self.config.media)
             .map(|(l, m)| LinkInfo {
