@@ -12,6 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The status model's types, which the answers below carry as they are.
+pub use heartbeat_core::control::{GroupView, LinkView, NodeView};
+
 /// A node and its links (`listnodes`, `hbstatus`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
@@ -137,22 +140,8 @@ pub struct ClientStatus {
 pub struct RscStatus {
     /// `none`, `local`, `foreign`, `all` or `transition`.
     pub resources: String,
-    /// Every resource group.
-    pub groups: Vec<Group>,
-}
-
-/// A resource group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Group {
-    /// Group key (its first resource).
-    pub key: String,
-    /// Preferred node.
-    pub preferred_node: String,
-    /// Node believed to hold it.
-    pub owner: Option<String>,
-    /// What this node does with it: `stopped`, `starting`, `running`,
-    /// `stopping`, `failed`.
-    pub activity: String,
+    /// Every resource group, in haresources order.
+    pub groups: Vec<GroupView>,
 }
 
 /// `hbparameter`.

@@ -169,7 +169,7 @@ pub struct LinkView {
 /// One resource group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupView {
-    /// Group key.
+    /// Group key (its first resource).
     pub key: String,
     /// Preferred node.
     pub preferred_node: String,
