@@ -15,31 +15,6 @@ use serde::{Deserialize, Serialize};
 /// The status model's types, which the answers below carry as they are.
 pub use heartbeat_core::control::{GroupView, LinkView, NodeView};
 
-/// A node and its links (`listnodes`, `hbstatus`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Node {
-    /// Node name.
-    pub name: String,
-    /// `normal` or `ping`.
-    #[serde(rename = "type")]
-    pub node_type: String,
-    /// `init`, `up`, `active`, `dead` or `ping`.
-    pub status: String,
-    /// Whether it is the node the daemon runs on.
-    pub local: bool,
-    /// Its links.
-    pub links: Vec<Link>,
-}
-
-/// A heartbeat link of a node.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Link {
-    /// Link (interface) name.
-    pub name: String,
-    /// `up` or `dead`.
-    pub status: String,
-}
-
 /// `hbstatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HbStatus {
@@ -55,15 +30,15 @@ pub struct HbStatus {
     pub managed_by: Option<String>,
     /// The local node, when running.
     pub local_node: Option<String>,
-    /// Every node (empty when not running).
-    pub nodes: Vec<Node>,
+    /// Every node, in configuration order (empty when not running).
+    pub nodes: Vec<NodeView>,
 }
 
 /// `listnodes`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeList {
-    /// The nodes (filtered by `-p` / `-n`).
-    pub nodes: Vec<Node>,
+    /// The nodes (filtered by `-p` / `-n`), in configuration order.
+    pub nodes: Vec<NodeView>,
 }
 
 /// `nodestatus`.
@@ -108,8 +83,8 @@ pub struct NodeType {
 pub struct LinkList {
     /// Node name as configured.
     pub node: String,
-    /// Its links.
-    pub links: Vec<Link>,
+    /// Its links, in configuration order.
+    pub links: Vec<LinkView>,
 }
 
 /// `hblinkstatus`.

@@ -5,7 +5,7 @@ use heartbeat_core::control::{NodeView, StatusView};
 use crate::getopt::Parsed;
 use crate::json;
 use crate::outcome::Answer;
-use crate::render::{heartbeat_order, json_node, verbose_node};
+use crate::render::{heartbeat_order, verbose_node};
 
 /// Whether `node` passes the `-p` / `-n` filter (both or neither: all).
 fn selected(node: &NodeView, opts: &Parsed) -> bool {
@@ -40,7 +40,7 @@ pub fn answer(view: &StatusView, opts: &Parsed) -> Answer {
             .nodes
             .iter()
             .filter(|n| selected(n, opts))
-            .map(json_node)
+            .cloned()
             .collect(),
     };
     Answer::ok(text, &json)
