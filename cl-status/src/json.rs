@@ -135,49 +135,33 @@ pub struct LinkStats {
     pub nodes: Vec<NodeStats>,
 }
 
-/// Liveness statistics of one node.
+/// Liveness statistics of one node: the model's node, with what
+/// `linkstats` adds to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeStats {
-    /// Node name.
+    /// Node name (the same as `name`).
     pub node: String,
-    /// Node status.
-    pub status: String,
-    /// Whether it is the local node (which has no statistics).
-    pub local: bool,
-    /// Deadtime in force for it.
-    pub deadtime_ms: u64,
-    /// Time since its last status.
-    pub last_heard_ms_ago: Option<u64>,
-    /// Largest interval between two of its statuses.
-    pub max_gap_ms: u64,
-    /// Late heartbeats (gaps over warntime).
-    pub late_heartbeats: u64,
-    /// Sequenced packets given up as lost.
-    pub lost_packets: u64,
-    /// Round-trip estimate.
-    pub rtt_us: Option<u64>,
+    /// The node as the daemon reports it (`name`, `status`, `local`,
+    /// `deadtime_ms`, `last_heard_ms_ago`, `max_gap_ms`, `late_heartbeats`,
+    /// `lost_packets`, `rtt_us`, ...), its `links` with their statistics.
+    /// The local node has no statistics of its own.
+    #[serde(flatten)]
+    pub view: NodeView<LinkStatsEntry>,
     /// The deadtime its observed gaps justify: see
     /// [`crate::commands::linkstats::justified_deadtime_ms`].
     pub justified_deadtime_ms: Option<u64>,
-    /// Per link.
-    pub links: Vec<LinkStatsEntry>,
 }
 
-/// Statistics of one link of a node.
+/// Statistics of one link of a node: the model's link, with what
+/// `linkstats` adds to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkStatsEntry {
-    /// Link name.
+    /// Link name (the same as `name`).
     pub link: String,
-    /// `up` or `dead`.
-    pub status: String,
-    /// Time since its last packet.
-    pub last_heard_ms_ago: Option<u64>,
-    /// Largest interval between two packets on it.
-    pub max_gap_ms: u64,
-    /// Packets heard on it, duplicates included.
-    pub packets: u64,
-    /// Times it went dead.
-    pub deaths: u64,
+    /// The link as the daemon reports it (`name`, `status`,
+    /// `last_heard_ms_ago`, `max_gap_ms`, `packets`, `deaths`).
+    #[serde(flatten)]
+    pub view: LinkView,
     /// The deadtime its observed gaps justify.
     pub justified_deadtime_ms: Option<u64>,
 }

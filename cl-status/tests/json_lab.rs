@@ -74,18 +74,19 @@ fn every_sub_command_answers_typed_json() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let (stats, code) = loop {
         let (stats, code): (json::LinkStats, _) = json_of(s, &["linkstats"]);
-        if stats.nodes[1].max_gap_ms >= 500 || std::time::Instant::now() > deadline {
+        if stats.nodes[1].view.max_gap_ms >= 500 || std::time::Instant::now() > deadline {
             break (stats, code);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert_eq!(code, 0);
     let peer = &stats.nodes[1];
-    assert_eq!((peer.node.as_str(), peer.local), ("node2", false));
-    assert_eq!(peer.deadtime_ms, 5000);
-    assert!(peer.max_gap_ms >= 500, "{peer:?}");
+    assert_eq!((peer.node.as_str(), peer.view.local), ("node2", false));
+    assert_eq!(peer.view.deadtime_ms, 5000);
+    assert!(peer.view.max_gap_ms >= 500, "{peer:?}");
     assert!(peer.justified_deadtime_ms >= Some(5000), "{peer:?}");
-    assert!(peer.links[0].packets > 0);
+    assert!(peer.view.links[0].view.packets > 0);
+    assert_eq!(peer.view.links[0].link, "lo");
 
     for (args, kind, code) in [
         (&["nodestatus", "nodeX"][..], FailureKind::UnknownNode, 11),
