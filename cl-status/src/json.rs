@@ -9,6 +9,23 @@
 //!   `{"error": {"kind": "unknown_node", "code": 11, "message": "..."}}`.
 //! - Durations are milliseconds (`_ms`), round trips microseconds (`_us`);
 //!   `null` means "never" or "unknown".
+//!
+//! # The model
+//!
+//! Nodes, links and groups are not described here: they are the status
+//! model of the control socket, [`heartbeat_core::control`]'s
+//! [`NodeView`], [`LinkView`] and [`GroupView`] (re-exported here),
+//! printed whole, as heartbeatd sends them. This module only adds:
+//!
+//! - per-command wrappers that name a sub-command's answer
+//!   ([`NodeStatus`], [`Parameter`], [`LinkStatus`], ...);
+//! - fields cl-status computes, next to the model's fields through
+//!   `#[serde(flatten)]`: [`NodeStats`] and [`LinkStatsEntry`]
+//!   (`linkstats`' `justified_deadtime_ms`, and the names again as `node`
+//!   and `link`, as the first schema had them).
+//!
+//! Fields the model gains appear in these answers too (they are only ever
+//! added).
 
 use serde::{Deserialize, Serialize};
 
