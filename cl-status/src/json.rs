@@ -9,33 +9,28 @@
 //!   `{"error": {"kind": "unknown_node", "code": 11, "message": "..."}}`.
 //! - Durations are milliseconds (`_ms`), round trips microseconds (`_us`);
 //!   `null` means "never" or "unknown".
+//!
+//! # The model
+//!
+//! Nodes, links and groups are not described here: they are the status
+//! model of the control socket, [`heartbeat_core::control`]'s
+//! [`NodeView`], [`LinkView`] and [`GroupView`] (re-exported here),
+//! printed whole, as heartbeatd sends them. This module only adds:
+//!
+//! - per-command wrappers that name a sub-command's answer
+//!   ([`NodeStatus`], [`Parameter`], [`LinkStatus`], ...);
+//! - fields cl-status computes, next to the model's fields through
+//!   `#[serde(flatten)]`: [`NodeStats`] and [`LinkStatsEntry`]
+//!   (`linkstats`' `justified_deadtime_ms`, and the names again as `node`
+//!   and `link`, as the first schema had them).
+//!
+//! Fields the model gains appear in these answers too (they are only ever
+//! added).
 
 use serde::{Deserialize, Serialize};
 
-/// A node and its links (`listnodes`, `hbstatus`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Node {
-    /// Node name.
-    pub name: String,
-    /// `normal` or `ping`.
-    #[serde(rename = "type")]
-    pub node_type: String,
-    /// `init`, `up`, `active`, `dead` or `ping`.
-    pub status: String,
-    /// Whether it is the node the daemon runs on.
-    pub local: bool,
-    /// Its links.
-    pub links: Vec<Link>,
-}
-
-/// A heartbeat link of a node.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Link {
-    /// Link (interface) name.
-    pub name: String,
-    /// `up` or `dead`.
-    pub status: String,
-}
+/// The status model's types, which the answers below carry as they are.
+pub use heartbeat_core::control::{GroupView, LinkView, NodeView};
 
 /// `hbstatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,15 +47,15 @@ pub struct HbStatus {
     pub managed_by: Option<String>,
     /// The local node, when running.
     pub local_node: Option<String>,
-    /// Every node (empty when not running).
-    pub nodes: Vec<Node>,
+    /// Every node, in configuration order (empty when not running).
+    pub nodes: Vec<NodeView>,
 }
 
 /// `listnodes`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeList {
-    /// The nodes (filtered by `-p` / `-n`).
-    pub nodes: Vec<Node>,
+    /// The nodes (filtered by `-p` / `-n`), in configuration order.
+    pub nodes: Vec<NodeView>,
 }
 
 /// `nodestatus`.
@@ -105,8 +100,8 @@ pub struct NodeType {
 pub struct LinkList {
     /// Node name as configured.
     pub node: String,
-    /// Its links.
-    pub links: Vec<Link>,
+    /// Its links, in configuration order.
+    pub links: Vec<LinkView>,
 }
 
 /// `hblinkstatus`.
@@ -137,22 +132,8 @@ pub struct ClientStatus {
 pub struct RscStatus {
     /// `none`, `local`, `foreign`, `all` or `transition`.
     pub resources: String,
-    /// Every resource group.
-    pub groups: Vec<Group>,
-}
-
-/// A resource group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Group {
-    /// Group key (its first resource).
-    pub key: String,
-    /// Preferred node.
-    pub preferred_node: String,
-    /// Node believed to hold it.
-    pub owner: Option<String>,
-    /// What this node does with it: `stopped`, `starting`, `running`,
-    /// `stopping`, `failed`.
-    pub activity: String,
+    /// Every resource group, in haresources order.
+    pub groups: Vec<GroupView>,
 }
 
 /// `hbparameter`.
@@ -171,49 +152,33 @@ pub struct LinkStats {
     pub nodes: Vec<NodeStats>,
 }
 
-/// Liveness statistics of one node.
+/// Liveness statistics of one node: the model's node, with what
+/// `linkstats` adds to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeStats {
-    /// Node name.
+    /// Node name (the same as `name`).
     pub node: String,
-    /// Node status.
-    pub status: String,
-    /// Whether it is the local node (which has no statistics).
-    pub local: bool,
-    /// Deadtime in force for it.
-    pub deadtime_ms: u64,
-    /// Time since its last status.
-    pub last_heard_ms_ago: Option<u64>,
-    /// Largest interval between two of its statuses.
-    pub max_gap_ms: u64,
-    /// Late heartbeats (gaps over warntime).
-    pub late_heartbeats: u64,
-    /// Sequenced packets given up as lost.
-    pub lost_packets: u64,
-    /// Round-trip estimate.
-    pub rtt_us: Option<u64>,
+    /// The node as the daemon reports it (`name`, `status`, `local`,
+    /// `deadtime_ms`, `last_heard_ms_ago`, `max_gap_ms`, `late_heartbeats`,
+    /// `lost_packets`, `rtt_us`, ...), its `links` with their statistics.
+    /// The local node has no statistics of its own.
+    #[serde(flatten)]
+    pub view: NodeView<LinkStatsEntry>,
     /// The deadtime its observed gaps justify: see
     /// [`crate::commands::linkstats::justified_deadtime_ms`].
     pub justified_deadtime_ms: Option<u64>,
-    /// Per link.
-    pub links: Vec<LinkStatsEntry>,
 }
 
-/// Statistics of one link of a node.
+/// Statistics of one link of a node: the model's link, with what
+/// `linkstats` adds to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkStatsEntry {
-    /// Link name.
+    /// Link name (the same as `name`).
     pub link: String,
-    /// `up` or `dead`.
-    pub status: String,
-    /// Time since its last packet.
-    pub last_heard_ms_ago: Option<u64>,
-    /// Largest interval between two packets on it.
-    pub max_gap_ms: u64,
-    /// Packets heard on it, duplicates included.
-    pub packets: u64,
-    /// Times it went dead.
-    pub deaths: u64,
+    /// The link as the daemon reports it (`name`, `status`,
+    /// `last_heard_ms_ago`, `max_gap_ms`, `packets`, `deaths`).
+    #[serde(flatten)]
+    pub view: LinkView,
     /// The deadtime its observed gaps justify.
     pub justified_deadtime_ms: Option<u64>,
 }

@@ -1,10 +1,9 @@
 //! Text shared by several sub-commands: the usage text, Heartbeat's
-//! listing order, the verbose node block, and view → JSON conversions.
+//! listing order, the verbose node block.
 
 use heartbeat_core::control::{NodeView, StatusView};
 
 use crate::cli::Flavor;
-use crate::json;
 
 /// Heartbeat 3.0.6's usage text, byte for byte.
 pub const USAGE: &str = "\
@@ -98,26 +97,4 @@ pub fn verbose_node(node: &NodeView) -> String {
         text.push_str(&format!("\t{}\t{}\n", link.name, link.status));
     }
     text
-}
-
-/// The JSON form of a node.
-pub fn json_node(node: &NodeView) -> json::Node {
-    json::Node {
-        name: node.name.clone(),
-        node_type: node.node_type.clone(),
-        status: node.status.clone(),
-        local: node.local,
-        links: json_links(node),
-    }
-}
-
-/// The JSON form of a node's links.
-pub fn json_links(node: &NodeView) -> Vec<json::Link> {
-    node.links
-        .iter()
-        .map(|l| json::Link {
-            name: l.name.clone(),
-            status: l.status.clone(),
-        })
-        .collect()
 }

@@ -36,13 +36,16 @@ fn every_sub_command_answers_typed_json() {
     let (list, _): (json::NodeList, _) = json_of(s, &["listnodes", "-v"]);
     let names: Vec<&str> = list.nodes.iter().map(|n| n.name.as_str()).collect();
     assert_eq!(names, ["node1", "node2"]);
-    assert_eq!(
-        list.nodes[1].links,
-        [json::Link {
-            name: "lo".into(),
-            status: "up".into()
-        }]
-    );
+    let links: Vec<(&str, &str)> = list.nodes[1]
+        .links
+        .iter()
+        .map(|l| (l.name.as_str(), l.status.as_str()))
+        .collect();
+    assert_eq!(links, [("lo", "up")]);
+    // The nodes and links are the control socket's own model, whole.
+    assert_eq!(list.nodes[1].weight, 100);
+    assert!(list.nodes[1].last_heard_ms_ago.is_some());
+    assert!(list.nodes[1].links[0].packets > 0);
 
     let (st, code): (json::NodeStatus, _) = json_of(s, &["nodestatus", "node2"]);
     assert_eq!((st.status.as_str(), code), ("active", 0));
@@ -71,18 +74,19 @@ fn every_sub_command_answers_typed_json() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let (stats, code) = loop {
         let (stats, code): (json::LinkStats, _) = json_of(s, &["linkstats"]);
-        if stats.nodes[1].max_gap_ms >= 500 || std::time::Instant::now() > deadline {
+        if stats.nodes[1].view.max_gap_ms >= 500 || std::time::Instant::now() > deadline {
             break (stats, code);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert_eq!(code, 0);
     let peer = &stats.nodes[1];
-    assert_eq!((peer.node.as_str(), peer.local), ("node2", false));
-    assert_eq!(peer.deadtime_ms, 5000);
-    assert!(peer.max_gap_ms >= 500, "{peer:?}");
+    assert_eq!((peer.node.as_str(), peer.view.local), ("node2", false));
+    assert_eq!(peer.view.deadtime_ms, 5000);
+    assert!(peer.view.max_gap_ms >= 500, "{peer:?}");
     assert!(peer.justified_deadtime_ms >= Some(5000), "{peer:?}");
-    assert!(peer.links[0].packets > 0);
+    assert!(peer.view.links[0].view.packets > 0);
+    assert_eq!(peer.view.links[0].link, "lo");
 
     for (args, kind, code) in [
         (&["nodestatus", "nodeX"][..], FailureKind::UnknownNode, 11),

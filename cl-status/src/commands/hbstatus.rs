@@ -8,7 +8,7 @@ use crate::daemon::{Daemon, DaemonError, CANNOT_CONNECT};
 use crate::getopt::Parsed;
 use crate::json;
 use crate::outcome::{exit, Answer, Failure};
-use crate::render::{heartbeat_order, json_node, verbose_node};
+use crate::render::{heartbeat_order, verbose_node};
 
 /// Runs `hbstatus`: unlike the other sub-commands, a daemon that does not
 /// answer is an answer (`stopped`, exit 1), not an error.
@@ -65,7 +65,7 @@ pub fn running(view: &StatusView, opts: &Parsed) -> Answer {
         version: Some(version),
         managed_by: Some("haresources".to_owned()),
         local_node: Some(view.local_node.clone()),
-        nodes: view.nodes.iter().map(json_node).collect(),
+        nodes: view.nodes.clone(),
     };
     Answer::ok(text, &json)
 }

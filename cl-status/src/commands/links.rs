@@ -5,7 +5,7 @@ use heartbeat_core::control::StatusView;
 use crate::getopt::Parsed;
 use crate::json;
 use crate::outcome::{exit, Answer, Failure, FailureKind};
-use crate::render::{heartbeat_link_order, json_links};
+use crate::render::heartbeat_link_order;
 
 /// `listhblinks [-v] <node>`: one tab-prefixed line per link.
 pub fn listhblinks(view: &StatusView, opts: &Parsed) -> Result<Answer, Failure> {
@@ -34,7 +34,7 @@ pub fn listhblinks(view: &StatusView, opts: &Parsed) -> Result<Answer, Failure> 
     }
     let json = json::LinkList {
         node: node.name.clone(),
-        links: json_links(node),
+        links: node.links.clone(),
     };
     Ok(Answer::ok(text, &json))
 }

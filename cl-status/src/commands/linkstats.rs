@@ -52,28 +52,12 @@ fn node_stats(n: &NodeView) -> json::NodeStats {
     };
     json::NodeStats {
         node: n.name.clone(),
-        status: n.status.clone(),
-        local: n.local,
-        deadtime_ms: n.deadtime_ms,
-        last_heard_ms_ago: n.last_heard_ms_ago,
-        max_gap_ms: n.max_gap_ms,
-        late_heartbeats: n.late_heartbeats,
-        lost_packets: n.lost_packets,
-        rtt_us: n.rtt_us,
         justified_deadtime_ms: observed(n.max_gap_ms),
-        links: n
-            .links
-            .iter()
-            .map(|l| json::LinkStatsEntry {
-                link: l.name.clone(),
-                status: l.status.clone(),
-                last_heard_ms_ago: l.last_heard_ms_ago,
-                max_gap_ms: l.max_gap_ms,
-                packets: l.packets,
-                deaths: l.deaths,
-                justified_deadtime_ms: observed(l.max_gap_ms),
-            })
-            .collect(),
+        view: n.clone().map_links(|l| json::LinkStatsEntry {
+            link: l.name.clone(),
+            justified_deadtime_ms: observed(l.max_gap_ms),
+            view: l,
+        }),
     }
 }
 
@@ -95,10 +79,11 @@ fn table(stats: &[json::NodeStats]) -> String {
     let dash = || "-".to_owned();
     let ms_or_dash = |v: Option<u64>| v.map_or_else(dash, duration);
     let mut rows: Vec<[String; 10]> = vec![HEADER.map(str::to_owned)];
-    for n in stats {
+    for stats in stats {
+        let n = &stats.view;
         let gap = |g: u64| if n.local { dash() } else { duration(g) };
         rows.push([
-            n.node.clone(),
+            n.name.clone(),
             "*".to_owned(),
             n.status.clone(),
             ms_or_dash(n.last_heard_ms_ago),
@@ -115,12 +100,13 @@ fn table(stats: &[json::NodeStats]) -> String {
             },
             n.rtt_us.map_or_else(dash, micros),
             duration(n.deadtime_ms),
-            ms_or_dash(n.justified_deadtime_ms),
+            ms_or_dash(stats.justified_deadtime_ms),
         ]);
-        for l in &n.links {
+        for entry in &n.links {
+            let l = &entry.view;
             rows.push([
-                n.node.clone(),
-                l.link.clone(),
+                n.name.clone(),
+                entry.link.clone(),
                 l.status.clone(),
                 ms_or_dash(l.last_heard_ms_ago),
                 if l.packets < 2 {
@@ -132,7 +118,7 @@ fn table(stats: &[json::NodeStats]) -> String {
                 dash(),
                 dash(),
                 dash(),
-                ms_or_dash(l.justified_deadtime_ms),
+                ms_or_dash(entry.justified_deadtime_ms),
             ]);
         }
     }
@@ -224,7 +210,7 @@ mod tests {
         );
         let j: json::LinkStats = serde_json::from_value(a.json).unwrap();
         assert_eq!(j.nodes[0].justified_deadtime_ms, Some(7000));
-        assert_eq!(j.nodes[0].links.len(), 2);
+        assert_eq!(j.nodes[0].view.links.len(), 2);
     }
 
     #[test]
@@ -236,5 +222,56 @@ mod tests {
         assert_eq!(j.nodes[0].justified_deadtime_ms, None);
         let f = answer(&v, &opts("nodeX", "")).unwrap_err();
         assert_eq!(f.code, 11);
+    }
+
+    #[test]
+    fn json_keeps_every_field_and_adds_the_model_s() {
+        let a = answer(&healthy(), &opts("node2", "")).unwrap();
+        let node = &a.json["nodes"][0];
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        // The fields of the first schema, then those NodeView / LinkView add.
+        let mut expected = vec![
+            "node",
+            "status",
+            "local",
+            "deadtime_ms",
+            "last_heard_ms_ago",
+            "max_gap_ms",
+            "late_heartbeats",
+            "lost_packets",
+            "rtt_us",
+            "justified_deadtime_ms",
+            "links",
+            "name",
+            "type",
+            "weight",
+            "site",
+            "generation",
+            "dead_in_ms",
+            "recovered_packets",
+            "deaths",
+            "restarts",
+        ];
+        expected.sort_unstable();
+        assert_eq!(keys(node), expected);
+        let mut expected = vec![
+            "link",
+            "status",
+            "last_heard_ms_ago",
+            "max_gap_ms",
+            "packets",
+            "deaths",
+            "justified_deadtime_ms",
+            "name",
+        ];
+        expected.sort_unstable();
+        assert_eq!(keys(&node["links"][0]), expected);
+        assert_eq!(node["node"], "node2");
+        assert_eq!(node["links"][0]["link"], "eth0");
+        assert_eq!(node["links"][0]["justified_deadtime_ms"], 5000);
     }
 }

@@ -5,7 +5,7 @@ use heartbeat_core::control::{NodeView, StatusView};
 use crate::getopt::Parsed;
 use crate::json;
 use crate::outcome::Answer;
-use crate::render::{heartbeat_order, json_node, verbose_node};
+use crate::render::{heartbeat_order, verbose_node};
 
 /// Whether `node` passes the `-p` / `-n` filter (both or neither: all).
 fn selected(node: &NodeView, opts: &Parsed) -> bool {
@@ -40,7 +40,7 @@ pub fn answer(view: &StatusView, opts: &Parsed) -> Answer {
             .nodes
             .iter()
             .filter(|n| selected(n, opts))
-            .map(json_node)
+            .cloned()
             .collect(),
     };
     Answer::ok(text, &json)
@@ -79,10 +79,17 @@ mod tests {
     fn json_is_in_configuration_order() {
         let v = healthy();
         let a = answer(&v, &opts("-n", "mpnv"));
-        let j: json::NodeList = serde_json::from_value(a.json).unwrap();
+        let j: json::NodeList = serde_json::from_value(a.json.clone()).unwrap();
         let names: Vec<&str> = j.nodes.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["node1", "node2"]);
         assert!(j.nodes[0].local);
         assert_eq!(j.nodes[1].links[0].name, "eth0");
+        // The first schema's fields are all there (the model adds more).
+        let node = a.json["nodes"][1].as_object().unwrap();
+        for key in ["name", "type", "status", "local", "links"] {
+            assert!(node.contains_key(key), "{key}");
+        }
+        let link = node["links"][0].as_object().unwrap();
+        assert!(link.contains_key("name") && link.contains_key("status"));
     }
 }

@@ -16,16 +16,7 @@ pub fn answer(view: &StatusView, opts: &Parsed) -> Answer {
     };
     let json = json::RscStatus {
         resources: view.resources.clone(),
-        groups: view
-            .groups
-            .iter()
-            .map(|g| json::Group {
-                key: g.key.clone(),
-                preferred_node: g.preferred_node.clone(),
-                owner: g.owner.clone(),
-                activity: g.activity.clone(),
-            })
-            .collect(),
+        groups: view.groups.clone(),
     };
     Answer::ok(text, &json)
 }

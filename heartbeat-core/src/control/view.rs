@@ -1,13 +1,24 @@
-//! The status as the control socket serves it: plain data with stable field
-//! names, durations in milliseconds, states as the lower-case words Linux-HA
-//! prints (`active`, `dead`, `up`, ...).
+//! The status model: the one set of serde types for heartbeatd's status.
+//!
+//! The engine publishes its in-memory snapshot
+//! ([`ClusterStatus`](crate::engine::ClusterStatus), with `Instant`s); the
+//! daemon turns it into a [`StatusView`] when a client asks
+//! ([`StatusView::from_status`]), the control socket sends that, and
+//! `cl-status` prints these same types with `--json` (adding only fields it
+//! computes, such as `linkstats`' justified deadtime, and per-command
+//! wrappers that name a sub-command's answer). There is no other copy.
+//!
+//! Plain data with stable field names (fields are only ever added, never
+//! removed or renamed), durations in milliseconds, round trips in
+//! microseconds, states as the lower-case words Linux-HA prints (`active`,
+//! `dead`, `up`, ...); `null` means "never" or "unknown".
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 /// Everything `cl-status` can ask about, at one instant.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusView {
     /// heartbeat-rs version of the daemon (the protocol version is the
     /// envelope's `version`).
@@ -38,7 +49,7 @@ pub struct StatusView {
 }
 
 /// Receive counters of one local medium.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediumView {
     /// Medium (device) name.
     pub name: String,
@@ -58,8 +69,13 @@ impl StatusView {
 }
 
 /// One node as this node sees it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NodeView {
+///
+/// `L` is the type of its links: [`LinkView`] in the model; a client that
+/// adds fields of its own to every link (`cl-status linkstats`) uses its
+/// own link type, which flattens a [`LinkView`], through
+/// [`NodeView::map_links`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeView<L = LinkView> {
     /// Node name.
     pub name: String,
     /// `normal` or `ping`.
@@ -97,7 +113,33 @@ pub struct NodeView {
     pub restarts: u64,
     /// Its links, one per local medium (for the local node: whether our own
     /// packets come back on that medium).
-    pub links: Vec<LinkView>,
+    pub links: Vec<L>,
+}
+
+impl<L> NodeView<L> {
+    /// The same node with every link replaced by `f` of it.
+    pub fn map_links<M>(self, f: impl FnMut(L) -> M) -> NodeView<M> {
+        NodeView {
+            name: self.name,
+            node_type: self.node_type,
+            status: self.status,
+            local: self.local,
+            weight: self.weight,
+            site: self.site,
+            generation: self.generation,
+            deadtime_ms: self.deadtime_ms,
+            last_heard_ms_ago: self.last_heard_ms_ago,
+            dead_in_ms: self.dead_in_ms,
+            max_gap_ms: self.max_gap_ms,
+            late_heartbeats: self.late_heartbeats,
+            lost_packets: self.lost_packets,
+            recovered_packets: self.recovered_packets,
+            rtt_us: self.rtt_us,
+            deaths: self.deaths,
+            restarts: self.restarts,
+            links: self.links.into_iter().map(f).collect(),
+        }
+    }
 }
 
 impl NodeView {
@@ -108,7 +150,7 @@ impl NodeView {
 }
 
 /// One (node, medium) link.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkView {
     /// Link name (the medium's device).
     pub name: String,
@@ -125,9 +167,9 @@ pub struct LinkView {
 }
 
 /// One resource group.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupView {
-    /// Group key.
+    /// Group key (its first resource).
     pub key: String,
     /// Preferred node.
     pub preferred_node: String,
