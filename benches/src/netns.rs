@@ -91,15 +91,9 @@ impl Hosts {
 
     /// Sets node `i`'s link `k` up or down.
     pub fn set_link(&self, i: usize, k: usize, up: bool) -> Result<()> {
-        let state = if up { "up" } else { "down" };
-        ip(&[
-            "-n",
-            &self.node(i),
-            "link",
-            "set",
-            &format!("eth{k}"),
-            state,
-        ])
+        let node = self.node(i);
+        heartbeat_lab::netns::set_link_state(&node, &format!("eth{k}"), up)
+            .context(|| format!("setting eth{k} of {node}"))
     }
 
     /// Process ids inside node `i`'s namespace.

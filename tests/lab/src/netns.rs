@@ -118,6 +118,12 @@ pub fn kill_all_in(name: &str) -> bool {
     any
 }
 
+/// Sets interface `dev` of namespace `ns` up or down.
+pub fn set_link_state(ns: &str, dev: &str, up: bool) -> io::Result<()> {
+    let state = if up { "up" } else { "down" };
+    ip(&["-n", ns, "link", "set", dev, state])
+}
+
 /// Runs `ip args…`; an error carries its stderr.
 pub fn ip(args: &[&str]) -> io::Result<()> {
     let out = Command::new("ip").args(args).output()?;

@@ -10,7 +10,7 @@ use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::netns::{ip, kill_all_in, pids_in};
+use crate::netns::{ip, kill_all_in, pids_in, set_link_state};
 
 /// The medium kind used on every link of a namespace topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,15 +119,7 @@ impl Namespaces {
 
     /// Sets node `i`'s link `k` up or down.
     pub fn set_link(&self, i: usize, k: usize, up: bool) -> io::Result<()> {
-        let state = if up { "up" } else { "down" };
-        ip(&[
-            "-n",
-            &self.node(i),
-            "link",
-            "set",
-            &format!("eth{k}"),
-            state,
-        ])
+        set_link_state(&self.node(i), &format!("eth{k}"), up)
     }
 
     /// Process ids inside node `i`'s namespace (`ip netns pids`).
