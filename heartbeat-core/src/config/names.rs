@@ -146,6 +146,12 @@ mod tests {
             parse_ucast_peer("node2:694"),
             Some((PeerHost::Name("node2"), Some(694)))
         );
+        // Moved from the runtime's old `split_peer`: same splits.
+        assert_eq!(
+            parse_ucast_peer("node2:7002"),
+            Some((PeerHost::Name("node2"), Some(7002)))
+        );
+        assert_eq!(parse_ucast_peer("node2:70000"), None);
         for bad in [
             "12",
             "65536",

@@ -136,6 +136,7 @@ impl Admission {
         Ok(ClientSlot {
             admission: Arc::clone(self),
             uid,
+            privileged,
             subscriber: false,
         })
     }
@@ -150,10 +151,16 @@ impl Admission {
 pub struct ClientSlot {
     admission: Arc<Admission>,
     uid: u32,
+    privileged: bool,
     subscriber: bool,
 }
 
 impl ClientSlot {
+    /// Whether the peer may change state (decided once, at admission).
+    pub fn privileged(&self) -> bool {
+        self.privileged
+    }
+
     /// Turns this connection into an event subscriber, if a subscriber
     /// slot is free.
     pub fn subscribe(&mut self) -> Result<(), Refusal> {

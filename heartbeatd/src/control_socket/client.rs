@@ -73,21 +73,17 @@ async fn answer<H: RequestHandler>(
             }
             Err(refused) => refused,
         },
-        Ok(request)
-            if request.changes_state() && !policy.allows(cred.uid(), cred.gid(), cred.pid()) =>
-        {
-            Response::error(
-                ErrorKind::PermissionDenied,
-                format!(
-                    "uid {} may not change the cluster: only root{} may",
-                    cred.uid(),
-                    policy
-                        .admin_gid
-                        .map(|g| format!(" or members of group {g}"))
-                        .unwrap_or_default()
-                ),
-            )
-        }
+        Ok(request) if request.changes_state() && !slot.privileged() => Response::error(
+            ErrorKind::PermissionDenied,
+            format!(
+                "uid {} may not change the cluster: only root{} may",
+                cred.uid(),
+                policy
+                    .admin_gid
+                    .map(|g| format!(" or members of group {g}"))
+                    .unwrap_or_default()
+            ),
+        ),
         Ok(request) => handler.handle(request).await,
     };
     write.write_all(response_line(&response).as_bytes()).await?;

@@ -137,6 +137,8 @@ impl ControlSocket {
                 }
                 Err(_) => continue,
             };
+            // Privilege is decided here, once per connection (it may read
+            // /proc for supplementary groups).
             let slot = match stream.peer_cred() {
                 Ok(cred) => admission.admit(
                     cred.uid(),

@@ -36,21 +36,6 @@ pub(crate) fn receive_port(medium: &Medium, udp_port: u16) -> u16 {
     }
 }
 
-/// Split a `ucast` peer into host and optional destination port.
-///
-/// `node2` and `10.0.0.2` use `udpport`; `10.0.0.2:7002` and `node2:7002`
-/// (the heartbeat-rs extension) send to port 7002. Returns `None` when a port
-/// is present but not a number in 1..=65535.
-pub(crate) fn split_peer(peer: &str) -> Option<(&str, Option<u16>)> {
-    match peer.rsplit_once(':') {
-        None => Some((peer, None)),
-        Some((host, port)) => match port.parse::<u16>() {
-            Ok(p) if p != 0 && !host.is_empty() => Some((host, Some(p))),
-            _ => None,
-        },
-    }
-}
-
 /// Group media by (device, receive port), one [`SocketPlan`] per distinct
 /// pair in order of first appearance; also returns, for each medium, the
 /// index of its socket.
@@ -125,21 +110,6 @@ mod tests {
         assert_eq!(label(&bcast("eth1")), "bcast eth1");
         assert_eq!(label(&mcast("eth0", 694)), "mcast eth0 239.0.0.1");
         assert_eq!(label(&ucast("eth0", "node2")), "ucast eth0 node2");
-    }
-
-    #[test]
-    fn peers_with_and_without_port() {
-        assert_eq!(split_peer("node2"), Some(("node2", None)));
-        assert_eq!(split_peer("10.0.0.2"), Some(("10.0.0.2", None)));
-        assert_eq!(
-            split_peer("127.0.0.1:7002"),
-            Some(("127.0.0.1", Some(7002)))
-        );
-        assert_eq!(split_peer("node2:7002"), Some(("node2", Some(7002))));
-        assert_eq!(split_peer("node2:0"), None);
-        assert_eq!(split_peer("node2:x"), None);
-        assert_eq!(split_peer(":7002"), None);
-        assert_eq!(split_peer("node2:70000"), None);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Resolving a `ucast` peer, once, at start.
 
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs};
+use std::net::{SocketAddr, SocketAddrV4, ToSocketAddrs};
+
+use crate::config::names::{parse_ucast_peer, PeerHost};
 
 use super::attribution::Addressing;
-use super::plan::split_peer;
 use super::NetError;
 
 /// The destination of a `ucast` medium and how it is addressed.
@@ -20,10 +21,11 @@ pub(crate) fn resolve_peer(
         peer: peer.to_owned(),
         reason,
     };
-    let (host, port) = split_peer(peer).ok_or_else(|| fail("expected host or host:port".into()))?;
-    let ip = match host.parse::<Ipv4Addr>() {
-        Ok(ip) => ip,
-        Err(_) => (host, 0)
+    let (host, port) =
+        parse_ucast_peer(peer).ok_or_else(|| fail("expected host or host:port".into()))?;
+    let ip = match host {
+        PeerHost::Address(ip) => ip,
+        PeerHost::Name(host) => (host, 0)
             .to_socket_addrs()
             .map_err(|e| fail(e.to_string()))?
             .find_map(|a| match a {
@@ -39,6 +41,7 @@ pub(crate) fn resolve_peer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     #[test]
     fn literal_uses_udpport() {
