@@ -28,6 +28,7 @@ fn heartbeat() -> Packet {
             deadtime_ms: 30_000,
             holdings: Holdings::Local,
             timestamp_ms: 86_400_000,
+            view: None,
         }),
     }
 }

@@ -64,6 +64,7 @@ fn largest_realistic_status() -> Packet {
             deadtime_ms: u32::MAX,
             holdings: Holdings::All,
             timestamp_ms: u64::MAX,
+            view: None,
         }),
     }
 }

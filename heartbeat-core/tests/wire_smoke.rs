@@ -14,6 +14,7 @@ fn messages() -> Vec<Message> {
             deadtime_ms: 30_000,
             holdings: Holdings::Local,
             timestamp_ms: 123_456,
+            view: None,
         }),
         Message::IpRequest {
             group: "192.168.1.10".into(),

@@ -472,6 +472,7 @@ fn message(m: &FuzzMessage, digest: u32) -> Message {
             deadtime_ms: *deadtime_ms,
             holdings: holdings(*h),
             timestamp_ms: *timestamp_ms,
+            view: None,
         }),
         FuzzMessage::IpRequest(group) => Message::IpRequest {
             group: group_key(group),

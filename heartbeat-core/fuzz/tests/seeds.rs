@@ -34,6 +34,7 @@ fn messages() -> Vec<Message> {
             deadtime_ms: 1000,
             holdings: Holdings::Local,
             timestamp_ms: 1_765_000_000_000,
+            view: None,
         }),
         Message::IpRequest {
             group: "web".into(),

@@ -102,6 +102,9 @@ pub struct HaCf {
     pub msgfmt: MsgFormat,
     /// `wire_dialect`.
     pub wire_dialect: WireDialect,
+    /// Fencing, quorum and watchdog (`stonith`, `stonith_host`,
+    /// `fence_agent`, `fence_delay`, `fence_timeout`, `quorum`, `watchdog`).
+    pub safety: super::Safety,
     /// The other directives' values as written (lower-case directive name →
     /// its values joined by one space; the last line wins), what Heartbeat
     /// records and `cl_status hbparameter` reads. Node lists, media, ping
@@ -833,6 +836,11 @@ impl Builder {
                 ping_nodes.push(ping);
             }
         }
+        let wire_dialect = self.wire_dialect.unwrap_or_default();
+        let safety = super::Safety {
+            quorum: node_names.len() >= 3 && wire_dialect == WireDialect::Native,
+            ..super::Safety::default()
+        };
         let value = HaCf {
             cluster: self.cluster.unwrap_or_else(|| DEFAULT_CLUSTER.to_string()),
             nodes: node_names,
@@ -847,7 +855,8 @@ impl Builder {
             hopfudge: self.hopfudge.unwrap_or(DEFAULT_HOPFUDGE),
             realtime: self.realtime.unwrap_or(true),
             msgfmt: self.msgfmt.unwrap_or_default(),
-            wire_dialect: self.wire_dialect.unwrap_or_default(),
+            wire_dialect,
+            safety,
             raw_parameters: self.raw_parameters,
             warnings: Vec::new(),
         };

@@ -174,6 +174,7 @@ impl Config {
                 realtime: h.realtime,
                 msgfmt: h.msgfmt,
                 wire_dialect: h.wire_dialect,
+                safety: h.safety,
                 raw_parameters: h.raw_parameters,
                 keys,
                 groups,

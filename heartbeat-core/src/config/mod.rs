@@ -48,6 +48,7 @@ mod health;
 mod lexer;
 mod load;
 pub mod names;
+mod safety;
 mod time;
 mod timing;
 
@@ -65,6 +66,10 @@ pub use health::{
     Check, CheckKind, NotifyHook, NotifyState, Track, DEFAULT_FALL, DEFAULT_INTERVAL, DEFAULT_RISE,
 };
 pub use load::{AUTHKEYS, HARESOURCES, HA_CF};
+pub use safety::{
+    FenceAgent, Safety, StonithDevice, StonithHost, StonithParams, DEFAULT_FENCE_DELAY,
+    DEFAULT_FENCE_TIMEOUT,
+};
 pub use time::{format_ms, parse_time, TIME_EXPECTED};
 pub use timing::{default_initdead, DEFAULT_DEADTIME, DEFAULT_KEEPALIVE};
 
@@ -109,6 +114,8 @@ pub struct Config {
     pub keys: Keyring,
     /// Resource groups from `haresources`, in file order.
     pub groups: Vec<ResourceGroup>,
+    /// Split-brain protection: fencing, quorum, watchdog.
+    pub safety: Safety,
     /// Directives accepted for compatibility that have no effect here, with
     /// where they were found, for the operator's information.
     pub warnings: Vec<String>,

@@ -456,6 +456,7 @@ mod tests {
             deadtime_ms: 2000,
             holdings: Holdings::Local,
             timestamp_ms: ts,
+            view: None,
         }
     }
 

@@ -50,6 +50,8 @@
 //! - `lifeguard`: local stall detection.
 //! - `ping`: ping nodes (reachability of hosts that are no members).
 //! - `resources`: ownership of resource groups.
+//! - `safety`: split-brain safety: quorum, fencing, watchdog (what the
+//!   resource layer may do, and when a dead node's groups may start).
 //! - [`snapshot`]: [`ClusterStatus`], the operator's view with statistics.
 //! - `rng`: the seeded generator behind every random choice (the crate's
 //!   [`crate::rng`], imported here).
@@ -65,6 +67,7 @@ mod peers;
 mod ping;
 pub(crate) mod resources;
 use crate::rng;
+mod safety;
 pub mod snapshot;
 mod timer;
 mod types;
@@ -87,15 +90,18 @@ use membership::{Change, GenerationVerdict, Membership, StatusVerdict};
 use outbox::Outbox;
 use peers::{Arrival, PeerId, Peers, Sender};
 use ping::{PingChange, PingTable};
-use resources::Resources;
+use resources::{LocalState, Resources};
 use rng::Rng;
+use safety::{Permission, Safety};
 use timer::{Timer, TimerTable};
 
 pub use types::{
-    ActionKind, Command, DropReason, Event, Identity, LinkState, MediumId, NodeState,
+    ActionKind, Command, DropReason, Event, FenceRequest, Identity, LinkState, MediumId, NodeState,
     ResourceAction, SendError, Transmit, Via,
 };
 
+pub use safety::fencing::FenceRecord;
+pub use safety::{watchdog_margin, AwaitingFence, QuorumInfo, SafetyInfo};
 pub use snapshot::{
     ClusterStatus, DeliveryInfo, GroupActivity, GroupInfo, LinkInfo, MediumInfo, NodeInfo,
     PingNodeInfo,
@@ -145,6 +151,14 @@ pub struct Engine {
     lifeguard: Lifeguard,
     /// Ownership of resource groups.
     resources: Resources,
+    /// Quorum, fencing and watchdog.
+    safety: Safety,
+    /// What the resource layer was last allowed to do.
+    permission: Permission,
+    /// Resets not polled yet.
+    fences: VecDeque<FenceRequest>,
+    /// The current keepalive tick came late (a local stall).
+    tick_stalled: bool,
     /// Every deadline, refreshed at the end of each input (inputs are the
     /// only way the engine changes, so the table is exact).
     timers: TimerTable,
@@ -217,6 +231,10 @@ impl Engine {
                 config.auto_failback,
                 &config.timing,
             ),
+            safety: Safety::new(&config),
+            permission: Permission::Run,
+            fences: VecDeque::new(),
+            tick_stalled: false,
             timers,
             events: VecDeque::new(),
             actions: VecDeque::new(),
@@ -274,6 +292,19 @@ impl Engine {
     /// Next resource action to run, if any.
     pub fn poll_action(&mut self) -> Option<ResourceAction> {
         self.actions.pop_front()
+    }
+
+    /// Next reset (STONITH or fence agent) to carry out, if any; report
+    /// its end with [`Command::FenceFinished`]. The groups a dead node may
+    /// have run start nowhere until it was reset.
+    pub fn poll_fence(&mut self) -> Option<FenceRequest> {
+        self.fences.pop_front()
+    }
+
+    /// Whether the driver should pet the watchdog device now (at most once
+    /// per keepalive tick; see `safety::watchdog` for when it is withheld).
+    pub fn poll_watchdog_pet(&mut self) -> bool {
+        self.safety.take_pet()
     }
 
     /// The next instant at which [`Engine::handle_timeout`] must be called.
@@ -508,6 +539,8 @@ impl Engine {
             .on_status(&mut self.peers, now, peer, status)
         {
             StatusVerdict::Fresh => {
+                let node = &self.peers[peer].name;
+                self.safety.record_view(node, status.view.as_ref());
                 let timing = self.request_timing();
                 let tracker = &mut self.peers[peer].tracker;
                 let lost = tracker.on_high_water(now, high_water, timing, &mut self.rng);
@@ -562,6 +595,9 @@ impl Engine {
         let from = p.name.clone();
         match message {
             Message::App { payload } => self.events.push_back(Event::AppMessage { from, payload }),
+            Message::Fenced { node, generation } => {
+                self.safety.on_fenced(now, &from, &node, generation)
+            }
             Message::Shutdone => {
                 p.freshness.delivered(seq);
                 self.resources.on_message(now, &from, &message);
@@ -626,7 +662,9 @@ impl Engine {
     /// each tick).
     fn on_timeout(&mut self, now: Instant) {
         let due = self.timers.next_timeout().filter(|&t| t <= now);
-        if let Some(late_by) = self.lifeguard.check(now, due) {
+        let stalled = self.lifeguard.check(now, due);
+        self.tick_stalled = stalled.is_some();
+        if let Some(late_by) = stalled {
             let stall = self.lifeguard.stall(now, late_by);
             self.membership.extend_deadlines(&mut self.peers, &stall);
             self.peers.extend_link_deadlines(&stall);
@@ -647,6 +685,11 @@ impl Engine {
     fn on_timer(&mut self, now: Instant, timer: Timer) {
         match timer {
             Timer::Keepalive => {
+                let holding = self
+                    .resources
+                    .groups()
+                    .any(|g| g.state != LocalState::Stopped);
+                self.safety.tick(now, self.tick_stalled, holding);
                 self.send_status(now);
                 let keepalive = self.config.timing.keepalive;
                 let mut next = self.timers.get(timer).unwrap_or(now) + keepalive;
@@ -684,6 +727,7 @@ impl Engine {
                 }
             }
             Timer::Resources => self.resources.handle_timeout(now),
+            Timer::Safety => {} // `react` drives the safety part after every input
         }
     }
 
@@ -708,8 +752,15 @@ impl Engine {
                 }
             }
             Command::ActionFinished { group, kind, ok } => {
+                if kind == ActionKind::Stop {
+                    self.safety.stop_finished(&group);
+                }
                 self.resources.on_action_finished(now, &group, kind, ok)
             }
+            Command::FenceFinished { target, ok, method } => {
+                self.safety.fence_finished(now, &target, ok, method)
+            }
+            Command::ConfirmDown { node } => self.safety.confirm_down(now, &node),
             Command::ReplaceKeys(keys) => self.outbox.replace_keys(keys),
         }
     }
@@ -747,6 +798,9 @@ impl Engine {
             }
             while let Some(action) = self.resources.poll_action() {
                 progressed = true;
+                if action.kind == ActionKind::Stop {
+                    self.safety.stop_issued(now, &action.group);
+                }
                 self.actions.push_back(action);
             }
             while let Some(event) = self.resources.poll_event() {
@@ -756,10 +810,45 @@ impl Engine {
                 }
                 self.events.push_back(event);
             }
+            progressed |= self.react_safety(now);
             if !progressed {
                 break;
             }
         }
+    }
+
+    /// Drive the safety part and act on what it produced: the resource
+    /// layer's permission, `Fenced` announcements, resets, events. Returns
+    /// whether anything happened.
+    fn react_safety(&mut self, now: Instant) -> bool {
+        let mut progressed = false;
+        self.safety.drive(now);
+        progressed |= self.sync_permission(now);
+        while let Some(message) = self.safety.poll_send() {
+            progressed = true;
+            self.send_sequenced(now, None, message);
+        }
+        while let Some(fence) = self.safety.poll_fence() {
+            progressed = true;
+            self.fences.push_back(fence);
+        }
+        while let Some(event) = self.safety.poll_event() {
+            progressed = true;
+            self.events.push_back(event);
+        }
+        progressed
+    }
+
+    /// Give the resource layer the safety part's current permission if it
+    /// changed; returns whether it did.
+    fn sync_permission(&mut self, now: Instant) -> bool {
+        let permission = self.safety.permission();
+        if permission == self.permission {
+            return false;
+        }
+        self.permission = permission;
+        self.resources.set_permission(now, permission);
+        true
     }
 
     /// A membership change: events, delivery bookkeeping, resources.
@@ -788,6 +877,7 @@ impl Engine {
                 // A restarted process holds nothing: to resources it died and
                 // joined again. (A dead peer that restarts joins through its
                 // status.)
+                self.safety.peer_alive(&node);
                 if was_alive {
                     self.outbox.peer_alive(peer);
                     if comm_up {
@@ -805,6 +895,7 @@ impl Engine {
                         .push_back(Event::NodeReturned { node: node.clone() });
                 }
                 self.outbox.peer_alive(peer);
+                self.safety.peer_alive(&node);
                 if comm_up {
                     self.resources.peer_joined(now, &node);
                 }
@@ -813,6 +904,7 @@ impl Engine {
                 }
             }
             Change::Died { peer, departed } => {
+                self.peer_gone_for_safety(now, peer, departed);
                 let lost = self.peers[peer].tracker.peer_died();
                 self.report_lost(peer, lost);
                 self.outbox.peer_gone(peer);
@@ -843,6 +935,27 @@ impl Engine {
                 self.resources.comm_up(now, &alive);
             }
         }
+    }
+
+    /// Tell the safety part that `peer` died or departed, with the fence
+    /// priorities of a two-node race (who holds a group).
+    fn peer_gone_for_safety(&mut self, now: Instant, peer: PeerId, departed: bool) {
+        let p = &self.peers[peer];
+        let node = p.name.clone();
+        let generation = p.liveness.generation.unwrap_or(0);
+        let i_hold = self
+            .resources
+            .groups()
+            .any(|g| g.state != LocalState::Stopped);
+        let it_held = p.liveness.holdings != crate::wire::Holdings::None
+            || self
+                .resources
+                .groups()
+                .any(|g| g.owner == Some(node.as_str()));
+        self.safety
+            .peer_gone(now, &node, generation, departed, i_hold, it_held);
+        // Before the resource layer hears of the death: no start meanwhile.
+        self.sync_permission(now);
     }
 
     /// A message of the resource layer: to ourselves, announced, or sent
@@ -889,7 +1002,8 @@ impl Engine {
     fn send_status(&mut self, now: Instant) {
         let status = self.membership.local_status();
         let holdings = self.resources.holdings();
-        match self.outbox.send_status(now, status, holdings) {
+        let view = self.safety.view();
+        match self.outbox.send_status(now, status, holdings, view) {
             Ok(recorded) => {
                 if recorded {
                     self.trim_history();
@@ -1020,6 +1134,7 @@ impl Engine {
         t.set_or_stop(Timer::LinkDeath, self.peers.next_link_timeout());
         t.set_or_stop(Timer::Rexmit, self.peers.next_request_timeout());
         t.set_or_stop(Timer::Resources, self.resources.poll_timeout());
+        t.set_or_stop(Timer::Safety, self.safety.poll_timeout());
     }
 }
 

@@ -19,7 +19,8 @@ use super::types::{Identity, SendError, Transmit, Via};
 use crate::config::Config;
 use crate::wire::linuxha::Envelope;
 use crate::wire::{
-    Holdings, Keyring, Message, NodeStatus, NodeUuid, Packet, Status, ACK_DELAY_UNKNOWN,
+    Holdings, Keyring, MembershipView, Message, NodeStatus, NodeUuid, Packet, Status,
+    ACK_DELAY_UNKNOWN,
 };
 
 /// What this node sends, and how.
@@ -221,6 +222,7 @@ impl Outbox {
         now: Instant,
         status: NodeStatus,
         holdings: Holdings,
+        view: Option<MembershipView>,
     ) -> Result<bool, SendError> {
         let since_start = self.since_start(now);
         let mut timestamp_ms = u64::try_from(since_start.as_millis()).unwrap_or(u64::MAX);
@@ -233,6 +235,7 @@ impl Outbox {
             deadtime_ms: u32::try_from(deadtime.as_millis()).unwrap_or(u32::MAX),
             holdings,
             timestamp_ms,
+            view,
         });
         let sequenced = self.dialect.speaks_linux_ha();
         if sequenced {

@@ -39,6 +39,8 @@ pub struct ClusterStatus {
     pub groups: Vec<GroupInfo>,
     /// Ping nodes, in configuration order.
     pub ping_nodes: Vec<PingNodeInfo>,
+    /// Quorum, fencing and watchdog.
+    pub safety: super::SafetyInfo,
 }
 
 /// What is known about one ping node (`ping` / `ping_group`).
@@ -351,6 +353,7 @@ impl Engine {
                     deaths: p.deaths,
                 })
                 .collect(),
+            safety: self.safety.info(),
         }
     }
 

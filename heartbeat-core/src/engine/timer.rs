@@ -23,17 +23,21 @@ pub(crate) enum Timer {
     Rexmit,
     /// The earliest deadline of the resource layer.
     Resources,
+    /// The earliest deadline of the safety part (a reset to retry, a
+    /// watchdog wait that ends).
+    Safety,
 }
 
 impl Timer {
     /// Every timer, in handling order.
-    pub(crate) const ALL: [Timer; 6] = [
+    pub(crate) const ALL: [Timer; 7] = [
         Timer::Keepalive,
         Timer::NodeDeath,
         Timer::PingDeath,
         Timer::LinkDeath,
         Timer::Rexmit,
         Timer::Resources,
+        Timer::Safety,
     ];
 }
 

@@ -143,6 +143,27 @@ pub enum Command {
         /// Ping node name, as in [`crate::config::PingNode::name`].
         node: String,
     },
+    /// A reset requested by
+    /// [`Engine::poll_fence`](crate::engine::Engine::poll_fence) finished:
+    /// `ok` only when the device confirmed the target is off (a timeout is
+    /// a failure). `method` names what was used, for the fence history
+    /// (`stonith external/ssh`, `fence_ipmilan`).
+    FenceFinished {
+        /// The node that was to be reset.
+        target: String,
+        /// Whether the reset succeeded.
+        ok: bool,
+        /// The device or agent used.
+        method: String,
+    },
+    /// The operator confirms that dead node `node` is down (powered off,
+    /// unplugged): it counts as fenced, like Heartbeat's
+    /// `meatclient -c NODE`. Ignored unless `node` is dead and waiting for
+    /// a reset.
+    ConfirmDown {
+        /// The node.
+        node: String,
+    },
     /// A resource action requested by
     /// [`Engine::poll_action`](crate::engine::Engine::poll_action) finished.
     ActionFinished {
@@ -153,6 +174,17 @@ pub enum Command {
         /// Whether it succeeded.
         ok: bool,
     },
+}
+
+/// A reset the driver must carry out (see
+/// [`Engine::poll_fence`](crate::engine::Engine::poll_fence)), then report
+/// with [`Command::FenceFinished`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FenceRequest {
+    /// The node to reset (power off, or reboot).
+    pub target: String,
+    /// 1 for the first try, then one more per retry.
+    pub attempt: u32,
 }
 
 /// Something the driver (and the operator) should know about.
@@ -296,6 +328,63 @@ pub enum Event {
         node: String,
         /// Its Linux-HA type (`t`).
         msg_type: String,
+    },
+    /// This node gained or lost quorum (a strict majority of the
+    /// configured nodes, itself included, that it hears and that hear it).
+    /// Without quorum it stops its groups and starts none.
+    Quorum {
+        /// Whether this node has quorum now.
+        quorate: bool,
+        /// Votes seen (this node included).
+        votes: usize,
+        /// Votes needed.
+        needed: usize,
+    },
+    /// This node asked the driver to reset `target`
+    /// ([`Engine::poll_fence`](crate::engine::Engine::poll_fence)).
+    FenceStarted {
+        /// The node to reset.
+        target: String,
+        /// 1 for the first try.
+        attempt: u32,
+    },
+    /// `target` was reset (by this node or by peer `by`), or the operator
+    /// confirmed it down: its groups may be started elsewhere.
+    FenceSucceeded {
+        /// The node reset.
+        target: String,
+        /// The node that fenced it.
+        by: String,
+        /// The device, agent, or `operator`.
+        method: String,
+    },
+    /// A reset of `target` by this node failed; it is tried again after
+    /// `retry_in`. Its groups stay stopped meanwhile.
+    FenceFailed {
+        /// The node that was to be reset.
+        target: String,
+        /// Which try failed.
+        attempt: u32,
+        /// The device or agent used.
+        method: String,
+        /// When the next try starts.
+        retry_in: Duration,
+    },
+    /// The local watchdog is petted again, or no longer (`reason` says
+    /// why; the device resets this node one timeout after the last pet).
+    WatchdogPetting {
+        /// Whether the device is petted now.
+        petting: bool,
+        /// Why not, when it is not.
+        reason: String,
+    },
+    /// A dead node's groups wait for its reset (or its watchdog) before
+    /// they are started anywhere; reported once per death.
+    TakeoverHeld {
+        /// The dead node.
+        node: String,
+        /// What is awaited: `fencing by NODE`, `watchdog until +…`.
+        until: String,
     },
     /// A command or protocol message could not be sent.
     SendFailed {

@@ -68,7 +68,26 @@ pub struct Status {
     pub holdings: Holdings,
     /// The sender's clock when it built the packet, in milliseconds since its start.
     pub timestamp_ms: u64,
+    /// Which configured nodes the sender hears (sent when quorum is on):
+    /// lets a node know whether the others hear it, so that a node cut off
+    /// in one direction only loses quorum too.
+    pub view: Option<MembershipView>,
 }
+
+/// The sender's view of the cluster: which configured nodes it believes
+/// alive, itself included (see [`Status::view`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MembershipView {
+    /// Digest of the sender's node list (names, in configuration order); a
+    /// receiver whose list differs cannot read `alive` and ignores it.
+    pub nodes_digest: u32,
+    /// Per configured node, in configuration order: alive to the sender.
+    /// At most [`MAX_VIEW_NODES`] entries.
+    pub alive: Vec<bool>,
+}
+
+/// Most nodes a [`MembershipView`] describes.
+pub const MAX_VIEW_NODES: usize = 1024;
 
 /// What the sender of an [`Ownership`] announcement does with one group.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -181,6 +200,15 @@ pub enum Message {
     Shutdone,
     /// Which groups the sender runs (unsequenced; see [`Ownership`]).
     Ownership(Ownership),
+    /// The sender reset `node` (or the operator confirmed it down) in the
+    /// incarnation `generation` (0: unknown): the groups `node` may have
+    /// run may be started elsewhere (Heartbeat's `t=stonith result=OK`).
+    Fenced {
+        /// The node reset.
+        node: String,
+        /// Its generation when it was declared dead (0 if never heard).
+        generation: u64,
+    },
     /// Opaque bytes for an embedding application.
     App {
         /// The application's payload.

@@ -18,8 +18,9 @@ pub mod native;
 pub use auth::{AuthKey, AuthMethod, Keyring};
 pub use error::{DecodeError, EncodeError};
 pub use message::{
-    GroupHold, Holdings, Message, NodeStatus, NodeUuid, Ownership, Packet, StandbyPhase, Status,
-    ACK_DELAY_UNKNOWN, MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY, MAX_NODE_NAME,
+    GroupHold, Holdings, MembershipView, Message, NodeStatus, NodeUuid, Ownership, Packet,
+    StandbyPhase, Status, ACK_DELAY_UNKNOWN, MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY, MAX_NODE_NAME,
+    MAX_VIEW_NODES,
 };
 
 /// Largest datagram the native codec ([`native`]) produces or accepts, in

@@ -20,7 +20,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use self::reader::Reader;
 use super::{
     AuthMethod, DecodeError, EncodeError, Keyring, Message, Packet, MAX_ANNOUNCED_GROUPS,
-    MAX_GROUP_KEY, MAX_NATIVE_DATAGRAM, MAX_NODE_NAME,
+    MAX_GROUP_KEY, MAX_NATIVE_DATAGRAM, MAX_NODE_NAME, MAX_VIEW_NODES,
 };
 
 /// The first two bytes of every native datagram: `HB`.
@@ -115,6 +115,14 @@ fn check_fields(packet: &Packet) -> Result<(), EncodeError> {
     match &packet.message {
         Message::IpRequest { group } | Message::IpRequestResp { group, .. } => {
             check_str(group, MAX_GROUP_KEY, "group")
+        }
+        Message::Fenced { node, .. } => check_str(node, MAX_NODE_NAME, "node"),
+        Message::Status(s)
+            if s.view
+                .as_ref()
+                .is_some_and(|v| v.alive.len() > MAX_VIEW_NODES) =>
+        {
+            Err(EncodeError::FieldTooLong("view"))
         }
         Message::Ownership(o) if o.holds.is_empty() => Err(EncodeError::EmptyField("holds")),
         Message::Ownership(o) if o.holds.len() > MAX_ANNOUNCED_GROUPS => {

@@ -60,6 +60,7 @@ pub fn status() -> impl Strategy<Value = Status> {
             deadtime_ms,
             holdings,
             timestamp_ms,
+            view: None,
         },
     )
 }
@@ -257,6 +258,7 @@ pub fn sample_status() -> Message {
         deadtime_ms: 30_000,
         holdings: Holdings::Local,
         timestamp_ms: 1_000,
+        view: None,
     })
 }
 

@@ -73,6 +73,7 @@ pub fn forged_packet(template: &Packet, payload: Bytes, as_status: bool) -> Pack
             deadtime_ms: 3_600_000,
             holdings: Holdings::All,
             timestamp_ms: u64::MAX / 2,
+            view: None,
         })
     } else {
         Message::App { payload }

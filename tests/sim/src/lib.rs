@@ -146,6 +146,7 @@ pub fn config_for(
             raw_parameters: Default::default(),
             keys: sim_keyring(),
             groups: groups.clone(),
+            safety: Default::default(),
             warnings: Vec::new(),
         })
         .collect()

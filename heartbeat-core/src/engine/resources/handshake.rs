@@ -52,6 +52,9 @@ impl Resources {
     /// Acquire group `i`: start it at once when no peer is alive, otherwise
     /// ask every live peer first.
     pub(super) fn acquire(&mut self, now: Instant, i: usize) {
+        if !self.may_start() {
+            return; // `reconcile` acquires it once starting is allowed
+        }
         if self.peers.is_empty() {
             self.groups[i].owner = Some(self.me.clone());
             self.start(i);
@@ -197,7 +200,8 @@ impl Resources {
         if self.groups[i].request.take().is_none() {
             return;
         }
-        if !self.shutting_down && self.groups[i].state() == LocalState::Stopped {
+        let allowed = !self.shutting_down && self.may_start();
+        if allowed && self.groups[i].state() == LocalState::Stopped {
             self.groups[i].owner = Some(self.me.clone());
             self.start(i);
         }

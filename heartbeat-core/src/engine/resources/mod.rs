@@ -110,6 +110,7 @@
 //! - `standby`: the `AskResources` exchange, takeover, auto-failback;
 //! - `ownership`: the `Ownership` announcements;
 //! - `health`: faults and health handovers;
+//! - `permission`: what the safety part allows (quorum, fencing);
 //! - `timers`: the waits.
 //!
 //! Every input ends with `settle`: the follow-ups that depend on the state
@@ -121,7 +122,8 @@
 //!   may run a group. Once they hear each other again the worse-ranked copy
 //!   stops after one announcement exchange (sent at once on the join, then
 //!   every `announce` while lost), plus its stop action.
-//! - No STONITH: when a node whose stop failed dies, peers take its groups.
+//! - Without fencing or a watchdog (see `engine::safety`), when a node whose
+//!   stop failed dies, peers take its groups.
 
 mod actions;
 mod group;
@@ -130,6 +132,7 @@ mod health;
 mod membership;
 mod nice;
 mod ownership;
+mod permission;
 mod standby;
 #[cfg(test)]
 mod tests;
@@ -164,6 +167,8 @@ pub(crate) struct Resources {
     ownership: ownership::Announcer,
     /// Every ping node is dead: each group counts as faulty here.
     ping_lost: bool,
+    /// What the safety part allows (see [`permission`]).
+    permission: crate::engine::safety::Permission,
     sends: VecDeque<(Option<String>, Message)>,
     actions: VecDeque<ResourceAction>,
     events: VecDeque<Event>,
@@ -196,6 +201,7 @@ impl Resources {
             nice: nice::Nice::default(),
             standby: standby::Standby::default(),
             ping_lost: false,
+            permission: crate::engine::safety::Permission::Run,
             sends: VecDeque::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),

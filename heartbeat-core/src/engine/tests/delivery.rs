@@ -302,6 +302,7 @@ fn rexmit_requests_cannot_amplify() {
                 deadtime_ms: 1000,
                 holdings: crate::wire::Holdings::None,
                 timestamp_ms: 1,
+                view: None,
             }),
         },
         &keys(),

@@ -60,6 +60,7 @@ pub(super) fn config(local: &str, nodes: &[&str]) -> Config {
         raw_parameters: Default::default(),
         keys: keys(),
         groups: Vec::<ResourceGroup>::new(),
+        safety: Default::default(),
         warnings: vec![],
     }
 }

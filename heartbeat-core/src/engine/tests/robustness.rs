@@ -19,6 +19,7 @@ fn message() -> impl Strategy<Value = Message> {
                     Holdings::All,
                 ][h as usize],
                 timestamp_ms: ts,
+                view: None,
             })
         }),
         "[a-z0-9]{1,8}".prop_map(|group| Message::IpRequest { group }),

@@ -8,8 +8,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use super::layout::{self, kind};
 use super::reader::Reader;
 use crate::wire::{
-    DecodeError, GroupHold, Message, NodeUuid, Ownership, Packet, Status, MAX_ANNOUNCED_GROUPS,
-    MAX_GROUP_KEY, MAX_NODE_NAME,
+    DecodeError, GroupHold, MembershipView, Message, NodeUuid, Ownership, Packet, Status,
+    MAX_ANNOUNCED_GROUPS, MAX_GROUP_KEY, MAX_NODE_NAME, MAX_VIEW_NODES,
 };
 
 /// Size of a status body: status, deadtime, holdings, timestamp.
@@ -41,7 +41,7 @@ pub(super) fn envelope_len(packet: &Packet) -> usize {
 /// Encoded size of the body of `message`.
 pub(super) fn body_len(message: &Message) -> usize {
     match message {
-        Message::Status(_) => STATUS_BODY_LEN,
+        Message::Status(s) => STATUS_BODY_LEN + s.view.as_ref().map_or(0, view_len),
         Message::IpRequest { group } => 1 + group.len(),
         Message::IpRequestResp { group, .. } => 1 + group.len() + 2,
         Message::RexmitRequest { .. } => 16,
@@ -54,7 +54,13 @@ pub(super) fn body_len(message: &Message) -> usize {
         Message::Ownership(o) => {
             OWNERSHIP_FIXED_LEN + holds_len(o.holds.len()) + faults_len(&o.faults)
         }
+        Message::Fenced { node, .. } => 1 + node.len() + 8,
     }
+}
+
+/// Encoded size of a membership view: digest, count, bitmap.
+fn view_len(view: &MembershipView) -> usize {
+    4 + 2 + view.alive.len().div_ceil(8)
 }
 
 /// Write a string whose length (checked by the caller) fits one byte.
@@ -83,6 +89,9 @@ pub(super) fn put_body(buf: &mut BytesMut, message: &Message) {
             buf.put_u32(s.deadtime_ms);
             buf.put_u8(layout::holdings_to_u8(s.holdings));
             buf.put_u64(s.timestamp_ms);
+            if let Some(view) = &s.view {
+                put_view(buf, view);
+            }
         }
         Message::IpRequest { group } => put_str_u8(buf, group),
         Message::IpRequestResp { group, we_own, ok } => {
@@ -118,7 +127,50 @@ pub(super) fn put_body(buf: &mut BytesMut, message: &Message) {
         }
         Message::App { payload } => buf.put_slice(payload),
         Message::Ownership(o) => put_ownership(buf, o),
+        Message::Fenced { node, generation } => {
+            put_str_u8(buf, node);
+            buf.put_u64(*generation);
+        }
     }
+}
+
+/// Write a membership view: digest, node count (u16), then one bit per
+/// node, first node in the high bit; unused bits of the last byte are 0.
+fn put_view(buf: &mut BytesMut, view: &MembershipView) {
+    debug_assert!(view.alive.len() <= MAX_VIEW_NODES);
+    buf.put_u32(view.nodes_digest);
+    buf.put_u16(view.alive.len() as u16);
+    for chunk in view.alive.chunks(8) {
+        let byte = chunk
+            .iter()
+            .enumerate()
+            .fold(0u8, |b, (k, alive)| b | (u8::from(*alive) << (7 - k)));
+        buf.put_u8(byte);
+    }
+}
+
+/// Read a membership view (see [`put_view`]).
+fn read_view(r: &mut Reader<'_>) -> Result<MembershipView, DecodeError> {
+    let nodes_digest = r.u32()?;
+    let count = usize::from(r.u16()?);
+    if count > MAX_VIEW_NODES {
+        return Err(DecodeError::InvalidField("view node count"));
+    }
+    let mut alive = Vec::with_capacity(count);
+    for byte_index in 0..count.div_ceil(8) {
+        let byte = r.u8()?;
+        let bits = (count - byte_index * 8).min(8);
+        for k in 0..bits {
+            alive.push(byte & (1 << (7 - k)) != 0);
+        }
+        if bits < 8 && byte & (0xff >> bits) != 0 {
+            return Err(DecodeError::InvalidField("view padding bits"));
+        }
+    }
+    Ok(MembershipView {
+        nodes_digest,
+        alive,
+    })
 }
 
 /// Write an ownership body: group `first + k` is bits `7 - 2(k % 4)` and
@@ -224,6 +276,11 @@ fn read_body(r: &mut Reader<'_>, code: u8) -> Result<Message, DecodeError> {
             deadtime_ms: r.u32()?,
             holdings: layout::holdings_from_u8(r.u8()?)?,
             timestamp_ms: r.u64()?,
+            view: if r.remaining() == 0 {
+                None
+            } else {
+                Some(read_view(r)?)
+            },
         }),
         kind::IP_REQUEST => Message::IpRequest {
             group: r.str_u8(MAX_GROUP_KEY, "group")?.to_owned(),
@@ -254,6 +311,10 @@ fn read_body(r: &mut Reader<'_>, code: u8) -> Result<Message, DecodeError> {
         },
         kind::SHUTDONE => Message::Shutdone,
         kind::OWNERSHIP => Message::Ownership(read_ownership(r)?),
+        kind::FENCED => Message::Fenced {
+            node: r.str_u8(MAX_NODE_NAME, "node")?.to_owned(),
+            generation: r.u64()?,
+        },
         kind::APP => Message::App {
             // Bounded by the datagram, which is at most MAX_NATIVE_DATAGRAM bytes.
             payload: Bytes::copy_from_slice(r.rest()),

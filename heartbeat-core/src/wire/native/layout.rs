@@ -31,10 +31,12 @@ pub(super) mod kind {
     pub(crate) const APP: u8 = 11;
     /// `Message::Ownership`.
     pub(crate) const OWNERSHIP: u8 = 12;
+    /// `Message::Fenced`.
+    pub(crate) const FENCED: u8 = 13;
 
     /// Whether `code` names a message type this version knows.
     pub(crate) fn is_known(code: u8) -> bool {
-        (STATUS..=OWNERSHIP).contains(&code)
+        (STATUS..=FENCED).contains(&code)
     }
 }
 
@@ -53,6 +55,7 @@ pub(super) fn kind_of(message: &Message) -> u8 {
         Message::Shutdone => kind::SHUTDONE,
         Message::App { .. } => kind::APP,
         Message::Ownership(_) => kind::OWNERSHIP,
+        Message::Fenced { .. } => kind::FENCED,
     }
 }
 

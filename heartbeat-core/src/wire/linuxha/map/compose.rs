@@ -82,6 +82,7 @@ fn type_of(message: &Message) -> Result<&'static str, MapError> {
         Message::Shutdone => T_SHUTDONE,
         Message::App { .. } => T_HBRS_APP,
         Message::Ownership(_) => T_HBRS_OWNERSHIP,
+        Message::Fenced { .. } => T_STONITH,
     })
 }
 
@@ -146,6 +147,11 @@ fn body(msg: &mut HaMsg, message: &Message, extras: &Extras) {
             msg.push_str(F_INFO, standby_phase(*phase));
         }
         Message::Shutdone => msg.push(F_STATUS, Value::Str(b"dead".to_vec())),
+        Message::Fenced { node, generation } => {
+            msg.push_str(F_NODE, node);
+            msg.push_str(F_RESULT, STONITH_OK);
+            msg.push_str(F_HBRS_GENERATION, hex(*generation));
+        }
     }
 }
 

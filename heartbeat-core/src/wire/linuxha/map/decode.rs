@@ -75,6 +75,14 @@ pub fn classify(msg: &HaMsg) -> Result<Classified, MapError> {
         }
     } else if is(T_HBRS_OWNERSHIP) {
         Message::Ownership(ownership(msg)?)
+    } else if is(T_STONITH) && msg.get_bytes(F_RESULT) == Some(STONITH_OK.as_bytes()) {
+        Message::Fenced {
+            node: string(msg, F_NODE)?.to_ascii_lowercase(),
+            generation: match msg.get(F_HBRS_GENERATION) {
+                Some(_) => number(msg, F_HBRS_GENERATION, parse_hex)?,
+                None => 0,
+            },
+        }
     } else {
         return Ok(Classified::Other {
             msg_type: msg_type.to_owned(),
@@ -152,6 +160,7 @@ fn status(msg: &HaMsg) -> Result<Message, MapError> {
         deadtime_ms: u32::try_from(deadtime).map_err(|_| MapError::Invalid(F_DEADTIME))?,
         holdings: Holdings::None,
         timestamp_ms: number(msg, F_TS, parse_hex)?.saturating_mul(1000),
+        view: None,
     }))
 }
 

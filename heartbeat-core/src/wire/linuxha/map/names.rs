@@ -80,6 +80,15 @@ pub const T_REQNODES: &str = "reqnodes";
 pub const T_REPNODES: &str = "repnodes";
 /// `stonith`: result of a STONITH operation (`node`, `result`).
 pub const T_STONITH: &str = "stonith";
+/// `stonith`: the node that was reset.
+pub const F_NODE: &str = "node";
+/// `stonith`: `OK`, `badhost`, `bad`, `n_stnth` or `unneeded`.
+pub const F_RESULT: &str = "result";
+/// `stonith` `result` of a successful reset.
+pub const STONITH_OK: &str = "OK";
+/// `stonith` (heartbeat-rs): the reset node's generation (hex); Heartbeat
+/// ignores it.
+pub const F_HBRS_GENERATION: &str = "hbrs_gen";
 /// `hb_takeover`: ask the peer to run a standby for a set of groups.
 pub const T_HB_TAKEOVER: &str = "hb_takeover";
 /// `nodelist` of `repnodes`: the sender's nodes, each followed by a space.
