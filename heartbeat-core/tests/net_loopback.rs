@@ -402,7 +402,7 @@ mod net {
             bound.sockets().local_addr(MediumId(0)),
             Some(addr(&format!("127.0.0.1:{port}")))
         );
-        let alpha = bound.start();
+        let alpha = bound.start().unwrap();
         let beta = Cluster::with_config(two_node_config("beta", "127.0.0.1", port))
             .identity_in_memory()
             .net_options(at("127.0.0.2"))

@@ -30,7 +30,9 @@ fn identity(n: u8, generation: u64) -> Identity {
 }
 
 fn start(hub: &MemoryHub, node: &str, n: u8, generation: u64) -> Cluster {
-    Cluster::builder(config(node), identity(n, generation)).start_with_transport(hub.attach(node))
+    Cluster::builder(config(node), identity(n, generation))
+        .start_with_transport(hub.attach(node))
+        .expect("no watchdog to open")
 }
 
 /// Waits (in virtual time) for the first event matching `pred`.

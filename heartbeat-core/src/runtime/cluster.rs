@@ -9,9 +9,11 @@ use tokio::task::JoinHandle;
 
 use super::actions::{ActionRunner, AlwaysSucceed};
 use super::driver::{Driver, Input};
+use super::fencer::{DynFencer, Fencer, NoFencer};
 use super::identity::{IdentityError, IdentitySource, ResolveIdentity};
 use super::net::{MediaSockets, NetError, NetOptions};
 use super::transport::Transport;
+use super::watchdog::{WatchdogDevice, WatchdogError};
 use crate::config::Config;
 use crate::engine::{ClusterStatus, Command, Engine, Event, Identity};
 use crate::wire::Holdings;
@@ -36,6 +38,9 @@ pub enum StartError {
     /// directory (or no random uuid could be drawn).
     #[error("cannot load the node identity: {0}")]
     Identity(#[from] IdentityError),
+    /// The watchdog device of `ha.cf` could not be opened or armed.
+    #[error(transparent)]
+    Watchdog(#[from] WatchdogError),
 }
 
 /// Builds a [`Cluster`] from a configuration and the node's identity.
@@ -58,6 +63,7 @@ pub struct ClusterBuilder<R = AlwaysSucceed, I = Identity> {
     seed: Option<u64>,
     net: NetOptions,
     runner: Arc<R>,
+    fencer: Arc<dyn DynFencer>,
 }
 
 impl ClusterBuilder<AlwaysSucceed, Identity> {
@@ -81,6 +87,7 @@ impl ClusterBuilder<AlwaysSucceed, IdentitySource> {
             seed: None,
             net: NetOptions::default(),
             runner: Arc::new(AlwaysSucceed),
+            fencer: Arc::new(NoFencer),
         }
     }
 }
@@ -94,7 +101,16 @@ impl<R: ActionRunner, I> ClusterBuilder<R, I> {
             seed: self.seed,
             net: self.net,
             runner: Arc::new(runner),
+            fencer: self.fencer,
         }
+    }
+
+    /// Resets the dead nodes the engine asks to fence with `fencer` (by
+    /// default [`NoFencer`]: every reset fails). Needed when `ha.cf`
+    /// configures STONITH devices or fence agents.
+    pub fn fencer(mut self, fencer: impl Fencer) -> Self {
+        self.fencer = Arc::new(fencer);
+        self
     }
 
     /// Seeds the engine's random choices (retransmission delays); by default
@@ -139,6 +155,7 @@ impl<R: ActionRunner, I> ClusterBuilder<R, I> {
             seed: self.seed,
             net: self.net,
             runner: self.runner,
+            fencer: self.fencer,
         }
     }
 }
@@ -155,6 +172,7 @@ impl<R: ActionRunner, I: ResolveIdentity> ClusterBuilder<R, I> {
             seed,
             net,
             runner,
+            fencer,
         } = self;
         let sockets = MediaSockets::bind(&config.media, config.udp_port, &net).await?;
         let identity = match tokio::task::spawn_blocking(move || identity.resolve()).await {
@@ -168,6 +186,7 @@ impl<R: ActionRunner, I: ResolveIdentity> ClusterBuilder<R, I> {
                 seed,
                 net,
                 runner,
+                fencer,
             },
             sockets,
         })
@@ -176,13 +195,23 @@ impl<R: ActionRunner, I: ResolveIdentity> ClusterBuilder<R, I> {
     /// [`ClusterBuilder::bind`], then [`BoundCluster::start`]: the node
     /// runs on the configured media.
     pub async fn start(self) -> Result<Cluster, StartError> {
-        Ok(self.bind().await?.start())
+        self.bind().await?.start()
     }
 }
 
 impl<R: ActionRunner> ClusterBuilder<R, Identity> {
-    /// Starts the node on `transport`. Must be called within a tokio runtime.
-    pub fn start_with_transport<T: Transport>(self, transport: T) -> Cluster {
+    /// Starts the node on `transport`: opens and arms the watchdog device
+    /// when `ha.cf` names one (the only thing that can fail here), then
+    /// spawns the driver. Must be called within a tokio runtime.
+    pub fn start_with_transport<T: Transport>(self, transport: T) -> Result<Cluster, StartError> {
+        let watchdog = match &self.config.safety.watchdog {
+            Some(path) => {
+                let timeout = crate::config::Safety::watchdog_timeout(self.config.timing.deadtime);
+                Some(WatchdogDevice::open(path, timeout)?)
+            }
+            None => None,
+        };
+        let safety = self.config.safety.clone();
         let identity = self.identity;
         let seed = self.seed.unwrap_or_else(|| {
             identity.generation
@@ -200,6 +229,9 @@ impl<R: ActionRunner> ClusterBuilder<R, Identity> {
             engine,
             transport,
             runner: self.runner,
+            fencer: self.fencer,
+            safety,
+            watchdog,
             inputs: input_rx,
             results: input_tx.clone(),
             events: events.clone(),
@@ -210,13 +242,13 @@ impl<R: ActionRunner> ClusterBuilder<R, Identity> {
             driver.run().await;
             running_tx.send_replace(false);
         });
-        Cluster {
+        Ok(Cluster {
             inputs: input_tx,
             status: status_rx,
             events,
             running: running_rx,
             task,
-        }
+        })
     }
 }
 
@@ -238,15 +270,19 @@ impl<R: ActionRunner> BoundCluster<R> {
         &self.sockets
     }
 
-    /// Starts the node on its sockets. Must be called within a tokio
-    /// runtime.
-    pub fn start(self) -> Cluster {
+    /// Starts the node on its sockets (see
+    /// [`ClusterBuilder::start_with_transport`]). Must be called within a
+    /// tokio runtime.
+    pub fn start(self) -> Result<Cluster, StartError> {
         self.builder.start_with_transport(self.sockets)
     }
 
     /// Starts the node on a transport wrapping its sockets (e.g.
     /// [`super::Lossy`] in loss tests).
-    pub fn start_wrapped<T: Transport>(self, wrap: impl FnOnce(MediaSockets) -> T) -> Cluster {
+    pub fn start_wrapped<T: Transport>(
+        self,
+        wrap: impl FnOnce(MediaSockets) -> T,
+    ) -> Result<Cluster, StartError> {
         self.builder.start_with_transport(wrap(self.sockets))
     }
 }
@@ -270,7 +306,7 @@ impl<R: ActionRunner> BoundCluster<R> {
 /// let start = |name: &str, n: u8| {
 ///     let config = Config::from_texts(ha_cf, authkeys, "", name).unwrap();
 ///     let identity = Identity { uuid: NodeUuid([n; 16]), generation: 1 };
-///     Cluster::builder(config, identity).start_with_transport(hub.attach(name))
+///     Cluster::builder(config, identity).start_with_transport(hub.attach(name)).unwrap()
 /// };
 /// let a = start("a", 1);
 /// let b = start("b", 2);
@@ -365,6 +401,16 @@ impl Cluster {
     /// active, then remove the old one).
     pub fn replace_keys(&self, keys: crate::wire::Keyring) -> Result<(), Stopped> {
         self.command(Command::ReplaceKeys(keys))
+    }
+
+    /// The operator confirms that dead node `node` is down (powered off,
+    /// unplugged), as Heartbeat's `meatclient -c NODE`: it counts as
+    /// fenced and its groups may start elsewhere. Ignored unless `node` is
+    /// dead and waiting for a reset.
+    pub fn confirm_down(&self, node: &str) -> Result<(), Stopped> {
+        self.command(Command::ConfirmDown {
+            node: node.to_owned(),
+        })
     }
 
     /// Asks for a graceful shutdown without waiting for it.

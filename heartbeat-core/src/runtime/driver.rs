@@ -1,7 +1,7 @@
 //! The task that owns the engine: it feeds it datagrams, commands, action
-//! results and timeouts, and carries out what it asks (transmit, run an
-//! action, tell the world). Nothing else touches the engine, so nothing
-//! locks it.
+//! and reset results and timeouts, and carries out what it asks (transmit,
+//! run an action, reset a node, pet the watchdog, tell the world). Nothing
+//! else touches the engine, so nothing locks it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,14 +9,20 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::actions::ActionRunner;
+use super::fencer::DynFencer;
 use super::transport::Transport;
-use crate::engine::{ClusterStatus, Command, Engine, Event};
+use super::watchdog::WatchdogDevice;
+use crate::config::Safety;
+use crate::engine::{ClusterStatus, Command, Engine, Event, FenceRequest};
 
 /// How often the published status is refreshed when nothing else happens.
 pub(crate) const STATUS_REFRESH: Duration = Duration::from_millis(250);
 
 /// Pause after a failed receive, so a broken socket cannot spin the task.
 const RECV_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// Added to a fencer's own time bound before the driver stops waiting for it.
+const FENCE_GRACE: Duration = Duration::from_secs(5);
 
 /// Inputs from the [`super::Cluster`] handle and from action tasks.
 #[derive(Debug)]
@@ -30,6 +36,11 @@ pub(crate) struct Driver<T, R> {
     pub(crate) engine: Engine,
     pub(crate) transport: T,
     pub(crate) runner: Arc<R>,
+    pub(crate) fencer: Arc<dyn DynFencer>,
+    /// Fencing settings (how long a reset may take).
+    pub(crate) safety: Safety,
+    /// The open watchdog device, when `ha.cf` names one.
+    pub(crate) watchdog: Option<WatchdogDevice>,
     pub(crate) inputs: mpsc::UnboundedReceiver<Input>,
     /// A sender kept for action tasks to report results.
     pub(crate) results: mpsc::UnboundedSender<Input>,
@@ -77,12 +88,21 @@ impl<T: Transport, R: ActionRunner> Driver<T, R> {
     }
 
     /// Carries out every pending output. Returns whether anything changed
-    /// state (events or actions) and whether the shutdown completed.
+    /// state (events, actions or resets) and whether the shutdown ended.
     fn drain(&mut self) -> (bool, bool) {
         let mut noteworthy = false;
         let mut finished = false;
         while let Some(transmit) = self.engine.poll_transmit() {
             self.transport.send(&transmit);
+        }
+        if self.engine.poll_watchdog_pet() {
+            if let Some(device) = &mut self.watchdog {
+                device.pet();
+            }
+        }
+        while let Some(request) = self.engine.poll_fence() {
+            noteworthy = true;
+            self.spawn_fence(request);
         }
         while let Some(action) = self.engine.poll_action() {
             noteworthy = true;
@@ -96,6 +116,11 @@ impl<T: Transport, R: ActionRunner> Driver<T, R> {
         }
         while let Some(event) = self.engine.poll_event() {
             noteworthy = true;
+            match (&event, &mut self.watchdog) {
+                (Event::ShutdownComplete, Some(device)) => device.disarm(),
+                (Event::ShutdownIncomplete { .. }, Some(device)) => device.abandon(),
+                _ => {}
+            }
             finished |= matches!(
                 event,
                 Event::ShutdownComplete | Event::ShutdownIncomplete { .. }
@@ -110,6 +135,41 @@ impl<T: Transport, R: ActionRunner> Driver<T, R> {
             }
         }
         (noteworthy, finished)
+    }
+
+    /// Runs `request` with the fencer on a task of its own and reports its
+    /// end as [`Command::FenceFinished`]; a fencer still busy after
+    /// `fence_timeout` per configured method (plus [`FENCE_GRACE`]) has
+    /// failed.
+    fn spawn_fence(&self, request: FenceRequest) {
+        let safety = &self.safety;
+        let methods = safety.stonith_devices_of(self.engine.local_node()).count()
+            + safety.agents_for(&request.target).count();
+        let bound = safety
+            .fence_timeout
+            .saturating_mul(u32::try_from(methods.max(1)).unwrap_or(u32::MAX))
+            .saturating_add(FENCE_GRACE);
+        let fencer = Arc::clone(&self.fencer);
+        let results = self.results.clone();
+        tokio::spawn(async move {
+            let target = request.target.clone();
+            let (ok, method) = match tokio::time::timeout(bound, fencer.fence_boxed(request)).await
+            {
+                Ok(outcome) => (outcome.ok, outcome.method),
+                Err(_) => {
+                    tracing::error!(
+                        "reset of {target} still running after {} s: counted as failed",
+                        bound.as_secs()
+                    );
+                    (false, "timeout".to_owned())
+                }
+            };
+            let _ = results.send(Input::Command(Command::FenceFinished {
+                target,
+                ok,
+                method,
+            }));
+        });
     }
 }
 

@@ -17,6 +17,9 @@
 //! - [`Lossy`]: drops a share of received and sent datagrams (loss tests
 //!   on real sockets).
 //! - [`ActionRunner`]: who runs the resource actions the engine asks for.
+//! - [`Fencer`]: who resets the dead nodes the engine asks to fence.
+//! - `watchdog`: the kernel watchdog device, petted when the engine says
+//!   so and disarmed only after a complete graceful shutdown.
 //! - [`spawn_ping_prober`]: ICMP echoes to the ping nodes, replies reported
 //!   to the engine.
 //!
@@ -31,20 +34,24 @@
 mod actions;
 mod cluster;
 mod driver;
+mod fencer;
 pub mod identity;
 mod lossy;
 pub mod memory;
 pub mod net;
 mod ping;
 mod transport;
+mod watchdog;
 
 use std::io;
 
 pub use actions::{ActionRunner, AlwaysSucceed};
 pub use cluster::{BoundCluster, Cluster, ClusterBuilder, StartError, Stopped, EVENT_BACKLOG};
+pub use fencer::{FenceOutcome, Fencer, NoFencer};
 pub use lossy::Lossy;
 pub use ping::spawn_ping_prober;
 pub use transport::{Datagram, Transport};
+pub use watchdog::WatchdogError;
 
 use crate::engine::Transmit;
 

@@ -86,7 +86,11 @@ pub async fn run<T: Transport>(
     let config = Arc::new(config);
     let builder = Cluster::builder((*config).clone(), identity)
         .action_runner(ScriptActions::new(&config.groups, scripts));
-    let cluster = Arc::new(builder.start_with_transport(transport));
+    let cluster = Arc::new(
+        builder
+            .start_with_transport(transport)
+            .context("cannot start the node")?,
+    );
     tokio::spawn(log_events(cluster.subscribe()));
     if let Some(run_dir) = paths.control_socket.parent() {
         let groups = config.groups.iter().map(|g| g.key.clone()).collect();
