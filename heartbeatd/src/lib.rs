@@ -5,11 +5,14 @@
 //!
 //! # Layout
 //!
+//! - [`child`]: one external program run without a shell, with a time
+//!   bound that kills its process group (scripts, STONITH, fence agents).
 //! - [`control_socket`]: the Unix control socket and its credential check.
 //! - [`daemon`]: the running node on a given transport: scripts, control
 //!   socket, log, until a shutdown future completes (`main.rs` binds the
 //!   sockets and maps SIGTERM/SIGINT/SIGHUP to shutdown and reloads).
 //! - [`fd_limit`]: the soft fd limit raised to the hard limit at start.
+//! - [`fencing`]: resets of dead nodes with `stonith(8)` and fence agents.
 //! - [`health`]: health checks (`check`, `track`) reported to the engine.
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
@@ -19,9 +22,11 @@
 //!   without a shell and with a timeout; group start and stop order.
 //! - [`syslog`]: log lines to `/dev/log` for `logfacility`.
 
+pub mod child;
 pub mod control_socket;
 pub mod daemon;
 pub mod fd_limit;
+pub mod fencing;
 pub mod health;
 pub mod identity;
 pub mod ipaddr;

@@ -10,14 +10,14 @@
 //! start fails. A group stops right to left, every resource being tried even
 //! after a failure. `IPaddr` and `IPaddr2` are built in (see [`crate::ipaddr`]).
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use heartbeat_core::config::{Resource, ResourceGroup};
 use heartbeat_core::engine::ActionKind;
 use tokio::process::Command;
 
+use crate::child::{self, Ending};
 use crate::ipaddr;
 
 /// What one script call printed and how it ended.
@@ -78,13 +78,7 @@ impl ScriptRunner {
     /// The executable for `script`, if a directory holds one. Names with a
     /// path separator or `..` are never looked up.
     pub fn find(&self, script: &str) -> Option<PathBuf> {
-        if script.is_empty() || script.contains('/') || script == "." || script == ".." {
-            return None;
-        }
-        self.dirs
-            .iter()
-            .map(|dir| dir.join(script))
-            .find(|path| is_executable(path))
+        child::find_program(&self.dirs, script)
     }
 
     /// Runs `resource` with `verb` (`start`, `stop`, `status`).
@@ -111,58 +105,19 @@ impl ScriptRunner {
             };
         };
         let mut command_line = Command::new(&path);
-        command_line
-            .args(&resource.args)
-            .arg(verb)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        // A script being written at this moment (a deploy replacing it, or
-        // a copy still open in a sibling's fork) is "text file busy" for a
-        // few milliseconds: try again briefly before failing.
-        let mut child = command_line.spawn();
-        for _ in 0..SPAWN_BUSY_RETRIES {
-            match &child {
-                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    child = command_line.spawn();
-                }
-                _ => break,
-            }
-        }
-        let mut child = match child {
-            Ok(child) => child,
-            Err(e) => {
-                return ScriptRun {
-                    command,
-                    outcome: ScriptOutcome::SpawnError(e.to_string()),
-                    output: String::new(),
-                }
-            }
+        command_line.args(&resource.args).arg(verb);
+        let done = child::run(command_line, None, self.timeout).await;
+        let outcome = match done.ending {
+            Ending::Exited(0) => ScriptOutcome::Success,
+            Ending::Exited(code) => ScriptOutcome::Failed(Some(code)),
+            Ending::Signalled => ScriptOutcome::Failed(None),
+            Ending::TimedOut => ScriptOutcome::TimedOut,
+            Ending::SpawnError(e) => ScriptOutcome::SpawnError(e),
         };
-        // Read the pipes beside the wait: a script that starts a daemon may
-        // leave it holding them open, so the exit status, not end-of-file,
-        // ends the call.
-        let stdout = child.stdout.take().map(collect);
-        let stderr = child.stderr.take().map(collect);
-        let outcome = match tokio::time::timeout(self.timeout, child.wait()).await {
-            Err(_elapsed) => {
-                let _ = child.kill().await;
-                ScriptOutcome::TimedOut
-            }
-            Ok(Err(e)) => ScriptOutcome::SpawnError(e.to_string()),
-            Ok(Ok(status)) if status.success() => ScriptOutcome::Success,
-            Ok(Ok(status)) => ScriptOutcome::Failed(status.code()),
-        };
-        let mut output = String::new();
-        for reader in [stdout, stderr].into_iter().flatten() {
-            output.push_str(&finish(reader).await);
-        }
         ScriptRun {
             command,
             outcome,
-            output,
+            output: done.output,
         }
     }
 
@@ -218,51 +173,9 @@ pub fn status_says_running(output: &str) -> bool {
     (lower.contains("running") && !lower.contains("not running")) || output.contains("OK")
 }
 
-/// Longest output kept from one script call.
-const MAX_OUTPUT: usize = 64 * 1024;
-
-/// How long output is still read after the script exited.
-const OUTPUT_GRACE: Duration = Duration::from_millis(200);
-
-/// Further spawn attempts while a script is "text file busy" (20 ms apart).
-const SPAWN_BUSY_RETRIES: usize = 10;
-
-fn collect(
-    mut pipe: impl tokio::io::AsyncRead + Unpin + Send + 'static,
-) -> tokio::task::JoinHandle<Vec<u8>> {
-    use tokio::io::AsyncReadExt;
-    tokio::spawn(async move {
-        let mut kept = Vec::new();
-        let mut chunk = [0u8; 4096];
-        while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
-            let room = MAX_OUTPUT.saturating_sub(kept.len());
-            kept.extend_from_slice(&chunk[..n.min(room)]);
-        }
-        kept
-    })
-}
-
-async fn finish(reader: tokio::task::JoinHandle<Vec<u8>>) -> String {
-    let abort = reader.abort_handle();
-    match tokio::time::timeout(OUTPUT_GRACE, reader).await {
-        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-        _ => {
-            abort.abort();
-            String::from("[output not closed by the script]\n")
-        }
-    }
-}
-
 fn describe(resource: &Resource, verb: &str) -> String {
     let mut words = vec![resource.script.as_str()];
     words.extend(resource.args.iter().map(String::as_str));
     words.push(verb);
     words.join(" ")
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
 }

@@ -32,6 +32,7 @@ pub use handler::ClusterHandler;
 pub use notify::sd_notify;
 
 use crate::control_socket::{AdminPolicy, ControlSocket};
+use crate::fencing::{self, FenceExecutor, FenceTools};
 use crate::identity;
 use crate::scripts::ScriptRunner;
 
@@ -84,8 +85,11 @@ pub async fn run<T: Transport>(
         paths.script_timeout,
     );
     let config = Arc::new(config);
+    let tools = FenceTools::system();
+    fencing::log_protection(&config, &tools);
     let builder = Cluster::builder((*config).clone(), identity)
-        .action_runner(ScriptActions::new(&config.groups, scripts));
+        .action_runner(ScriptActions::new(&config.groups, scripts))
+        .fencer(FenceExecutor::new(&config, tools));
     let cluster = Arc::new(
         builder
             .start_with_transport(transport)
