@@ -1,0 +1,206 @@
+//! Fencing with the real tools: cluster-glue's `stonith(8)` (its `null`
+//! plugin, which resets nothing: an `external/…` plugin of our own cannot
+//! be used, its directory is compiled into cluster-glue) and
+//! `fence_dummy` from fence-agents; then a daemon that resets a crashed
+//! peer with `fence_dummy` before it takes the peer's group. Each test
+//! skips with a printed reason when its tool is not installed (Debian
+//! packages `cluster-glue`, `fence-agents`).
+
+use std::path::Path;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use heartbeat_core::config::{Config, FenceAgent, StonithDevice, StonithHost, StonithParams};
+use heartbeat_core::engine::FenceRequest;
+use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
+use heartbeat_core::runtime::Fencer;
+use heartbeat_lab::{node_name, Lab, LabSpec};
+use heartbeatd::daemon::{self, DaemonPaths};
+use heartbeatd::fencing::{FenceExecutor, FenceTools};
+use tokio::sync::{mpsc, oneshot};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+const HA_CF: &str = "keepalive 100ms\ndeadtime 1\ninitdead 2\nbcast eth0\nnode node1 node2\n";
+const AUTHKEYS: &str = "auth 1\n1 sha256 fencing-tools\n";
+
+/// The installed tools, or `None` (with the reason printed) if `program`
+/// is missing.
+fn tools_with(program: &str) -> Option<FenceTools> {
+    let tools = FenceTools::system();
+    let found = if program == "stonith" {
+        tools.stonith.exists()
+    } else {
+        tools.agent(program).is_some()
+    };
+    if found {
+        Some(tools)
+    } else {
+        eprintln!("skipped: {program} is not installed (cluster-glue / fence-agents)");
+        None
+    }
+}
+
+fn config(stonith: Vec<StonithDevice>, agents: Vec<FenceAgent>) -> Config {
+    let mut config = Config::from_texts(HA_CF, AUTHKEYS, "", "node1").unwrap();
+    config.safety.stonith = stonith;
+    config.safety.fence_agents = agents;
+    config.safety.fence_timeout = PATIENCE;
+    config
+}
+
+fn null_device(params: StonithParams) -> StonithDevice {
+    StonithDevice {
+        host: StonithHost::Any,
+        kind: "null".into(),
+        params,
+        origin: "ha.cf:9".into(),
+    }
+}
+
+fn dummy_agent(status_file: &Path, kind: &str) -> FenceAgent {
+    FenceAgent {
+        target: "node2".into(),
+        agent: "fence_dummy".into(),
+        options: vec![
+            ("type".into(), kind.into()),
+            ("status_file".into(), status_file.display().to_string()),
+        ],
+        origin: "ha.cf:10".into(),
+    }
+}
+
+fn request() -> FenceRequest {
+    FenceRequest {
+        target: "node2".into(),
+        attempt: 1,
+    }
+}
+
+#[tokio::test]
+async fn the_stonith_null_plugin_resets_with_positional_parameters_and_a_file() {
+    let Some(tools) = tools_with("stonith") else {
+        return;
+    };
+    let positional = null_device(StonithParams::Positional(vec![
+        "node1".into(),
+        "node2".into(),
+    ]));
+    let outcome = FenceExecutor::new(&config(vec![positional], vec![]), tools.clone())
+        .fence(request())
+        .await;
+    assert!(outcome.ok, "{outcome:?}");
+    assert_eq!(outcome.method, "stonith null");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("null.cfg");
+    std::fs::write(&file, "# hosts\nnode1 node2\n").unwrap();
+    let from_file = null_device(StonithParams::ConfigFile(file));
+    let outcome = FenceExecutor::new(&config(vec![from_file], vec![]), tools.clone())
+        .fence(request())
+        .await;
+    assert!(outcome.ok, "{outcome:?}");
+
+    let unknown = StonithDevice {
+        kind: "no-such-plugin".into(),
+        ..null_device(StonithParams::Positional(vec!["node2".into()]))
+    };
+    let outcome = FenceExecutor::new(&config(vec![unknown], vec![]), tools)
+        .fence(request())
+        .await;
+    assert!(!outcome.ok, "an unknown plugin cannot reset");
+}
+
+#[tokio::test]
+async fn fence_dummy_powers_off_and_confirms() {
+    let Some(tools) = tools_with("fence_dummy") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let status = dir.path().join("node2.status");
+    std::fs::write(&status, "on").unwrap();
+    let working = config(vec![], vec![dummy_agent(&status, "file")]);
+    let outcome = FenceExecutor::new(&working, tools.clone())
+        .fence(request())
+        .await;
+    assert!(outcome.ok, "{outcome:?}");
+    assert_eq!(outcome.method, "fence_dummy");
+    assert_eq!(std::fs::read_to_string(&status).unwrap().trim(), "off");
+
+    // `type=fail` waits power_timeout (20 s by default) for the off state.
+    let mut fails = dummy_agent(&status, "fail");
+    fails.options.push(("power_timeout".into(), "1".into()));
+    let failing = config(vec![], vec![fails]);
+    let outcome = FenceExecutor::new(&failing, tools).fence(request()).await;
+    assert!(!outcome.ok, "{outcome:?}");
+}
+
+/// node1 runs in this process with a `fence_dummy` for node2; node2 (a
+/// heartbeatd process) runs the group and crashes: node1 powers it off,
+/// then takes the group.
+#[test]
+fn a_daemon_resets_a_crashed_peer_before_it_takes_its_group() {
+    if tools_with("fence_dummy").is_none() {
+        return;
+    }
+    let mut spec = LabSpec::new(2, 100, 1000);
+    spec.groups = vec![(1, "web".into())];
+    spec.auto_failback = "off".into();
+    let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    let dir = lab.node_dir(0);
+    let status = dir.join("node2.power");
+    std::fs::write(&status, "on").unwrap();
+    let mut config = Config::load(&dir.join("ha.d"), &node_name(0)).expect("node1's config");
+    config.safety.fence_agents = vec![dummy_agent(&status, "file")];
+    config.safety.fence_delay = Duration::ZERO;
+    let (stop, ended) = run_in_process(config, &lab, &dir);
+
+    lab.start(1).expect("start node2");
+    lab.expect_running_only_on("web", 1, PATIENCE);
+    lab.kill9(1);
+    lab.expect_running_only_on("web", 0, PATIENCE);
+    assert_eq!(
+        std::fs::read_to_string(&status).unwrap().trim(),
+        "off",
+        "node2 was powered off before its group moved"
+    );
+    stop.send(()).expect("node1 still runs");
+    assert_eq!(ended.recv_timeout(PATIENCE).expect("node1 stopped"), Ok(()));
+}
+
+/// Runs node1 with `daemon::run` on a thread of its own; returns its stop
+/// trigger and where its result arrives.
+fn run_in_process(
+    config: Config,
+    lab: &Lab,
+    dir: &Path,
+) -> (oneshot::Sender<()>, std_mpsc::Receiver<Result<(), String>>) {
+    let paths = DaemonPaths {
+        config_dir: dir.join("ha.d"),
+        state_dir: dir.join("state"),
+        control_socket: lab.control_socket(0),
+        control_gid: None,
+        script_timeout: Duration::from_secs(20),
+        wire_dialect: None,
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (done, ended) = std_mpsc::channel();
+    std::thread::spawn(move || {
+        let (_reload, reloads) = mpsc::channel(1);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let ran = runtime.block_on(async move {
+            let sockets =
+                MediaSockets::bind(&config.media, config.udp_port, &NetOptions::default()).await?;
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            daemon::run(config, paths, sockets, shutdown, reloads).await
+        });
+        runtime.shutdown_timeout(Duration::from_secs(2));
+        let _ = done.send(ran.map_err(|e| format!("{e:#}")));
+    });
+    (stop, ended)
+}
