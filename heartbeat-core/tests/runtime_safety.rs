@@ -226,7 +226,10 @@ async fn an_incomplete_shutdown_leaves_the_watchdog_armed() {
         tokio::time::sleep(KEEPALIVE / 4).await;
     }
     node.shutdown().await;
-    wait_for(&mut events, |e| matches!(e, Event::ShutdownIncomplete { .. })).await;
+    wait_for(&mut events, |e| {
+        matches!(e, Event::ShutdownIncomplete { .. })
+    })
+    .await;
     let (count, disarmed) = pets(&path);
     assert!(count >= 3);
     assert!(!disarmed, "no magic close after an incomplete shutdown");

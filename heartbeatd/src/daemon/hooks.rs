@@ -8,13 +8,14 @@
 //! the order of the transitions, never two at once for the same group.
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::Duration;
 
 use heartbeat_core::config::{NotifyHook, NotifyState};
 use heartbeat_core::engine::Event;
 use tokio::process::Command;
 use tokio::sync::{broadcast, mpsc};
+
+use crate::child::{self, Ending};
 
 /// What the hooks of one group know of it.
 #[derive(Clone, Copy, Debug, Default)]
@@ -106,38 +107,24 @@ async fn worker(
 }
 
 async fn run(hook: &NotifyHook, node: &str, group: &str, state: NotifyState, timeout: Duration) {
-    let child = Command::new(&hook.program)
+    let mut command = Command::new(&hook.program);
+    command
         .args(&hook.args)
         .arg(group)
         .arg(state.as_str())
         .env("HA_GROUP", group)
         .env("HA_STATE", state.as_str())
-        .env("HA_NODE", node)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!("notify hook {} cannot run: {e}", hook.program);
-            return;
+        .env("HA_NODE", node);
+    match child::run(command, None, timeout).await.ending {
+        Ending::Exited(0) => {}
+        Ending::SpawnError(e) => tracing::warn!("notify hook {} cannot run: {e}", hook.program),
+        Ending::TimedOut => {
+            tracing::warn!("notify hook {} timed out after {timeout:?}", hook.program)
         }
-    };
-    match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(Ok(status)) if status.success() => {}
-        Ok(Ok(status)) => {
-            tracing::warn!(
-                "notify hook {} {group} {}: {status}",
-                hook.program,
-                state.as_str()
-            )
-        }
-        Ok(Err(e)) => tracing::warn!("notify hook {}: {e}", hook.program),
-        Err(_) => {
-            let _ = child.kill().await;
-            tracing::warn!("notify hook {} timed out after {timeout:?}", hook.program);
-        }
+        failed => tracing::warn!(
+            "notify hook {} {group} {}: {failed}",
+            hook.program,
+            state.as_str()
+        ),
     }
 }

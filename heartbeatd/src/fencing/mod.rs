@@ -198,13 +198,22 @@ impl Fencer for FenceExecutor {
     }
 }
 
-/// Logs at start what protects the cluster's groups: Heartbeat's warning
-/// when nothing does, and a warning for every configured program that is
-/// not installed (the resets that need it will fail).
+/// Logs at start what does not protect the cluster's groups (see
+/// [`protection_warnings`]).
 pub fn log_protection(config: &Config, tools: &FenceTools) {
+    for warning in protection_warnings(config, tools) {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// Heartbeat's [`UNPROTECTED`] when the cluster has groups and neither
+/// fencing nor a watchdog, and a warning for every configured program that
+/// is not installed (the resets that need it will fail).
+pub fn protection_warnings(config: &Config, tools: &FenceTools) -> Vec<String> {
     let safety = &config.safety;
+    let mut warnings = Vec::new();
     if !safety.fencing_configured() && safety.watchdog.is_none() && !config.groups.is_empty() {
-        tracing::warn!("{UNPROTECTED}");
+        warnings.push(UNPROTECTED.to_owned());
     }
     if safety
         .stonith_devices_of(&config.local_node)
@@ -212,21 +221,21 @@ pub fn log_protection(config: &Config, tools: &FenceTools) {
         .is_some()
         && !is_executable(&tools.stonith)
     {
-        tracing::warn!(
-            "{} is not installed (Debian package cluster-glue): STONITH resets from this node will fail",
+        warnings.push(format!(
+            "{} is not installed (Debian package cluster-glue): STONITH resets from this node \
+             will fail",
             tools.stonith.display()
-        );
+        ));
     }
     for agent in &safety.fence_agents {
         if agent.target != config.local_node && tools.agent(&agent.agent).is_none() {
-            tracing::warn!(
+            warnings.push(format!(
                 "fence agent {} ({}) not found: resets of {} with it will fail",
-                agent.agent,
-                agent.origin,
-                agent.target
-            );
+                agent.agent, agent.origin, agent.target
+            ));
         }
     }
+    warnings
 }
 
 /// The time left until `deadline`.

@@ -8,7 +8,7 @@ use heartbeat_core::config::{Config, FenceAgent, StonithDevice, StonithHost, Sto
 use heartbeat_core::engine::FenceRequest;
 use heartbeat_core::runtime::Fencer;
 
-use super::{FenceExecutor, FenceTools};
+use super::{protection_warnings, FenceExecutor, FenceTools, UNPROTECTED};
 
 const HA_CF: &str = "keepalive 100ms\ndeadtime 1\ninitdead 2\nbcast eth0\nnode node1 node2\n";
 const AUTHKEYS: &str = "auth 1\n1 sha256 fencing-test\n";
@@ -231,4 +231,34 @@ async fn nothing_configured_fails_with_none() {
         .await;
     assert!(!outcome.ok);
     assert_eq!(outcome.method, "none");
+}
+
+#[test]
+fn heartbeats_warning_for_groups_without_protection() {
+    let bench = Bench::new();
+    let with_groups = |safety: fn(&mut Config)| {
+        let mut config = Config::from_texts(HA_CF, AUTHKEYS, "node1 web\n", "node1").unwrap();
+        safety(&mut config);
+        protection_warnings(&config, &bench.tools())
+    };
+    assert_eq!(
+        with_groups(|_| {}),
+        vec!["No STONITH device configured. Shared disks are not protected.".to_owned()]
+    );
+    assert_eq!(UNPROTECTED, with_groups(|_| {})[0]);
+    assert!(with_groups(|c| c.safety.watchdog = Some("/dev/watchdog".into())).is_empty());
+    let no_groups = Config::from_texts(HA_CF, AUTHKEYS, "", "node1").unwrap();
+    assert!(protection_warnings(&no_groups, &bench.tools()).is_empty());
+    let missing = with_groups(|c| {
+        c.safety
+            .stonith
+            .push(positional("external/fake", &["node2"]));
+        c.safety.fence_agents.push(agent("fence_none"));
+    });
+    assert_eq!(missing.len(), 2, "{missing:?}");
+    assert!(missing[0].contains("cluster-glue"), "{missing:?}");
+    assert!(
+        missing[1].starts_with("fence agent fence_none (ha.cf:6) not found"),
+        "{missing:?}"
+    );
 }
