@@ -158,10 +158,23 @@ fn a_daemon_resets_a_crashed_peer_before_it_takes_its_group() {
     lab.expect_running_only_on("web", 1, PATIENCE);
     lab.kill9(1);
     lab.expect_running_only_on("web", 0, PATIENCE);
-    assert_eq!(
-        std::fs::read_to_string(&status).unwrap().trim(),
-        "off",
-        "node2 was powered off before its group moved"
+    assert_eq!(std::fs::read_to_string(&status).unwrap().trim(), "off");
+    let powered_off = std::fs::metadata(&status)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let started = lab
+        .actions()
+        .into_iter()
+        .find(|a| a.node == "node1" && a.verb == "start")
+        .expect("node1 started web");
+    assert!(
+        powered_off <= started.unix_ns,
+        "node2 was powered off ({powered_off}) before node1 started its group ({})",
+        started.unix_ns
     );
     stop.send(()).expect("node1 still runs");
     assert_eq!(ended.recv_timeout(PATIENCE).expect("node1 stopped"), Ok(()));
