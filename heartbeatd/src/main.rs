@@ -136,6 +136,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("warning: {w}");
     }
     if args.check {
+        let tools = heartbeatd::fencing::FenceTools::system();
+        for w in heartbeatd::fencing::protection_warnings(&config, &tools) {
+            eprintln!("warning: {w}");
+        }
         print!("{}", config.effective());
         return Ok(ExitCode::SUCCESS);
     }

@@ -156,6 +156,10 @@ fn warnings_go_to_stderr_and_do_not_fail() {
         stderr.contains("directive `coredumps` has no effect in heartbeat-rs"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("warning: No STONITH device configured. Shared disks are not protected.\n"),
+        "{stderr}"
+    );
 }
 
 #[test]
