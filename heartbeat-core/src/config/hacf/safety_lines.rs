@@ -604,6 +604,37 @@ mod tests {
         assert!(!all.contains("secret") && !all.contains("baytech"), "{all}");
     }
 
+    /// The commented-out block of the sample `ha.d/ha.cf` is valid once
+    /// uncommented.
+    #[test]
+    fn sample_block_parses_when_uncommented() {
+        let sample = include_str!("../../../../ha.d/ha.cf");
+        let directives = [
+            "stonith_host ",
+            "fence_agent ",
+            "fence_delay ",
+            "fence_timeout ",
+            "quorum ",
+            "watchdog ",
+        ];
+        let block: String = sample
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| directives.iter().any(|d| l.starts_with(d)))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(block.lines().count(), directives.len(), "{block}");
+        let h = with(&block);
+        assert_eq!(h.safety.stonith.len(), 1);
+        assert_eq!(h.safety.fence_agents.len(), 1);
+        assert_eq!(h.safety.fence_delay, Duration::from_secs(5));
+        assert_eq!(h.safety.fence_timeout, Duration::from_secs(60));
+        assert!(h.safety.quorum);
+        assert_eq!(h.safety.watchdog, Some("/dev/watchdog".into()));
+        // Two nodes: the sample's `quorum on` earns the 2-node warning.
+        assert_eq!(h.warnings.len(), 1, "{:?}", h.warnings);
+    }
+
     #[test]
     fn effective_configuration_hides_passwords() {
         let c = config(
