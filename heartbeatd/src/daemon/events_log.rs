@@ -86,7 +86,7 @@ pub fn log_event(event: &Event) {
 
 /// The level and text of a split-brain safety event, or `None` for other
 /// events.
-pub fn safety_line(event: &Event) -> Option<(Level, String)> {
+fn safety_line(event: &Event) -> Option<(Level, String)> {
     Some(match event {
         Event::Quorum {
             quorate: false,
