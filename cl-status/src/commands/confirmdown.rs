@@ -14,7 +14,7 @@ use heartbeat_core::control::Request;
 use crate::cli::SubCommand;
 use crate::daemon::Daemon;
 use crate::json;
-use crate::outcome::{exit, Answer, Failure, FailureKind};
+use crate::outcome::{Answer, Failure};
 
 /// The warning printed before the result, for `node`.
 pub fn warning(node: &str) -> String {
@@ -33,13 +33,7 @@ pub fn run(daemon: &dyn Daemon, args: &[String]) -> Result<Answer, Failure> {
     let node = match opts.operands.as_slice() {
         [] => return Err(Failure::not_enough_parameters()),
         [node] => node.clone(),
-        [_, extra, ..] => {
-            return Err(Failure::plain(
-                exit::BAD_PARAM,
-                FailureKind::BadArguments,
-                format!("{}: unexpected argument `{extra}`", sub.name()),
-            ))
-        }
+        [_, extra, ..] => return Err(super::unexpected_argument(sub, extra)),
     };
     let request = Request::ConfirmDown { node: node.clone() };
     let message = super::admin::send(sub, daemon, &request)?;
@@ -58,7 +52,7 @@ pub fn run(daemon: &dyn Daemon, args: &[String]) -> Result<Answer, Failure> {
 mod tests {
     use super::*;
     use crate::commands::fixtures::{words, Recorder};
-    use crate::outcome::Diag;
+    use crate::outcome::{Diag, FailureKind};
     use heartbeat_core::control::{ErrorKind, Response};
 
     #[test]

@@ -41,12 +41,17 @@ pub fn run(sub: SubCommand, args: &[String], daemon: &dyn Daemon) -> Result<Answ
 pub fn no_operands(sub: SubCommand, opts: &Parsed) -> Result<(), Failure> {
     match opts.operands.first() {
         None => Ok(()),
-        Some(extra) => Err(Failure::plain(
-            crate::outcome::exit::BAD_PARAM,
-            crate::outcome::FailureKind::BadArguments,
-            format!("{}: unexpected argument `{extra}`", sub.name()),
-        )),
+        Some(extra) => Err(unexpected_argument(sub, extra)),
     }
+}
+
+/// The failure of an operand too many after `sub` (exit 11).
+pub fn unexpected_argument(sub: SubCommand, extra: &str) -> Failure {
+    Failure::plain(
+        crate::outcome::exit::BAD_PARAM,
+        crate::outcome::FailureKind::BadArguments,
+        format!("{}: unexpected argument `{extra}`", sub.name()),
+    )
 }
 
 /// The answer of a read-only sub-command from a status already fetched.

@@ -34,17 +34,7 @@ impl RequestHandler for ClusterHandler {
             Request::Takeover { set } => self.cluster.takeover(holdings(*set)),
             Request::Shutdown => self.cluster.request_shutdown(),
             Request::ConfirmDown { node } => match confirmable(&self.cluster.status(), node) {
-                Ok(node) => {
-                    tracing::warn!("The operator confirms {node} down: it counts as fenced");
-                    return match self.cluster.confirm_down(&node) {
-                        Ok(()) => Response::Accepted {
-                            message: format!(
-                                "{node} confirmed down: its groups may start elsewhere"
-                            ),
-                        },
-                        Err(stopped) => Response::error(ErrorKind::Refused, stopped.to_string()),
-                    };
-                }
+                Ok(node) => self.cluster.confirm_down(&node),
                 Err(why) => return Response::error(ErrorKind::Refused, why),
             },
             Request::Events => {
