@@ -80,11 +80,11 @@ pub fn answer(sub: SubCommand, view: &StatusView, opts: &Parsed) -> Result<Answe
 #[cfg(test)]
 pub(crate) mod fixtures {
     //! A hand-built status: node1 (local, active) and node2 (active) with
-    //! links eth0 and eth1, ping node 10.77.0.1, node1 holding `hbltest`.
-
-    use std::collections::BTreeMap;
+    //! links eth0 and eth1, ping node 10.77.0.1, node1 holding `hbltest`;
+    //! a [`Recorder`] daemon for the sub-commands that change state.
 
     use std::cell::RefCell;
+    use std::collections::BTreeMap;
 
     use heartbeat_core::control::{
         GroupView, LinkView, NodeView, Request, Response, SafetyView, StatusView,
