@@ -159,6 +159,9 @@ fn write_seed_corpora() {
         Request::Takeover {
             set: GroupSet::Failback,
         },
+        Request::ConfirmDown {
+            node: "node2".into(),
+        },
     ]
     .iter()
     .enumerate()
