@@ -75,6 +75,13 @@ fn three_nodes_an_isolated_owner_stops_and_one_other_node_takes_over() {
             (running.len() == 1 && running[0] != "node1").then(|| running[0].clone())
         })
         .expect("one node of the majority takes web");
+    let quorum = lab
+        .status(0)
+        .expect("status of node1")
+        .safety
+        .quorum
+        .expect("quorum is on with 3 nodes");
+    assert_eq!((quorum.quorate, quorum.votes, quorum.needed), (false, 1, 2));
     let before_heal = lab.actions().len();
     lab.set_link(0, 0, true).expect("heal");
     assert!(lab
