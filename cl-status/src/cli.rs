@@ -124,11 +124,19 @@ pub enum SubCommand {
     Standby,
     /// `takeover [all|local|foreign]` (extension, `hb_takeover`).
     Takeover,
+    /// `quorum` (extension): votes seen and needed.
+    Quorum,
+    /// `fencehistory` (extension): fence results and dead nodes awaiting
+    /// a reset.
+    FenceHistory,
+    /// `confirmdown <node>` (extension, `meatclient -c`): a dead node is
+    /// powered off.
+    ConfirmDown,
 }
 
 impl SubCommand {
     /// Every sub-command.
-    pub const ALL: [SubCommand; 14] = [
+    pub const ALL: [SubCommand; 17] = [
         SubCommand::ClientStatus,
         SubCommand::HbLinkStatus,
         SubCommand::HbStatus,
@@ -143,6 +151,9 @@ impl SubCommand {
         SubCommand::LinkStats,
         SubCommand::Standby,
         SubCommand::Takeover,
+        SubCommand::Quorum,
+        SubCommand::FenceHistory,
+        SubCommand::ConfirmDown,
     ];
 
     /// Its name on the command line.
@@ -162,6 +173,9 @@ impl SubCommand {
             SubCommand::LinkStats => "linkstats",
             SubCommand::Standby => "standby",
             SubCommand::Takeover => "takeover",
+            SubCommand::Quorum => "quorum",
+            SubCommand::FenceHistory => "fencehistory",
+            SubCommand::ConfirmDown => "confirmdown",
         }
     }
 
@@ -176,7 +190,12 @@ impl SubCommand {
             SubCommand::HbStatus | SubCommand::ListHbLinks => "mv",
             SubCommand::ListNodes => "mpnv",
             SubCommand::HbParameter => "mp:",
-            SubCommand::LinkStats | SubCommand::Standby | SubCommand::Takeover => "",
+            SubCommand::LinkStats
+            | SubCommand::Standby
+            | SubCommand::Takeover
+            | SubCommand::Quorum
+            | SubCommand::FenceHistory
+            | SubCommand::ConfirmDown => "",
             _ => "m",
         }
     }

@@ -14,8 +14,10 @@
 //!
 //! Nodes, links and groups are not described here: they are the status
 //! model of the control socket, [`heartbeat_core::control`]'s
-//! [`NodeView`], [`LinkView`] and [`GroupView`] (re-exported here),
-//! printed whole, as heartbeatd sends them. This module only adds:
+//! [`NodeView`], [`LinkView`] and [`GroupView`] (re-exported here), and
+//! for split-brain safety its [`QuorumView`], [`AwaitingFenceView`] and
+//! [`FenceRecordView`], printed whole, as heartbeatd sends them. This
+//! module only adds:
 //!
 //! - per-command wrappers that name a sub-command's answer
 //!   ([`NodeStatus`], [`Parameter`], [`LinkStatus`], ...);
@@ -30,7 +32,9 @@
 use serde::{Deserialize, Serialize};
 
 /// The status model's types, which the answers below carry as they are.
-pub use heartbeat_core::control::{GroupView, LinkView, NodeView};
+pub use heartbeat_core::control::{
+    AwaitingFenceView, FenceRecordView, GroupView, LinkView, NodeView, QuorumView,
+};
 
 /// `hbstatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,4 +198,35 @@ pub struct AdminRequest {
     pub accepted: bool,
     /// The daemon's words.
     pub message: String,
+}
+
+/// `quorum`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quorum {
+    /// Votes seen and needed; `null` when quorum is off.
+    pub quorum: Option<QuorumView>,
+}
+
+/// `fencehistory`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FenceHistory {
+    /// Whether any STONITH device or fence agent is configured.
+    pub fencing_configured: bool,
+    /// The latest fence results, oldest first.
+    pub fence_history: Vec<FenceRecordView>,
+    /// Dead nodes whose groups still wait, in name order.
+    pub awaiting_fence: Vec<AwaitingFenceView>,
+}
+
+/// `confirmdown`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmDown {
+    /// The node confirmed down, as asked.
+    pub node: String,
+    /// Whether the daemon accepted it (always true: refusals are errors).
+    pub accepted: bool,
+    /// The daemon's words.
+    pub message: String,
+    /// The warning the text output prints first.
+    pub warning: String,
 }

@@ -54,6 +54,16 @@ standby [all|local|foreign|failback]
 \tGive resource groups to the peer (hb_standby); root or the control group.
 takeover [all|local|foreign]
 \tTake resource groups from the peer (hb_takeover); root or the control group.
+quorum
+\tShow whether this node has quorum: `quorate 2/3 (need 2)`,
+\t`no quorum 1/3 (need 2)` (exit 1) or `quorum off`.
+fencehistory
+\tList fence results (TIME TARGET by NODE via METHOD: ok|failed), then the
+\tdead nodes whose resource groups still await a reset.
+confirmdown <node-name>
+\tConfirm that a dead node awaiting a reset is powered off, so that its
+\tgroups may start elsewhere (meatclient -c); asks nothing. Only safe if
+\tthe node is truly off. Root or the control group.
 Options of every sub-command, anywhere on the line:
 \t--json\t\tprint one JSON object instead of text
 \t--socket PATH\theartbeatd's control socket (default: $HEARTBEAT_CONTROL_SOCKET,

@@ -1,6 +1,7 @@
 //! `standby` and `takeover` on a real cluster: the group moves to the peer
 //! and back, as the resource scripts' log shows; an unprivileged caller is
-//! refused with a clear message.
+//! refused with a clear message. `quorum`, `fencehistory` and
+//! `confirmdown` on the same two-node cluster (quorum off, no fencing).
 
 mod common;
 
@@ -94,6 +95,40 @@ fn an_unprivileged_caller_is_refused_with_a_clear_message() {
     assert_eq!(
         lines[1],
         "Run it as root, or as a member of the group heartbeatd was started with (--control-group)."
+    );
+    assert_eq!(lab.running("web"), ["node1"], "nothing moved");
+}
+
+#[test]
+fn quorum_fencehistory_and_confirmdown_on_a_two_node_cluster() {
+    let lab = lab();
+    let node1 = lab.control_socket(0);
+
+    let (out, _) = run(cl_dash_status(), &node1, &["quorum"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "quorum off\n");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let (out, _) = run(cl_dash_status(), &node1, &["quorum", "--json"]);
+    let answer: clstatus::json::Quorum = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer.quorum, None);
+
+    let (out, _) = run(cl_dash_status(), &node1, &["fencehistory"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        clstatus::commands::fencehistory::NOTHING
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    if !is_root() {
+        println!("confirmdown skipped: the lab's control sockets let only root change the cluster");
+        return;
+    }
+    let (out, _) = run(cl_dash_status(), &node1, &["confirmdown", "node2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        stderr.starts_with("confirmdown: refused by heartbeatd: node2 is active, not dead"),
+        "{stderr}"
     );
     assert_eq!(lab.running("web"), ["node1"], "nothing moved");
 }

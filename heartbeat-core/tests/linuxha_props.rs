@@ -140,6 +140,7 @@ fn linux_ha_view(mut packet: Packet, mut extras: Extras) -> (Packet, Extras) {
         }
         Message::Status(status) => {
             status.holdings = Holdings::None;
+            status.view = None;
             extras.ts = status.timestamp_ms / 1000;
             status.timestamp_ms = extras.ts * 1000;
         }

@@ -155,7 +155,7 @@ fn unsupported_version() {
 #[test]
 fn unknown_type() {
     let mut bytes = heartbeat();
-    for code in [0, 13, 0x80, 0xff] {
+    for code in [0, 14, 0x80, 0xff] {
         bytes[3] = code;
         assert_eq!(decode(&bytes), Err(DecodeError::UnknownType(code)));
     }
@@ -271,8 +271,24 @@ fn with_dest_flag(mut datagram: Vec<u8>) -> Vec<u8> {
 
 #[test]
 fn trailing_bytes_in_a_signed_payload() {
+    // After a status, bytes are its membership view: a view that is cut
+    // short is truncated, bytes after a whole view are trailing.
     let bytes = forge(heartbeat(), |p| p.push(0));
+    assert_eq!(decode(&bytes), Err(DecodeError::Truncated));
+    let view = [0, 0, 0, 1, 0, 3, 0b1010_0000];
+    let bytes = forge(heartbeat(), |p| p.extend_from_slice(&view));
+    assert!(decode(&bytes).is_ok(), "a status with a view");
+    let bytes = forge(heartbeat(), |p| {
+        p.extend_from_slice(&view);
+        p.push(0)
+    });
     assert_eq!(decode(&bytes), Err(DecodeError::TrailingBytes));
+    let padded = [0, 0, 0, 1, 0, 3, 0b1010_0001];
+    let bytes = forge(heartbeat(), |p| p.extend_from_slice(&padded));
+    assert_eq!(
+        decode(&bytes),
+        Err(DecodeError::InvalidField("view padding bits"))
+    );
     let empty_body = encoded(&sample_packet(Message::Shutdone));
     let bytes = forge(empty_body, |p| p.push(0));
     assert_eq!(decode(&bytes), Err(DecodeError::TrailingBytes));

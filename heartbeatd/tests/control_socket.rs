@@ -108,15 +108,28 @@ fn state_changes_are_refused_to_an_unprivileged_peer() {
     }
     let server = Server::start("creds", 0o666);
     // As root: allowed.
-    assert!(matches!(
-        ask(&server.socket, &Request::Shutdown),
-        Response::Accepted { .. }
-    ));
+    for request in [
+        Request::Shutdown,
+        Request::ConfirmDown {
+            node: "node2".into(),
+        },
+    ] {
+        assert!(
+            matches!(ask(&server.socket, &request), Response::Accepted { .. }),
+            "{request:?}"
+        );
+    }
     // As nobody, from a child process: status allowed, changes refused.
     for (request, allowed) in [
         (Request::Status, true),
         (Request::Shutdown, false),
         (Request::Standby { set: GroupSet::All }, false),
+        (
+            Request::ConfirmDown {
+                node: "node2".into(),
+            },
+            false,
+        ),
     ] {
         let out = Command::new(std::env::current_exe().unwrap())
             .args(["--ignored", "--exact", "child_client", "--nocapture"])

@@ -1,23 +1,20 @@
 //! Fencing with the real tools: cluster-glue's `stonith(8)` (its `null`
 //! plugin, which resets nothing: an `external/…` plugin of our own cannot
 //! be used, its directory is compiled into cluster-glue) and
-//! `fence_dummy` from fence-agents; then a daemon that resets a crashed
-//! peer with `fence_dummy` before it takes the peer's group. Each test
+//! `fence_dummy` from fence-agents; then heartbeatd processes, one of which
+//! resets a crashed peer with `fence_dummy` (from `ha.cf`) before it takes
+//! the peer's group. Each test
 //! skips with a printed reason when its tool is not installed (Debian
 //! packages `cluster-glue`, `fence-agents`).
 
 use std::path::Path;
-use std::sync::mpsc as std_mpsc;
 use std::time::Duration;
 
 use heartbeat_core::config::{Config, FenceAgent, StonithDevice, StonithHost, StonithParams};
 use heartbeat_core::engine::FenceRequest;
-use heartbeat_core::runtime::net::{MediaSockets, NetOptions};
 use heartbeat_core::runtime::Fencer;
-use heartbeat_lab::{node_name, Lab, LabSpec};
-use heartbeatd::daemon::{self, DaemonPaths};
+use heartbeat_lab::{Lab, LabSpec};
 use heartbeatd::fencing::{FenceExecutor, FenceTools};
-use tokio::sync::{mpsc, oneshot};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 const HA_CF: &str = "keepalive 100ms\ndeadtime 1\ninitdead 2\nbcast eth0\nnode node1 node2\n";
@@ -134,27 +131,29 @@ async fn fence_dummy_powers_off_and_confirms() {
     assert!(!outcome.ok, "{outcome:?}");
 }
 
-/// node1 runs in this process with a `fence_dummy` for node2; node2 (a
-/// heartbeatd process) runs the group and crashes: node1 powers it off,
-/// then takes the group.
+/// Two heartbeatd processes whose `ha.cf` gives node2 a `fence_dummy`;
+/// node2 runs the group and crashes: node1 powers it off, then takes the
+/// group.
 #[test]
 fn a_daemon_resets_a_crashed_peer_before_it_takes_its_group() {
     if tools_with("fence_dummy").is_none() {
         return;
     }
+    let power = tempfile::tempdir().unwrap();
+    let status = power.path().join("node2.power");
+    std::fs::write(&status, "on").unwrap();
     let mut spec = LabSpec::new(2, 100, 1000);
     spec.groups = vec![(1, "web".into())];
     spec.auto_failback = "off".into();
+    spec.extra_ha_cf = vec![
+        format!(
+            "fence_agent node2 fence_dummy type=file status_file={}",
+            status.display()
+        ),
+        "fence_delay 0".into(),
+    ];
     let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
-    let dir = lab.node_dir(0);
-    let status = dir.join("node2.power");
-    std::fs::write(&status, "on").unwrap();
-    let mut config = Config::load(&dir.join("ha.d"), &node_name(0)).expect("node1's config");
-    config.safety.fence_agents = vec![dummy_agent(&status, "file")];
-    config.safety.fence_delay = Duration::ZERO;
-    let (stop, ended) = run_in_process(config, &lab, &dir);
-
-    lab.start(1).expect("start node2");
+    lab.start_all().expect("start");
     lab.expect_running_only_on("web", 1, PATIENCE);
     lab.kill9(1);
     lab.expect_running_only_on("web", 0, PATIENCE);
@@ -176,44 +175,9 @@ fn a_daemon_resets_a_crashed_peer_before_it_takes_its_group() {
         "node2 was powered off ({powered_off}) before node1 started its group ({})",
         started.unix_ns
     );
-    stop.send(()).expect("node1 still runs");
-    assert_eq!(ended.recv_timeout(PATIENCE).expect("node1 stopped"), Ok(()));
-}
-
-/// Runs node1 with `daemon::run` on a thread of its own; returns its stop
-/// trigger and where its result arrives.
-fn run_in_process(
-    config: Config,
-    lab: &Lab,
-    dir: &Path,
-) -> (oneshot::Sender<()>, std_mpsc::Receiver<Result<(), String>>) {
-    let paths = DaemonPaths {
-        config_dir: dir.join("ha.d"),
-        state_dir: dir.join("state"),
-        control_socket: lab.control_socket(0),
-        control_gid: None,
-        script_timeout: Duration::from_secs(20),
-        wire_dialect: None,
-    };
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (done, ended) = std_mpsc::channel();
-    std::thread::spawn(move || {
-        let (_reload, reloads) = mpsc::channel(1);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let ran = runtime.block_on(async move {
-            let sockets =
-                MediaSockets::bind(&config.media, config.udp_port, &NetOptions::default()).await?;
-            let shutdown = async move {
-                let _ = stopped.await;
-            };
-            daemon::run(config, paths, sockets, shutdown, reloads).await
-        });
-        runtime.shutdown_timeout(Duration::from_secs(2));
-        let _ = done.send(ran.map_err(|e| format!("{e:#}")));
-    });
-    (stop, ended)
+    let log = std::fs::read_to_string(lab.log_path(0)).unwrap_or_default();
+    assert!(
+        log.contains("Node node2 reset with fence_dummy"),
+        "node1's log:\n{log}"
+    );
 }

@@ -2,7 +2,8 @@
 //! (extensions): Linux-HA's `hb_standby` and `hb_takeover`, as control
 //! requests. Only root, or a member of the group heartbeatd was started
 //! with (`--control-group`), may change the cluster; others get a clear
-//! refusal (exit 1).
+//! refusal (exit 1). [`send`] is how every state change is asked (also
+//! `confirmdown`).
 
 use heartbeat_core::control::{ErrorKind, GroupSet, Request, Response};
 
@@ -58,6 +59,26 @@ pub fn run(sub: SubCommand, daemon: &dyn Daemon, args: &[String]) -> Result<Answ
         SubCommand::Takeover => Request::Takeover { set },
         _ => Request::Standby { set },
     };
+    let message = send(sub, daemon, &request)?;
+    let word = set_word(set);
+    let text = match sub {
+        SubCommand::Takeover => format!("Taking over [{word}].\n"),
+        _ => format!("Going standby [{word}].\n"),
+    };
+    let json = json::AdminRequest {
+        request: sub.name().to_owned(),
+        set: word.to_owned(),
+        accepted: true,
+        message,
+    };
+    Ok(Answer::ok(text, &json))
+}
+
+/// Sends `request`, a state change asked by sub-command `sub`, and returns
+/// the daemon's words when it accepts it. A refusal for want of privileges
+/// says what to do (exit 1); one for another reason gives the daemon's
+/// reason (exit 1).
+pub fn send(sub: SubCommand, daemon: &dyn Daemon, request: &Request) -> Result<String, Failure> {
     let refused = |why: &str| {
         let text = format!("{}: refused: {why}", sub.name());
         Failure {
@@ -70,7 +91,7 @@ pub fn run(sub: SubCommand, daemon: &dyn Daemon, args: &[String]) -> Result<Answ
             ],
         }
     };
-    let response = match daemon.call(&request) {
+    let response = match daemon.call(request) {
         Ok(response) => response,
         Err(DaemonError::Refused(why)) => {
             return Err(refused(&format!(
@@ -79,21 +100,8 @@ pub fn run(sub: SubCommand, daemon: &dyn Daemon, args: &[String]) -> Result<Answ
         }
         Err(e) => return Err(e.signon_failure()),
     };
-    let word = set_word(set);
     match response {
-        Response::Accepted { message } => {
-            let text = match sub {
-                SubCommand::Takeover => format!("Taking over [{word}].\n"),
-                _ => format!("Going standby [{word}].\n"),
-            };
-            let json = json::AdminRequest {
-                request: sub.name().to_owned(),
-                set: word.to_owned(),
-                accepted: true,
-                message,
-            };
-            Ok(Answer::ok(text, &json))
-        }
+        Response::Accepted { message } => Ok(message),
         Response::Error {
             kind: ErrorKind::PermissionDenied,
             message,
@@ -120,24 +128,8 @@ pub fn run(sub: SubCommand, daemon: &dyn Daemon, args: &[String]) -> Result<Answ
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::fixtures::{words, Recorder};
     use crate::outcome::Diag;
-    use std::cell::RefCell;
-
-    struct Recorder {
-        answer: Response,
-        seen: RefCell<Vec<Request>>,
-    }
-
-    impl Daemon for Recorder {
-        fn call(&self, request: &Request) -> Result<Response, DaemonError> {
-            self.seen.borrow_mut().push(request.clone());
-            Ok(self.answer.clone())
-        }
-    }
-
-    fn words(line: &str) -> Vec<String> {
-        line.split_whitespace().map(str::to_owned).collect()
-    }
 
     #[test]
     fn sets() {
@@ -161,12 +153,9 @@ mod tests {
 
     #[test]
     fn accepted_and_refused() {
-        let d = Recorder {
-            answer: Response::Accepted {
-                message: "ok".into(),
-            },
-            seen: RefCell::new(Vec::new()),
-        };
+        let d = Recorder::answering(Response::Accepted {
+            message: "ok".into(),
+        });
         let a = run(SubCommand::Standby, &d, &words("local")).unwrap();
         assert_eq!(a.text, "Going standby [local].\n");
         assert_eq!(
@@ -178,10 +167,10 @@ mod tests {
         let a = run(SubCommand::Takeover, &d, &[]).unwrap();
         assert_eq!(a.text, "Taking over [all].\n");
 
-        let denied = Recorder {
-            answer: Response::error(ErrorKind::PermissionDenied, "uid 1000 may not"),
-            seen: RefCell::new(Vec::new()),
-        };
+        let denied = Recorder::answering(Response::error(
+            ErrorKind::PermissionDenied,
+            "uid 1000 may not",
+        ));
         let f = run(SubCommand::Standby, &denied, &[]).unwrap_err();
         assert_eq!((f.code, f.kind), (1, FailureKind::PermissionDenied));
         assert_eq!(

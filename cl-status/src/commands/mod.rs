@@ -5,12 +5,15 @@
 
 pub mod admin;
 pub mod clientstatus;
+pub mod confirmdown;
+pub mod fencehistory;
 pub mod hbparameter;
 pub mod hbstatus;
 pub mod links;
 pub mod linkstats;
 pub mod listnodes;
 pub mod node;
+pub mod quorum;
 pub mod rscstatus;
 
 use heartbeat_core::control::StatusView;
@@ -25,12 +28,30 @@ pub fn run(sub: SubCommand, args: &[String], daemon: &dyn Daemon) -> Result<Answ
     match sub {
         SubCommand::HbStatus => hbstatus::run(daemon, args),
         SubCommand::Standby | SubCommand::Takeover => admin::run(sub, daemon, args),
+        SubCommand::ConfirmDown => confirmdown::run(daemon, args),
         _ => {
             let view = daemon.status().map_err(|e| e.signon_failure())?;
             let opts = sub.options(args)?;
             answer(sub, &view, &opts)
         }
     }
+}
+
+/// Refuses operands after a sub-command that takes none (exit 11).
+pub fn no_operands(sub: SubCommand, opts: &Parsed) -> Result<(), Failure> {
+    match opts.operands.first() {
+        None => Ok(()),
+        Some(extra) => Err(unexpected_argument(sub, extra)),
+    }
+}
+
+/// The failure of an operand too many after `sub` (exit 11).
+pub fn unexpected_argument(sub: SubCommand, extra: &str) -> Failure {
+    Failure::plain(
+        crate::outcome::exit::BAD_PARAM,
+        crate::outcome::FailureKind::BadArguments,
+        format!("{}: unexpected argument `{extra}`", sub.name()),
+    )
 }
 
 /// The answer of a read-only sub-command from a status already fetched.
@@ -48,20 +69,59 @@ pub fn answer(sub: SubCommand, view: &StatusView, opts: &Parsed) -> Result<Answe
         SubCommand::RscStatus => Ok(rscstatus::answer(view, opts)),
         SubCommand::HbParameter => hbparameter::answer(view, opts),
         SubCommand::LinkStats => linkstats::answer(view, opts),
-        SubCommand::Standby | SubCommand::Takeover => unreachable!("not a read-only sub-command"),
+        SubCommand::Quorum => quorum::answer(view, opts),
+        SubCommand::FenceHistory => fencehistory::answer(view, opts),
+        SubCommand::Standby | SubCommand::Takeover | SubCommand::ConfirmDown => {
+            unreachable!("not a read-only sub-command")
+        }
     }
 }
 
 #[cfg(test)]
 pub(crate) mod fixtures {
     //! A hand-built status: node1 (local, active) and node2 (active) with
-    //! links eth0 and eth1, ping node 10.77.0.1, node1 holding `hbltest`.
+    //! links eth0 and eth1, ping node 10.77.0.1, node1 holding `hbltest`;
+    //! a [`Recorder`] daemon for the sub-commands that change state.
 
+    use std::cell::RefCell;
     use std::collections::BTreeMap;
 
-    use heartbeat_core::control::{GroupView, LinkView, NodeView, StatusView};
+    use heartbeat_core::control::{
+        GroupView, LinkView, NodeView, Request, Response, SafetyView, StatusView,
+    };
 
+    use crate::daemon::{Daemon, DaemonError};
     use crate::getopt::{getopt, Parsed};
+
+    /// A daemon that gives one answer to every request and records them.
+    pub(crate) struct Recorder {
+        /// The answer.
+        pub(crate) answer: Response,
+        /// The requests seen.
+        pub(crate) seen: RefCell<Vec<Request>>,
+    }
+
+    impl Recorder {
+        /// A daemon answering `answer`.
+        pub(crate) fn answering(answer: Response) -> Recorder {
+            Recorder {
+                answer,
+                seen: RefCell::new(Vec::new()),
+            }
+        }
+    }
+
+    impl Daemon for Recorder {
+        fn call(&self, request: &Request) -> Result<Response, DaemonError> {
+            self.seen.borrow_mut().push(request.clone());
+            Ok(self.answer.clone())
+        }
+    }
+
+    /// The words of a command line.
+    pub(crate) fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
 
     /// A link.
     pub(crate) fn link(name: &str, status: &str) -> LinkView {
@@ -127,12 +187,12 @@ pub(crate) mod fixtures {
                 ),
             ]),
             media: Vec::new(),
+            safety: SafetyView::default(),
         }
     }
 
     /// Options of a sub-command line (after the sub-command).
     pub(crate) fn opts(line: &str, optstring: &str) -> Parsed {
-        let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
-        getopt(&words, optstring).unwrap()
+        getopt(&words(line), optstring).unwrap()
     }
 }

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use heartbeat_core::control::{request_line, GroupSet, Request};
 use heartbeat_core::wire::{
-    native, GroupHold, Holdings, Message, NodeStatus, NodeUuid, Ownership, Packet, StandbyPhase,
-    Status,
+    native, GroupHold, Holdings, MembershipView, Message, NodeStatus, NodeUuid, Ownership, Packet,
+    StandbyPhase, Status,
 };
 use heartbeat_core_fuzz::{keys, method_of};
 
@@ -74,6 +74,20 @@ fn messages() -> Vec<Message> {
         Message::App {
             payload: Bytes::from_static(b"hello"),
         },
+        Message::Status(Status {
+            status: NodeStatus::Active,
+            deadtime_ms: 1000,
+            holdings: Holdings::None,
+            timestamp_ms: 1_765_000_000_000,
+            view: Some(MembershipView {
+                nodes_digest: 0x1234_5678,
+                alive: vec![true, false, true],
+            }),
+        }),
+        Message::Fenced {
+            node: "node3".into(),
+            generation: 1002,
+        },
     ]
 }
 
@@ -128,6 +142,15 @@ fn write_seed_corpora() {
     let minimal = "node node1 node2\nbcast eth0\nkeepalive 2\ndeadtime 30\n\0\
                    auth 1\n1 sha1 somekey\n\0node1 10.0.0.10/24/eth0 httpd\n";
     write("config_files", "minimal", minimal.as_bytes());
+    let safety = "node node1 node2 node3\nbcast eth0\n\
+                  stonith baytech /etc/ha.d/conf/stonith.baytech\n\
+                  stonith_host * external/ssh node1,node2\n\
+                  stonith_host node3 baytech 10.0.0.3 mylogin mysecretpassword\n\
+                  fence_agent node2 fence_ipmilan ip=10.0.0.12 username=admin password=secret lanplus=1\n\
+                  fence_agent node3 /usr/sbin/fence_virsh ipaddr=10.0.0.1 plug=node3\n\
+                  fence_delay 5\nfence_timeout 90000ms\nquorum on\nwatchdog /dev/watchdog\n\0\
+                  auth 1\n1 sha1 somekey\n\0node1 10.0.0.10/24/eth0 httpd\n";
+    write("config_files", "safety", safety.as_bytes());
     for (i, request) in [
         Request::Status,
         Request::Events,
@@ -135,6 +158,9 @@ fn write_seed_corpora() {
         Request::Standby { set: GroupSet::All },
         Request::Takeover {
             set: GroupSet::Failback,
+        },
+        Request::ConfirmDown {
+            node: "node2".into(),
         },
     ]
     .iter()

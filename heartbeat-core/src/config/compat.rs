@@ -96,13 +96,6 @@ pub(crate) const COMPAT_DIRECTIVES: &[CompatDirective] = &[
         Shape::AtLeast(1),
         "the control socket has its own access rules",
     ),
-    d("stonith", Shape::AtLeast(2), "STONITH is not implemented"),
-    d(
-        "stonith_host",
-        Shape::AtLeast(2),
-        "STONITH is not implemented",
-    ),
-    d("watchdog", Shape::Word, "no watchdog device is tickled"),
     d("rtprio", Shape::UInt, ""),
     d(
         "hbgenmethod",

@@ -5,10 +5,13 @@ use std::fmt;
 
 use super::authkeys::method_name;
 use super::time::format_ms;
-use super::{AutoFailback, Config, Medium, MsgFormat};
+use super::{
+    AutoFailback, Config, FenceAgent, Medium, MsgFormat, Safety, StonithHost, StonithParams,
+};
 
 /// The effective configuration of a [`Config`], one `directive value` per
-/// line, defaults included; key secrets are never shown. See
+/// line, defaults included; key secrets, fence agent passwords and
+/// `stonith_host` parameters are never shown. See
 /// [`Config::effective`].
 #[derive(Clone, Copy)]
 pub struct Effective<'a>(&'a Config);
@@ -108,6 +111,7 @@ impl fmt::Display for Effective<'_> {
         writeln!(f, "debug {}", c.logging.debug)?;
         writeln!(f, "pacemaker false")?;
         writeln!(f, "autojoin none")?;
+        write_safety(f, &c.safety)?;
         writeln!(f, "# authkeys (secrets not shown)")?;
         writeln!(f, "auth {}", c.keys.active)?;
         for (index, key) in &c.keys.keys {
@@ -126,6 +130,59 @@ impl fmt::Display for Effective<'_> {
         }
         Ok(())
     }
+}
+
+/// The split-brain settings in `ha.cf` syntax: fence agent passwords and
+/// `stonith_host` parameters (which may be passwords) as `***`.
+fn write_safety(f: &mut fmt::Formatter<'_>, s: &Safety) -> fmt::Result {
+    let hidden =
+        |params: &StonithParams| matches!(params, StonithParams::Positional(v) if !v.is_empty());
+    if s.stonith.iter().any(|d| hidden(&d.params)) {
+        writeln!(
+            f,
+            "# stonith_host parameters are not shown (they may hold passwords)"
+        )?;
+    }
+    for device in &s.stonith {
+        let host = match &device.host {
+            StonithHost::Any => "*",
+            StonithHost::Node(node) => node,
+        };
+        match &device.params {
+            StonithParams::ConfigFile(path) if device.host == StonithHost::Any => {
+                writeln!(f, "stonith {} {}", device.kind, path.display())?;
+            }
+            StonithParams::ConfigFile(path) => {
+                writeln!(
+                    f,
+                    "stonith {} {} # used from {host}",
+                    device.kind,
+                    path.display()
+                )?;
+            }
+            StonithParams::Positional(values) => {
+                write!(f, "stonith_host {host} {}", device.kind)?;
+                for _ in values {
+                    write!(f, " ***")?;
+                }
+                writeln!(f)?;
+            }
+        }
+    }
+    for agent in &s.fence_agents {
+        write!(f, "fence_agent {} {}", agent.target, agent.agent)?;
+        for (key, value) in &agent.options {
+            write!(f, " {key}={}", FenceAgent::shown_value(key, value))?;
+        }
+        writeln!(f)?;
+    }
+    writeln!(f, "fence_delay {}", format_ms(s.fence_delay))?;
+    writeln!(f, "fence_timeout {}", format_ms(s.fence_timeout))?;
+    writeln!(f, "quorum {}", if s.quorum { "on" } else { "off" })?;
+    if let Some(path) = &s.watchdog {
+        writeln!(f, "watchdog {}", path.display())?;
+    }
+    Ok(())
 }
 
 impl fmt::Debug for Config {
@@ -152,6 +209,7 @@ impl fmt::Debug for Config {
             .field("realtime", &self.realtime)
             .field("msgfmt", &self.msgfmt)
             .field("wire_dialect", &self.wire_dialect)
+            .field("safety", &self.safety)
             .field("raw_parameters", &self.raw_parameters)
             .field("active_key", &self.keys.active)
             .field("keys", &keys)

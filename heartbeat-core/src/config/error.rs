@@ -176,6 +176,17 @@ pub enum ConfigErrorKind {
     /// A `track` line names a check no `check` line declares.
     #[error("`track` names check `{0}`, which no `check` line declares")]
     UnknownCheck(String),
+    /// A `stonith_host` or `fence_agent` line names a node that no `node`
+    /// line declares.
+    #[error("`{directive}` names node `{node}`, which is not a `node` of ha.cf (nodes: {nodes})")]
+    UnknownSafetyNode {
+        /// `stonith_host` or `fence_agent`.
+        directive: String,
+        /// The node as written (lower-cased).
+        node: String,
+        /// The configured nodes, comma separated.
+        nodes: String,
+    },
     /// A `track` line names a group that is not in `haresources`.
     #[error("`track` names group `{0}`, which is not a haresources group key")]
     UnknownTrackedGroup(String),

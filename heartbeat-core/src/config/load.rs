@@ -6,6 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::error::{ConfigError, ConfigErrorKind as K, ConfigErrors};
+use super::safety::QUORUM_LINUX_HA_WARNING;
 use super::{authkeys, hacf, haresources, Config};
 
 /// File name of the main configuration in a configuration directory.
@@ -187,11 +188,18 @@ impl Config {
 
 impl Config {
     /// Speak `dialect` whatever `ha.cf` said (heartbeatd's
-    /// `--wire-dialect`), with the warning [`Config::load`] gives when the
-    /// active key is one Heartbeat nodes cannot check.
+    /// `--wire-dialect`), with the warnings [`Config::load`] gives when the
+    /// active key is one Heartbeat nodes cannot check and when `quorum on`
+    /// meets Heartbeat peers. Without a `quorum` line, quorum is resolved
+    /// again for the new dialect ([`super::Safety::default_quorum`]).
     pub fn set_wire_dialect(&mut self, dialect: super::WireDialect) {
         if self.wire_dialect != dialect {
             self.wire_dialect = dialect;
+            self.safety.resolve_quorum(self.nodes.len(), dialect);
+            if dialect == super::WireDialect::LinuxHa && self.safety.quorum_explicit == Some(true) {
+                self.warnings
+                    .push(format!("{HA_CF}: {QUORUM_LINUX_HA_WARNING}"));
+            }
             let file = Path::new(AUTHKEYS);
             self.warnings
                 .extend(dialect_key_warning(dialect, &self.keys, file));

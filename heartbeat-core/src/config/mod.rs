@@ -13,8 +13,9 @@
 //! - `lexer`: comments, continuations and token separators of each file.
 //! - `time`: Linux-HA time values ([`parse_time`]).
 //! - `timing`: timer defaults and checks.
-//! - `hacf`: the `ha.cf` directives ([`parse_ha_cf`]); `compat`: directives
-//!   accepted without effect.
+//! - `hacf`: the `ha.cf` directives ([`parse_ha_cf`]), the split-brain ones
+//!   in `hacf::safety_lines`; `compat`: directives accepted without effect.
+//! - `safety`: split-brain settings ([`Safety`]: fencing, quorum, watchdog).
 //! - `authkeys`: keys and the permission check ([`parse_authkeys`]).
 //! - `haresources`: resource groups ([`parse_haresources`]).
 //! - `display`: the effective configuration ([`Config::effective`]).

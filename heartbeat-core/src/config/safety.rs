@@ -7,8 +7,11 @@
 //! fence which: [`Safety::can_fence`]. The engine uses that to pick exactly
 //! one fencer per dead node; heartbeatd runs the devices.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use super::WireDialect;
 
 /// Default [`Safety::fence_delay`]: how long the node that holds no group
 /// waits before it fences a peer in a two-node cluster, so that the owner
@@ -18,6 +21,12 @@ pub const DEFAULT_FENCE_DELAY: Duration = Duration::from_secs(5);
 /// Default [`Safety::fence_timeout`]: a reset that has not finished by then
 /// counts as failed.
 pub const DEFAULT_FENCE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The warning for `quorum on` on the Linux-HA wire (from `ha.cf` or
+/// heartbeatd's `--wire-dialect`).
+pub(crate) const QUORUM_LINUX_HA_WARNING: &str =
+    "`quorum on` with wire dialect linux-ha: Heartbeat 3.0.6 peers do not send their \
+     membership view, so a Heartbeat peer that is up counts as hearing this node";
 
 /// Which node a `stonith_host` line applies on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,13 +38,28 @@ pub enum StonithHost {
 }
 
 /// How a cluster-glue STONITH device gets its parameters.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` never shows positional values: which of them is a password
+/// only the plugin knows.
+#[derive(Clone, PartialEq, Eq)]
 pub enum StonithParams {
     /// `stonith TYPE CONFIGFILE`: `stonith -t TYPE -F CONFIGFILE`.
     ConfigFile(PathBuf),
     /// `stonith_host HOSTFROM TYPE PARAMS…`: positional values, in the
     /// order of the plugin's `getconfignames` (`stonith -t TYPE -n`).
     Positional(Vec<String>),
+}
+
+impl fmt::Debug for StonithParams {
+    /// The configuration file, or how many positional values there are.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StonithParams::ConfigFile(path) => f.debug_tuple("ConfigFile").field(path).finish(),
+            StonithParams::Positional(values) => {
+                write!(f, "Positional(<{} value(s) not shown>)", values.len())
+            }
+        }
+    }
 }
 
 /// One cluster-glue STONITH device (`stonith` or `stonith_host`), run
@@ -54,7 +78,10 @@ pub struct StonithDevice {
 
 /// A fence agent from Debian's `fence-agents` for one target node
 /// (`fence_agent NODE AGENT key=value…`), run with its options on stdin.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` shows the value of an option whose key contains `passw` as
+/// `***` (see [`FenceAgent::shown_value`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct FenceAgent {
     /// The node it resets (lower case).
     pub target: String,
@@ -65,6 +92,36 @@ pub struct FenceAgent {
     pub options: Vec<(String, String)>,
     /// `file:line` of the directive, for messages.
     pub origin: String,
+}
+
+impl FenceAgent {
+    /// The value of option `key` as it may be shown in logs and in the
+    /// effective configuration: `***` when the key contains `passw` (any
+    /// case: `password`, `passwd`, `passwd_script`…), else `value`.
+    pub fn shown_value<'a>(key: &str, value: &'a str) -> &'a str {
+        if key.to_ascii_lowercase().contains("passw") {
+            "***"
+        } else {
+            value
+        }
+    }
+}
+
+impl fmt::Debug for FenceAgent {
+    /// All fields; password values as `***`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let options: Vec<(&str, &str)> = self
+            .options
+            .iter()
+            .map(|(k, v)| (k.as_str(), Self::shown_value(k, v)))
+            .collect();
+        f.debug_struct("FenceAgent")
+            .field("target", &self.target)
+            .field("agent", &self.agent)
+            .field("options", &options)
+            .field("origin", &self.origin)
+            .finish()
+    }
 }
 
 /// Split-brain protection of one node. See the README's "Split brain".
@@ -82,9 +139,14 @@ pub struct Safety {
     /// `fence_timeout` (default [`DEFAULT_FENCE_TIMEOUT`]).
     pub fence_timeout: Duration,
     /// Whether a node needs a strict majority of the configured nodes to
-    /// run groups (`quorum`; default on with 3 or more nodes in the native
-    /// dialect, off otherwise).
+    /// run groups: [`Safety::quorum_explicit`] if set, else
+    /// [`Safety::default_quorum`] (on with 3 or more nodes in the native
+    /// dialect, off otherwise). [`Safety::resolve_quorum`] computes it.
     pub quorum: bool,
+    /// The `quorum` directive's value as written (`None` when absent), kept
+    /// apart from [`Safety::quorum`] so that the default can be resolved
+    /// again when the wire dialect changes (`Config::set_wire_dialect`).
+    pub quorum_explicit: Option<bool>,
     /// `watchdog DEVICE`: the kernel watchdog this node pets.
     pub watchdog: Option<PathBuf>,
 }
@@ -97,12 +159,30 @@ impl Default for Safety {
             fence_delay: DEFAULT_FENCE_DELAY,
             fence_timeout: DEFAULT_FENCE_TIMEOUT,
             quorum: false,
+            quorum_explicit: None,
             watchdog: None,
         }
     }
 }
 
 impl Safety {
+    /// The quorum rule when `ha.cf` has no `quorum` line: on with 3 or more
+    /// nodes in the native dialect (a strict majority of 2 is both nodes,
+    /// and Heartbeat 3.0.6 peers do not send the membership view), off
+    /// otherwise.
+    pub fn default_quorum(nodes: usize, dialect: WireDialect) -> bool {
+        nodes >= 3 && dialect == WireDialect::Native
+    }
+
+    /// Sets [`Safety::quorum`] from [`Safety::quorum_explicit`], or from
+    /// [`Safety::default_quorum`] of `nodes` configured nodes speaking
+    /// `dialect` when `ha.cf` does not say.
+    pub fn resolve_quorum(&mut self, nodes: usize, dialect: WireDialect) {
+        self.quorum = self
+            .quorum_explicit
+            .unwrap_or_else(|| Self::default_quorum(nodes, dialect));
+    }
+
     /// Whether `from` has a device that can reset `target`: a STONITH
     /// device that applies on `from` (`*` or its name), or a fence agent
     /// for `target`. No node fences itself.

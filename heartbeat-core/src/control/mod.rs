@@ -13,11 +13,13 @@
 
 pub mod client;
 mod events;
+mod safety;
 mod view;
 
 use serde::{Deserialize, Serialize};
 
 pub use events::EventLine;
+pub use safety::{AwaitingFenceView, FenceRecordView, QuorumView, SafetyView, WatchdogView};
 pub use view::{GroupView, LinkView, MediumView, NodeView, StatusView};
 
 /// The protocol version this crate speaks.
@@ -59,6 +61,14 @@ pub enum Request {
     },
     /// Release every group, announce the departure and exit.
     Shutdown,
+    /// The operator confirms that dead node `node` is powered off, so that
+    /// its groups may start elsewhere without waiting for its reset
+    /// (Heartbeat's `meatclient -c NODE`). Refused unless `node` is dead
+    /// and awaiting a reset ([`SafetyView::awaiting_fence`]).
+    ConfirmDown {
+        /// The node, as configured (compared without case).
+        node: String,
+    },
     /// Keep the connection open and stream one [`EventLine`] per line.
     Events,
 }
@@ -211,6 +221,9 @@ mod tests {
             },
             Request::Takeover { set: GroupSet::All },
             Request::Shutdown,
+            Request::ConfirmDown {
+                node: "node3".into(),
+            },
         ] {
             let line = request_line(&request);
             assert!(line.ends_with('\n') && !line[..line.len() - 1].contains('\n'));
@@ -221,6 +234,12 @@ mod tests {
                 set: GroupSet::Local
             }),
             "{\"version\":1,\"request\":\"standby\",\"set\":\"local\"}\n"
+        );
+        assert_eq!(
+            request_line(&Request::ConfirmDown {
+                node: "node3".into()
+            }),
+            "{\"version\":1,\"request\":\"confirm_down\",\"node\":\"node3\"}\n"
         );
     }
 
@@ -261,6 +280,8 @@ mod tests {
         assert!(!Request::Status.changes_state());
         assert!(Request::Shutdown.changes_state());
         assert!(Request::Standby { set: GroupSet::All }.changes_state());
+        assert!(Request::ConfirmDown { node: "n".into() }.changes_state());
+        assert!(!Request::Events.changes_state());
     }
 
     #[test]

@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::SafetyView;
+
 /// Everything `cl-status` can ask about, at one instant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusView {
@@ -46,6 +48,10 @@ pub struct StatusView {
     pub parameters: BTreeMap<String, String>,
     /// Receive counters per local medium.
     pub media: Vec<MediumView>,
+    /// Quorum, fencing and the watchdog (absent in the answers of daemons
+    /// that predate it: then the default, everything off and empty).
+    #[serde(default)]
+    pub safety: SafetyView,
 }
 
 /// Receive counters of one local medium.
@@ -186,7 +192,7 @@ mod from_engine {
     use std::collections::BTreeMap;
     use std::time::{Duration, Instant};
 
-    use super::{GroupView, LinkView, MediumView, NodeView, StatusView};
+    use super::{GroupView, LinkView, MediumView, NodeView, SafetyView, StatusView};
     use crate::config::Config;
     use crate::engine::{
         ClusterStatus, GroupActivity, GroupInfo, LinkInfo, LinkState, NodeInfo, NodeState,
@@ -234,6 +240,7 @@ mod from_engine {
                         rejected: m.rejected,
                     })
                     .collect(),
+                safety: SafetyView::from_info(&status.safety, config.nodes.len(), now),
             }
         }
     }
@@ -614,5 +621,18 @@ mod tests {
             "transition"
         );
         assert_eq!(word("node1", false, &[], false), "none");
+    }
+
+    #[test]
+    fn a_status_without_safety_reads_as_everything_off() {
+        // What a daemon that predates the safety part answers.
+        let old = r#"{"daemon_version":"0.1.0","local_node":"node1","generation":7,
+            "comm_up":true,"resources":"local","nodes":[],"groups":[],
+            "parameters":{},"media":[]}"#;
+        let view: super::StatusView = serde_json::from_str(old).unwrap();
+        assert_eq!(view.safety, crate::control::SafetyView::default());
+        let again: super::StatusView =
+            serde_json::from_str(&serde_json::to_string(&view).unwrap()).unwrap();
+        assert_eq!(again, view);
     }
 }

@@ -378,6 +378,15 @@ impl Cluster {
         self.command(Command::Takeover(set))
     }
 
+    /// Confirms that dead node `node` is down (powered off): it counts as
+    /// fenced and its groups may start elsewhere (`meatclient -c NODE`).
+    /// The engine ignores it unless `node` is dead and awaiting a reset.
+    pub fn confirm_down(&self, node: &str) -> Result<(), Stopped> {
+        self.command(Command::ConfirmDown {
+            node: node.to_owned(),
+        })
+    }
+
     /// Reports the tracked health of `group` on this node: a faulty group is
     /// handed to a healthy peer, and this node does not take it while faulty.
     pub fn group_health(&self, group: &str, healthy: bool) -> Result<(), Stopped> {
@@ -401,16 +410,6 @@ impl Cluster {
     /// active, then remove the old one).
     pub fn replace_keys(&self, keys: crate::wire::Keyring) -> Result<(), Stopped> {
         self.command(Command::ReplaceKeys(keys))
-    }
-
-    /// The operator confirms that dead node `node` is down (powered off,
-    /// unplugged), as Heartbeat's `meatclient -c NODE`: it counts as
-    /// fenced and its groups may start elsewhere. Ignored unless `node` is
-    /// dead and waiting for a reset.
-    pub fn confirm_down(&self, node: &str) -> Result<(), Stopped> {
-        self.command(Command::ConfirmDown {
-            node: node.to_owned(),
-        })
     }
 
     /// Asks for a graceful shutdown without waiting for it.

@@ -5,8 +5,8 @@
 
 use bytes::Bytes;
 use heartbeat_core::wire::{
-    AuthKey, AuthMethod, GroupHold, Holdings, Keyring, Message, NodeStatus, NodeUuid, Ownership,
-    Packet, StandbyPhase, Status, MAX_ANNOUNCED_GROUPS,
+    AuthKey, AuthMethod, GroupHold, Holdings, Keyring, MembershipView, Message, NodeStatus,
+    NodeUuid, Ownership, Packet, StandbyPhase, Status, MAX_ANNOUNCED_GROUPS,
 };
 use proptest::prelude::*;
 
@@ -52,17 +52,41 @@ pub fn phase() -> impl Strategy<Value = StandbyPhase> {
     ]
 }
 
-/// A `Status` heartbeat.
-pub fn status() -> impl Strategy<Value = Status> {
-    (node_status(), any::<u32>(), holdings(), any::<u64>()).prop_map(
-        |(status, deadtime_ms, holdings, timestamp_ms)| Status {
-            status,
-            deadtime_ms,
-            holdings,
-            timestamp_ms,
-            view: None,
-        },
+/// A membership view of up to 70 nodes.
+pub fn view() -> impl Strategy<Value = MembershipView> {
+    (
+        any::<u32>(),
+        proptest::collection::vec(any::<bool>(), 0..70),
     )
+        .prop_map(|(nodes_digest, alive)| MembershipView {
+            nodes_digest,
+            alive,
+        })
+}
+
+/// A `Status` heartbeat, with or without a membership view.
+pub fn status() -> impl Strategy<Value = Status> {
+    (
+        node_status(),
+        any::<u32>(),
+        holdings(),
+        any::<u64>(),
+        proptest::option::of(view()),
+    )
+        .prop_map(
+            |(status, deadtime_ms, holdings, timestamp_ms, view)| Status {
+                status,
+                deadtime_ms,
+                holdings,
+                timestamp_ms,
+                view,
+            },
+        )
+}
+
+/// `Fenced`.
+pub fn fenced() -> impl Strategy<Value = Message> {
+    (node_name(), any::<u64>()).prop_map(|(node, generation)| Message::Fenced { node, generation })
 }
 
 /// `IpRequest`.
@@ -168,6 +192,7 @@ pub fn message() -> impl Strategy<Value = Message> {
         Just(Message::Shutdone),
         app(),
         ownership(),
+        fenced(),
     ]
 }
 

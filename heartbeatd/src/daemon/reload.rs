@@ -47,7 +47,12 @@ pub(super) fn reload(
             Err(e) => tracing::error!("SIGHUP: cannot apply authkeys: {e}"),
         }
     }
-    let needs_restart = changed_lines(&applied, &fresh);
+    let mut needs_restart = changed_lines(&applied, &fresh);
+    if needs_restart.is_empty() && fresh.safety != applied.safety {
+        // Device parameters and agent passwords are not printed, so a change
+        // of only those shows no changed line.
+        needs_restart.push("fencing settings (hidden values)".to_owned());
+    }
     if needs_restart.is_empty() {
         tracing::info!("SIGHUP: nothing else changed");
     } else {

@@ -44,6 +44,7 @@ use heartbeat_core::control::{Request, Response, StatusView};
 
 mod heartbeat306;
 pub mod netns;
+mod power;
 mod topology;
 
 pub use heartbeat306::{daemon_path as heartbeat306_daemon, NodeKind};

@@ -10,13 +10,14 @@ mod lifecycle;
 mod membership;
 mod ping;
 mod robustness;
+mod safety;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{Command, Engine, Event, Identity, MediumId, Via};
+use super::{Command, Engine, Event, FenceRequest, Identity, MediumId, Via};
 use crate::config::{AutoFailback, Config, Logging, Medium, MsgFormat, ResourceGroup, Timing};
 use crate::wire::{native, AuthMethod, Keyring, Message, NodeUuid, Packet};
 
@@ -94,6 +95,14 @@ pub(super) struct Net {
     /// Every datagram ever sent, per sender, for replay tests.
     pub(super) sent: Vec<Vec<Bytes>>,
     pub(super) echo: bool,
+    /// Resets each engine asked for, in order (answered by the test).
+    pub(super) fences: Vec<Vec<(Instant, FenceRequest)>>,
+    /// When each engine said to pet its watchdog.
+    pub(super) pets: Vec<Vec<Instant>>,
+    /// Per engine, resource actions are held here instead of completed at
+    /// once (when `hold_actions[i]`).
+    pub(super) held: Vec<Vec<super::ResourceAction>>,
+    pub(super) hold_actions: Vec<bool>,
 }
 
 impl Net {
@@ -114,6 +123,10 @@ impl Net {
             filter: None,
             sent: vec![Vec::new(); names.len()],
             echo: false,
+            fences: vec![Vec::new(); names.len()],
+            pets: vec![Vec::new(); names.len()],
+            held: vec![Vec::new(); names.len()],
+            hold_actions: vec![false; names.len()],
         };
         for (i, name) in names.iter().enumerate() {
             let mut cfg = config(name, names);
@@ -141,8 +154,15 @@ impl Net {
 
     /// Start node `i` again with `generation`.
     pub(super) fn restart(&mut self, i: usize, generation: u64) {
+        self.restart_with(i, generation, |_| {});
+    }
+
+    /// Start node `i` again with `generation`, its configuration changed by
+    /// `tweak`.
+    pub(super) fn restart_with(&mut self, i: usize, generation: u64, tweak: impl Fn(&mut Config)) {
         let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
-        let cfg = config(&self.names[i], &names);
+        let mut cfg = config(&self.names[i], &names);
+        tweak(&mut cfg);
         let id = Identity {
             uuid: uuid(i),
             generation,
@@ -174,7 +194,11 @@ impl Net {
             };
             let mut finished = Vec::new();
             while let Some(a) = engine.poll_action() {
-                finished.push(a);
+                if self.hold_actions[i] {
+                    self.held[i].push(a);
+                } else {
+                    finished.push(a);
+                }
             }
             for a in finished {
                 engine.handle_command(
@@ -188,6 +212,12 @@ impl Net {
             }
             while let Some(e) = engine.poll_event() {
                 self.events[i].push((now, e));
+            }
+            while let Some(f) = engine.poll_fence() {
+                self.fences[i].push((now, f));
+            }
+            if engine.poll_watchdog_pet() {
+                self.pets[i].push(now);
             }
             let media = engine.config.media.len();
             while let Some(t) = engine.poll_transmit() {

@@ -5,7 +5,9 @@
 //! `ping`) take any number of values; the others exactly what they need.
 //! Directives Heartbeat 3.0.6 knows but heartbeat-rs does not implement are
 //! checked and accepted with a warning (see [`super::compat`]); a directive
-//! Heartbeat does not know is an error.
+//! Heartbeat does not know is an error. The split-brain directives
+//! (`stonith`, `stonith_host`, `fence_agent`, `fence_delay`,
+//! `fence_timeout`, `quorum`, `watchdog`) are read by `safety_lines`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
@@ -19,6 +21,8 @@ use super::time::{parse_time, TIME_EXPECTED};
 use super::timing::{Resolved, TimerSettings};
 use super::{names, AutoFailback, Logging, Medium, MsgFormat, PingNode, Timing, WireDialect};
 use crate::wire::MAX_NODE_NAME;
+
+mod safety_lines;
 
 /// Default UDP port (`ha-cluster` in /etc/services).
 pub const DEFAULT_UDP_PORT: u16 = 694;
@@ -37,7 +41,8 @@ const FACILITIES: &[&str] = &[
 
 /// Directives whose values Heartbeat does not record as parameters
 /// (`cl_status hbparameter` cannot read them): node lists, media, ping
-/// nodes, child processes, API permissions, STONITH, environment.
+/// nodes, child processes, API permissions, STONITH, environment; and
+/// heartbeat-rs's `fence_agent`, whose options carry passwords.
 const NOT_RECORDED: &[&str] = &[
     "node",
     "bcast",
@@ -55,6 +60,7 @@ const NOT_RECORDED: &[&str] = &[
     "apiauth",
     "stonith",
     "stonith_host",
+    "fence_agent",
     "env",
     "nice_failback",
     "check",
@@ -108,7 +114,8 @@ pub struct HaCf {
     /// The other directives' values as written (lower-case directive name →
     /// its values joined by one space; the last line wins), what Heartbeat
     /// records and `cl_status hbparameter` reads. Node lists, media, ping
-    /// nodes, `respawn`, `apiauth`, `stonith` and `env` are not recorded.
+    /// nodes, `respawn`, `apiauth`, `stonith`, `stonith_host`,
+    /// `fence_agent` and `env` are not recorded.
     pub raw_parameters: BTreeMap<String, String>,
     /// Warnings (`file:line: ...`): directives without effect, overridden values.
     pub warnings: Vec<String>,
@@ -175,6 +182,7 @@ struct Builder {
     realtime: Option<bool>,
     msgfmt: Option<MsgFormat>,
     wire_dialect: Option<WireDialect>,
+    safety: safety_lines::SafetyLines,
     raw_parameters: BTreeMap<String, String>,
 }
 
@@ -201,6 +209,7 @@ impl Builder {
             realtime: None,
             msgfmt: None,
             wire_dialect: None,
+            safety: safety_lines::SafetyLines::default(),
             raw_parameters: BTreeMap::new(),
         }
     }
@@ -383,6 +392,13 @@ impl Builder {
             "max_rexmit_delay" => self.max_rexmit_delay(n, v),
             "crm" | "pacemaker" => self.pacemaker(n, &name, v),
             "autojoin" => self.autojoin(n, v),
+            "stonith" => self.stonith(n, v),
+            "stonith_host" => self.stonith_host(n, v),
+            "fence_agent" => self.fence_agent(n, v),
+            "fence_delay" => self.fence_delay(n, v),
+            "fence_timeout" => self.fence_timeout(n, v),
+            "quorum" => self.quorum(n, v),
+            "watchdog" => self.watchdog(n, v),
             _ => match compat::find(&name) {
                 Some(c) => self.compat(n, c, v),
                 None => self.error(n, K::UnknownDirective(line.tokens[0].to_string())),
@@ -837,10 +853,7 @@ impl Builder {
             }
         }
         let wire_dialect = self.wire_dialect.unwrap_or_default();
-        let safety = super::Safety {
-            quorum: node_names.len() >= 3 && wire_dialect == WireDialect::Native,
-            ..super::Safety::default()
-        };
+        let safety = self.finish_safety(&node_names, wire_dialect);
         let value = HaCf {
             cluster: self.cluster.unwrap_or_else(|| DEFAULT_CLUSTER.to_string()),
             nodes: node_names,
