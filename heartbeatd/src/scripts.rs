@@ -4,8 +4,9 @@
 //! A script is looked up in the configured directories in order (normally
 //! `ha.d/resource.d`, then `/etc/init.d`) and executed directly, never through
 //! a shell: its arguments come from `haresources`, nothing from the network
-//! reaches it. Each call has a timeout after which the script is killed and
-//! counted as failed. A group starts left to right; if one resource fails to
+//! reaches it. Each call has a timeout after which the script and its
+//! process group are killed (see [`crate::child`]) and the call counted as
+//! failed. A group starts left to right; if one resource fails to
 //! start, those already started are stopped again, right to left, and the
 //! start fails. A group stops right to left, every resource being tried even
 //! after a failure. `IPaddr` and `IPaddr2` are built in (see [`crate::ipaddr`]).
