@@ -12,11 +12,15 @@
 //!
 //! - [`stonith`]: `stonith -t TYPE … -T reset NODE`.
 //! - [`agent`]: `action=off`, then `action=status`, options on stdin.
+//! - `tools`: where `stonith` and the agents are ([`FenceTools`]).
+//! - `protection`: the start-up warnings ([`protection_warnings`]).
 
 pub mod agent;
+mod protection;
 pub mod stonith;
 #[cfg(test)]
 mod tests;
+mod tools;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -25,49 +29,8 @@ use heartbeat_core::config::{Config, FenceAgent, Safety, StonithDevice};
 use heartbeat_core::engine::FenceRequest;
 use heartbeat_core::runtime::{FenceOutcome, Fencer};
 
-use crate::child::{find_program, is_executable};
-
-/// Heartbeat's warning for a cluster with groups and no protection against
-/// a split brain.
-pub const UNPROTECTED: &str = "No STONITH device configured. Shared disks are not protected.";
-
-/// Where the fencing programs are.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FenceTools {
-    /// cluster-glue's `stonith(8)`.
-    pub stonith: PathBuf,
-    /// Where fence agents named without a path are looked up, in order.
-    pub agent_dirs: Vec<PathBuf>,
-}
-
-impl FenceTools {
-    /// The installed programs: `stonith` and agents in `/usr/sbin`,
-    /// `/sbin`, then the directories of `PATH`.
-    pub fn system() -> Self {
-        let mut dirs = vec![PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")];
-        if let Some(path) = std::env::var_os("PATH") {
-            dirs.extend(std::env::split_paths(&path).filter(|d| d.is_absolute()));
-        }
-        let stonith =
-            find_program(&dirs, "stonith").unwrap_or_else(|| PathBuf::from("/usr/sbin/stonith"));
-        FenceTools {
-            stonith,
-            agent_dirs: dirs,
-        }
-    }
-
-    /// The executable of fence agent `agent`: an absolute path as it is,
-    /// a bare name looked up in [`FenceTools::agent_dirs`]. Anything else
-    /// (a relative path) is refused.
-    pub fn agent(&self, agent: &str) -> Option<PathBuf> {
-        if agent.starts_with('/') {
-            let path = PathBuf::from(agent);
-            is_executable(&path).then_some(path)
-        } else {
-            find_program(&self.agent_dirs, agent)
-        }
-    }
-}
+pub use protection::{log_protection, protection_warnings, UNPROTECTED};
+pub use tools::FenceTools;
 
 /// One method of resetting a node.
 #[derive(Clone, Copy, Debug)]
@@ -196,46 +159,6 @@ impl Fencer for FenceExecutor {
         });
         FenceOutcome { ok: false, method }
     }
-}
-
-/// Logs at start what does not protect the cluster's groups (see
-/// [`protection_warnings`]).
-pub fn log_protection(config: &Config, tools: &FenceTools) {
-    for warning in protection_warnings(config, tools) {
-        tracing::warn!("{warning}");
-    }
-}
-
-/// Heartbeat's [`UNPROTECTED`] when the cluster has groups and neither
-/// fencing nor a watchdog, and a warning for every configured program that
-/// is not installed (the resets that need it will fail).
-pub fn protection_warnings(config: &Config, tools: &FenceTools) -> Vec<String> {
-    let safety = &config.safety;
-    let mut warnings = Vec::new();
-    if !safety.fencing_configured() && safety.watchdog.is_none() && !config.groups.is_empty() {
-        warnings.push(UNPROTECTED.to_owned());
-    }
-    if safety
-        .stonith_devices_of(&config.local_node)
-        .next()
-        .is_some()
-        && !is_executable(&tools.stonith)
-    {
-        warnings.push(format!(
-            "{} is not installed (Debian package cluster-glue): STONITH resets from this node \
-             will fail",
-            tools.stonith.display()
-        ));
-    }
-    for agent in &safety.fence_agents {
-        if agent.target != config.local_node && tools.agent(&agent.agent).is_none() {
-            warnings.push(format!(
-                "fence agent {} ({}) not found: resets of {} with it will fail",
-                agent.agent, agent.origin, agent.target
-            ));
-        }
-    }
-    warnings
 }
 
 /// The time left until `deadline`.
