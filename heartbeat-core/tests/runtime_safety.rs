@@ -157,6 +157,42 @@ async fn without_a_fencer_resets_fail_until_the_operator_confirms() {
     wait_for(&mut events, acquired).await;
 }
 
+/// A fencer that never answers.
+struct Hung;
+
+impl Fencer for Hung {
+    async fn fence(&self, _request: FenceRequest) -> FenceOutcome {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fencer_that_never_answers_has_failed_after_its_bound() {
+    let hub = MemoryHub::new(1);
+    let mut config1 = fenced_config("node1");
+    config1.safety.fence_timeout = Duration::from_secs(10);
+    let node1 = builder(config1, 1)
+        .fencer(Hung)
+        .start_with_transport(hub.attach("node1"))
+        .unwrap();
+    let mut events = node1.subscribe();
+    let node2 = builder(fenced_config("node2"), 2)
+        .start_with_transport(hub.attach("node2"))
+        .unwrap();
+    let mut events2 = node2.subscribe();
+    wait_for(&mut events2, acquired).await;
+    drop(node2);
+    wait_for(&mut events, |e| matches!(e, Event::FenceStarted { .. })).await;
+    let started = Instant::now();
+    let failed = wait_for(&mut events, |e| matches!(e, Event::FenceFailed { .. })).await;
+    assert!(
+        matches!(&failed, Event::FenceFailed { method, .. } if method == "timeout"),
+        "{failed:?}"
+    );
+    // One device: fence_timeout plus the driver's 5 s grace.
+    assert_eq!(started.elapsed().as_secs(), 15);
+}
+
 /// Stops fail: a shutdown leaves the group behind.
 struct StopsFail;
 
