@@ -13,7 +13,8 @@
 //! The device is opened non-blocking, so a pet never holds up the driver:
 //! a write that would block counts as a missed pet. A regular file or a
 //! FIFO stands in for the device in tests (they take no timeout: logged and
-//! ignored).
+//! ignored). A FIFO needs a reader when the node starts: opened
+//! non-blocking without one, it fails at once (`ENXIO`) instead of hanging.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -257,6 +258,15 @@ mod tests {
         assert!(petted > 0);
         assert!(!device.pet());
         assert_eq!(device.missed(), 2);
+    }
+
+    #[test]
+    fn a_fifo_without_reader_fails_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fifo");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let error = WatchdogDevice::open(&path, Duration::from_secs(3)).unwrap_err();
+        assert_eq!(error.source.raw_os_error(), Some(libc::ENXIO), "{error}");
     }
 
     #[test]
