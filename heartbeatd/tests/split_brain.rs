@@ -9,7 +9,9 @@
 
 use std::time::{Duration, Instant};
 
-use heartbeat_lab::{ActionRecord, Lab, LabSpec, MediumKind, Topology};
+use nix::sys::signal::Signal;
+
+use heartbeat_lab::{node_name, ActionRecord, Lab, LabSpec, MediumKind, StonithPlugin, Topology};
 
 const PATIENCE: Duration = Duration::from_secs(40);
 
@@ -119,5 +121,141 @@ fn three_nodes_an_isolated_owner_stops_and_one_other_node_takes_over() {
     assert_eq!(
         starts, 1,
         "exactly one other node started web: {actions:#?}"
+    );
+}
+
+/// A fenced lab: `nodes` heartbeatd nodes (keepalive 100 ms, deadtime 1 s,
+/// initdead 5 s so that nobody is reset at start-up), `web` on node1,
+/// `auto_failback off`, the lines `fencing` in `ha.cf`, the lab's power
+/// switch and fence agent written before the start. `None` (skipped)
+/// unless root.
+fn fenced_lab(nodes: usize, topology: Topology, fencing: &[String]) -> Option<Lab> {
+    if !nix::unistd::geteuid().is_root() {
+        println!("skipped: the STONITH plugin directory and namespaces need root");
+        return None;
+    }
+    let mut spec = LabSpec::new(nodes, 100, 1000);
+    spec.topology = topology;
+    spec.initdead_ms = 5000;
+    spec.auto_failback = "off".into();
+    spec.extra_ha_cf = fencing.to_vec();
+    let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    lab.power_off_script().expect("power switch");
+    lab.fence_agent_script().expect("fence agent");
+    lab.start_all().expect("start");
+    assert!(lab
+        .wait_for(PATIENCE, |l| l.all_active().then_some(()))
+        .is_some());
+    lab.expect_running_only_on("web", 0, PATIENCE);
+    Some(lab)
+}
+
+/// The instant (`actions.log` scale) node `node` was powered off.
+fn killed_at(actions: &[ActionRecord], node: &str) -> Option<u128> {
+    actions
+        .iter()
+        .find(|a| a.verb == "killed" && a.node == node)
+        .map(|a| a.unix_ns)
+}
+
+/// Stops node1 (SIGSTOP: hung, its resources keep running) while the
+/// device fails, checks that node2 keeps `web` stopped and retries, then
+/// repairs the device and checks that node1 is reset before node2 starts.
+fn a_hung_owner_is_reset_before_the_survivor_starts(lab: &mut Lab) {
+    let fails = lab.root().join("fence-fails");
+    std::fs::write(&fails, "").expect("break the device");
+    lab.signal(0, Signal::SIGSTOP);
+    let retried = lab.wait_for(PATIENCE, |l| {
+        let view = l.status(1).ok()?;
+        let waiting = view.safety.awaiting_fence.first()?.clone();
+        (waiting.node == "node1" && waiting.failures >= 2).then_some(waiting)
+    });
+    assert!(
+        retried.is_some(),
+        "node2 retries the reset: {:?}",
+        lab.status(1).map(|v| v.safety)
+    );
+    assert_eq!(lab.running("web"), ["node1"], "nothing started meanwhile");
+    std::fs::remove_file(&fails).expect("repair the device");
+    let taken = lab.wait_for(PATIENCE, |l| (l.running("web") == ["node2"]).then_some(()));
+    let actions = lab.actions();
+    assert!(taken.is_some(), "node2 takes web: {actions:#?}");
+    let killed = killed_at(&actions, "node1").expect("node1 was powered off");
+    let started = actions
+        .iter()
+        .find(|a| a.node == "node2" && a.verb == "start")
+        .map(|a| a.unix_ns)
+        .expect("node2 started web");
+    assert!(killed < started, "reset first: {actions:#?}");
+    assert_never_twice(&actions, "web");
+    let history = lab.status(1).expect("status").safety.fence_history;
+    let last = history.last().expect("a fence record");
+    assert!(last.ok && last.target == "node1" && last.by == "node2");
+    assert!(history.iter().filter(|r| !r.ok).count() >= 2, "{history:?}");
+}
+
+#[test]
+fn two_nodes_a_hung_owner_is_reset_through_stonith_and_a_failing_plugin_is_retried() {
+    let Ok(plugin) = StonithPlugin::install(2) else {
+        println!("skipped: cannot install a STONITH plugin (needs root)");
+        return;
+    };
+    let line = format!(
+        "stonith_host * {} {{dir}}/../power-off {{dir}}/../fence-fails",
+        plugin.kind()
+    );
+    let fencing = [line, "fence_delay 200ms".to_owned()];
+    let Some(mut lab) = fenced_lab(2, Topology::Loopback, &fencing) else {
+        return;
+    };
+    a_hung_owner_is_reset_before_the_survivor_starts(&mut lab);
+}
+
+#[test]
+fn two_nodes_a_hung_owner_is_reset_through_a_fence_agent() {
+    let fencing: Vec<String> = (0..2)
+        .map(|i| {
+            format!(
+                "fence_agent {} {{dir}}/../fence-agent fail_file={{dir}}/../fence-fails",
+                node_name(i)
+            )
+        })
+        .chain(["fence_delay 200ms".to_owned()])
+        .collect();
+    let Some(mut lab) = fenced_lab(2, Topology::Loopback, &fencing) else {
+        return;
+    };
+    a_hung_owner_is_reset_before_the_survivor_starts(&mut lab);
+}
+
+#[test]
+fn two_nodes_a_cut_link_with_fencing_on_both_sides_the_owner_wins() {
+    let Ok(plugin) = StonithPlugin::install(2) else {
+        println!("skipped: cannot install a STONITH plugin (needs root)");
+        return;
+    };
+    let line = format!(
+        "stonith_host * {} {{dir}}/../power-off {{dir}}/../fence-fails",
+        plugin.kind()
+    );
+    let fencing = [line, "fence_delay 3".to_owned()];
+    let topology = Topology::Namespaces {
+        links: 1,
+        medium: MediumKind::Bcast,
+    };
+    let Some(mut lab) = fenced_lab(2, topology, &fencing) else {
+        return;
+    };
+    lab.set_link(1, 0, false).expect("cut node2's link");
+    let killed = lab.wait_for(PATIENCE, |l| killed_at(&l.actions(), "node2"));
+    let actions = lab.actions();
+    assert!(killed.is_some(), "node1 resets node2: {actions:#?}");
+    assert!(killed_at(&actions, "node1").is_none(), "{actions:#?}");
+    assert_eq!(lab.running("web"), ["node1"], "the service did not move");
+    assert!(
+        !actions
+            .iter()
+            .any(|a| a.node == "node2" && a.verb == "start"),
+        "{actions:#?}"
     );
 }

@@ -49,6 +49,7 @@ mod topology;
 
 pub use heartbeat306::{daemon_path as heartbeat306_daemon, NodeKind};
 pub use netns::{ip, kill_all_in, pids_in};
+pub use power::{StonithPlugin, EXTERNAL_PLUGIN_DIR};
 pub use topology::{MediumKind, Namespaces, Topology};
 
 /// The shape of a lab cluster.

@@ -36,3 +36,104 @@ impl Lab {
         Ok(path)
     }
 }
+
+/// Where cluster-glue looks for external STONITH plugins (compiled into its
+/// `external.so`: there is no override).
+pub const EXTERNAL_PLUGIN_DIR: &str = "/usr/lib/stonith/plugins/external";
+
+/// A cluster-glue external STONITH plugin wrapping a lab's power switch,
+/// installed under a unique name in [`EXTERNAL_PLUGIN_DIR`] and removed on
+/// drop. Its parameters (`stonith -t TYPE -n`) are `power_off` (the path
+/// of [`Lab::power_off_script`]) and `fail_file` (while that file exists,
+/// every reset fails: a broken device).
+pub struct StonithPlugin {
+    path: PathBuf,
+    kind: String,
+}
+
+impl StonithPlugin {
+    /// Installs a plugin for a lab of `nodes` nodes (root only: the plugin
+    /// directory is the system's). In `ha.cf`:
+    /// `stonith_host * TYPE {dir}/../power-off {dir}/../fence-fails`.
+    pub fn install(nodes: usize) -> io::Result<StonithPlugin> {
+        let name = format!(
+            "hbrs-lab-{}-{}",
+            std::process::id(),
+            crate::unix_now_ns() % 1_000_000_000
+        );
+        let path = PathBuf::from(EXTERNAL_PLUGIN_DIR).join(&name);
+        let hosts: Vec<String> = (0..nodes).map(crate::node_name).collect();
+        write_script(
+            &path,
+            &format!(
+                "#!/bin/sh\n\
+                 # cluster-glue external plugin: a heartbeat-rs test lab's power switch.\n\
+                 case \"$1\" in\n\
+                 gethosts) for h in {hosts}; do echo \"$h\"; done; exit 0;;\n\
+                 on) exit 1;;\n\
+                 off|reset) [ -e \"$fail_file\" ] && exit 1; exec \"$power_off\" \"$2\";;\n\
+                 status) exit 0;;\n\
+                 getconfignames) echo power_off; echo fail_file; exit 0;;\n\
+                 getinfo-devid|getinfo-devname) echo 'heartbeat-rs lab power switch'; exit 0;;\n\
+                 getinfo-devdescr) echo 'Kills every process of a lab node'; exit 0;;\n\
+                 getinfo-devurl) echo 'https://example.invalid'; exit 0;;\n\
+                 getinfo-xml) echo '<parameters/>'; exit 0;;\n\
+                 esac\n\
+                 exit 1\n",
+                hosts = hosts.join(" "),
+            ),
+        )?;
+        Ok(StonithPlugin {
+            path,
+            kind: format!("external/{name}"),
+        })
+    }
+
+    /// The plugin type for `ha.cf`, e.g. `external/hbrs-lab-1234-5678`.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+}
+
+impl Drop for StonithPlugin {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Lab {
+    /// Writes `fence-agent` in the lab directory and returns its path: a
+    /// fence agent (fence-agents' stdin API) around the power switch.
+    /// `action=off|reboot` powers off `nodename` (or `port`/`plug`),
+    /// `action=status` exits 2 once the node has no process left (off) and 0
+    /// while it runs; `monitor` and `list` exit 0. While `fail_file` (an
+    /// option) names an existing file, `off` fails.
+    pub fn fence_agent_script(&self) -> io::Result<PathBuf> {
+        let path = self.root().join("fence-agent");
+        write_script(
+            &path,
+            &format!(
+                "#!/bin/sh\n\
+                 # fence-agent: the lab's power switch behind fence-agents' stdin API.\n\
+                 action=; node=; fail_file=\n\
+                 while IFS='=' read -r key value; do\n\
+                 case \"$key\" in\n\
+                 action) action=$value;;\n\
+                 nodename|port|plug) node=$value;;\n\
+                 fail_file) fail_file=$value;;\n\
+                 esac\n\
+                 done\n\
+                 case \"$action\" in\n\
+                 off|reboot) [ -n \"$fail_file\" ] && [ -e \"$fail_file\" ] && exit 1\n\
+                 exec '{power_off}' \"$node\";;\n\
+                 status) if pgrep -f -- '{root}'/\"$node/ha.d\" >/dev/null; then exit 0; else exit 2; fi;;\n\
+                 monitor|list) exit 0;;\n\
+                 esac\n\
+                 exit 1\n",
+                power_off = self.root().join("power-off").display(),
+                root = self.root().display(),
+            ),
+        )?;
+        Ok(path)
+    }
+}

@@ -80,7 +80,7 @@ impl Resources {
                 g.health.reclaim_if_unhealthy = false;
             }
         }
-        if !self.comm_up || self.shutting_down || !self.may_start() {
+        if !self.comm_up || self.shutting_down || !self.may_start() || !self.rejoined(now) {
             return;
         }
         if self.policy != AutoFailback::Legacy && !self.nice.is_stable() {

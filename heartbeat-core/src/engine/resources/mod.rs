@@ -169,6 +169,9 @@ pub(crate) struct Resources {
     ping_lost: bool,
     /// What the safety part allows (see [`permission`]).
     permission: crate::engine::safety::Permission,
+    /// After quorum came back: acquire nothing before this instant unless
+    /// every live peer announced its groups (see [`permission`]).
+    rejoin_until: Option<Instant>,
     sends: VecDeque<(Option<String>, Message)>,
     actions: VecDeque<ResourceAction>,
     events: VecDeque<Event>,
@@ -202,6 +205,7 @@ impl Resources {
             standby: standby::Standby::default(),
             ping_lost: false,
             permission: crate::engine::safety::Permission::Run,
+            rejoin_until: None,
             sends: VecDeque::new(),
             actions: VecDeque::new(),
             events: VecDeque::new(),
@@ -310,6 +314,9 @@ impl Resources {
 
     /// Let the deadlines due at `now` fire.
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        if self.rejoin_until.is_some_and(|t| t <= now) {
+            self.rejoin_until = None; // waited long enough (see `permission`)
+        }
         self.retry_requests(now);
         self.nice_timeout(now);
         self.standby_timeout(now);
@@ -338,6 +345,7 @@ impl Resources {
             .filter_map(|g| g.orphaned_at.map(|t| t + self.timers.orphan_grace));
         requests
             .chain(orphans)
+            .chain(self.rejoin_until)
             .chain(self.nice.deadline(self.timers.reply_gap))
             .chain(self.standby.deadline())
             .min()

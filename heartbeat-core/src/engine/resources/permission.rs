@@ -6,6 +6,15 @@
 //! handshake (`complete`); both ask [`Resources::may_start`]. A start that
 //! is refused is simply not begun: once starting is allowed again,
 //! `reconcile` acquires what this node is rightful for.
+//!
+//! A node that regains quorum knows nothing of what the others ran
+//! meanwhile (it believed them dead): before it acquires anything it waits
+//! until every live peer announced its groups, or `announce_max` (deadtime)
+//! passed (a peer that never announces: a Heartbeat node). Otherwise the
+//! preferred node would pull its group back from the node that took it
+//! over: the announcement a peer sends when it sees us return may arrive
+//! before its status, while it is still dead here, and is then ignored; its
+//! next periodic one (after `announce`) is the one we wait for.
 
 use std::time::Instant;
 
@@ -20,12 +29,28 @@ impl Resources {
         if permission == Permission::Stop && before != Permission::Stop {
             self.stop_everything();
         }
+        if before == Permission::Stop && permission != Permission::Stop {
+            self.rejoin_until = Some(now + self.timers.announce_max);
+        }
         self.settle(now);
     }
 
     /// Whether a group may start here now.
     pub(super) fn may_start(&self) -> bool {
         self.permission == Permission::Run
+    }
+
+    /// Whether `reconcile` may acquire groups at `now`: not while a node
+    /// that regained quorum still waits for the peers' announcements.
+    pub(super) fn rejoined(&mut self, now: Instant) -> bool {
+        let Some(until) = self.rejoin_until else {
+            return true;
+        };
+        let heard_all = self.peers.iter().all(|p| self.ownership.heard_from(p));
+        if heard_all || now >= until {
+            self.rejoin_until = None;
+        }
+        self.rejoin_until.is_none()
     }
 
     /// Quorum lost: give up requests and exchanges, stop every group that

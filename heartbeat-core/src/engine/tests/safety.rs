@@ -314,3 +314,25 @@ fn a_stop_that_runs_longer_than_the_watchdog_timeout_stops_petting() {
     assert_eq!(after, 0);
     assert!(before > 0);
 }
+
+#[test]
+fn a_heal_right_after_the_takeover_moves_nothing_back() {
+    let mut net = Net::with(&["a", "b", "c"], quorum);
+    net.run_for(3000 * MS);
+    net.clear_events();
+    net.filter = Some(Box::new(|from, to, _, _| (from == 0) != (to == 0)));
+    while acquired(&net, 1).is_empty() && acquired(&net, 2).is_empty() {
+        net.run_for(MS);
+        assert!(net.now < net.t0 + 10_000 * MS, "nobody took over");
+    }
+    net.filter = None;
+    net.clear_events();
+    net.run_for(3000 * MS);
+    for i in 0..3 {
+        assert!(
+            acquired(&net, i).is_empty(),
+            "node {i} started: {:?}",
+            net.events[i]
+        );
+    }
+}
