@@ -192,7 +192,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("removed namespaces of an earlier, interrupted run: {stale:?}");
     }
     if !args.no_install {
-        install_packages()?;
+        install_packages(!args.fencing_only)?;
     }
     let binaries = Binaries {
         heartbeatd: heartbeatd_binary()?,
@@ -371,20 +371,32 @@ fn heartbeatd_binary() -> anyhow::Result<PathBuf> {
 }
 
 /// `apt-get install -y keepalived heartbeat` when either is missing
-/// (`apt-get update` first if the install fails).
-fn install_packages() -> anyhow::Result<()> {
-    let have_keepalived = Command::new("sh")
-        .args(["-c", "command -v keepalived"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+/// (`apt-get update` first if the install fails); keepalived only when
+/// `need_keepalived`.
+fn install_packages(need_keepalived: bool) -> anyhow::Result<()> {
+    let have_keepalived = !need_keepalived
+        || Command::new("sh")
+            .args(["-c", "command -v keepalived"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
     if have_keepalived && heartbeat::daemon_path().is_some() {
         return Ok(());
     }
-    eprintln!("setup: installing keepalived and heartbeat from Debian's packages");
+    let packages: &[&str] = if need_keepalived {
+        &["keepalived", "heartbeat"]
+    } else {
+        &["heartbeat"]
+    };
+    eprintln!(
+        "setup: installing {} from Debian's packages",
+        packages.join(" and ")
+    );
     let install = || {
         Command::new("apt-get")
-            .args(["install", "-y", "keepalived", "heartbeat"])
+            .arg("install")
+            .arg("-y")
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
             .map(|s| s.success())
@@ -393,7 +405,7 @@ fn install_packages() -> anyhow::Result<()> {
     if !install() {
         let _ = Command::new("apt-get").arg("update").status();
         if !install() {
-            bail!("apt-get install keepalived heartbeat failed");
+            bail!("apt-get install {} failed", packages.join(" "));
         }
     }
     Ok(())
