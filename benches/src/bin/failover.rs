@@ -477,7 +477,24 @@ fn fencing_conditions(switch: &PowerSwitch) -> Vec<String> {
         switch.path().display(),
         shell("dpkg-query -W -f '${Version}' cluster-glue"),
     ));
+    out.extend(fencing_observations());
     out
+}
+
+/// What the fenced tables cannot say by themselves.
+fn fencing_observations() -> Vec<String> {
+    vec![
+        "Hung owner: SIGSTOP to every process of the owner's namespace (heartbeatd: its one process; \
+         Heartbeat: the master control process and its read/write/FIFO children); the fence SIGKILLs \
+         them. Kill -9: every process is already gone, so the fence finds nothing to kill."
+            .into(),
+        "cluster-glue's `external` wrapper reads a plugin's output with `fread` and calls `sleep(1)` \
+         whenever a read returns nothing, which the read that meets the end of the output always does: \
+         every external plugin operation returns at least 1 s after the plugin has exited (by hand: \
+         `stonith -t external/hbbench-power-PID -T reset …` takes 1.08 s, of which the plugin 40 ms). \
+         Both systems pay it once per fence; it is most of the *fence done → start* column."
+            .into(),
+    ]
 }
 
 /// The machine and its load right now.
