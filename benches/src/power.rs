@@ -28,7 +28,7 @@ use crate::error::{Error, IoContext, Result};
 pub const PLUGIN_DIR: &str = "/usr/lib/stonith/plugins/external";
 
 /// The plugin's file name, unique to this bench process:
-/// `hbbench-power-<pid>`.
+/// `hbbench-power-<pid>` (see [`stale_owner`]).
 pub fn plugin_name() -> String {
     format!("hbbench-power-{}", std::process::id())
 }
@@ -113,6 +113,34 @@ XML
 esac
 "#
     .to_owned()
+}
+
+/// Removes plugins left by an earlier run of this benchmark that was
+/// killed without a chance to clean up (its pid no longer exists);
+/// returns their paths.
+pub fn remove_stale() -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(PLUGIN_DIR) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(stale_owner) else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        if fs::remove_file(entry.path()).is_ok() {
+            removed.push(entry.path());
+        }
+    }
+    removed
+}
+
+/// The pid in a plugin name of ours (`hbbench-power-<pid>`), if it is one.
+pub fn stale_owner(name: &str) -> Option<u32> {
+    name.strip_prefix("hbbench-power-")?.parse().ok()
 }
 
 /// The `ha.cf` line that fences with the power switch from every node:
@@ -201,6 +229,13 @@ mod tests {
         );
         // heartbeatd's ha.cf lexer splits values at commas too.
         assert!(!line.contains(','));
+    }
+
+    #[test]
+    fn plugin_names_carry_their_owner_pid() {
+        assert_eq!(stale_owner(&plugin_name()), Some(std::process::id()));
+        assert_eq!(stale_owner("hbbench-power-12x"), None);
+        assert_eq!(stale_owner("ssh"), None);
     }
 
     #[test]

@@ -191,6 +191,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     if !stale.is_empty() {
         eprintln!("removed namespaces of an earlier, interrupted run: {stale:?}");
     }
+    let stale = heartbeat_benches::power::remove_stale();
+    if !stale.is_empty() {
+        eprintln!("removed fence plugins of an earlier, killed run: {stale:?}");
+    }
     if !args.no_install {
         install_packages(!args.fencing_only)?;
     }
