@@ -339,8 +339,13 @@ impl Report {
 
     /// Every plot as (file name, SVG text).
     pub fn plots(&self) -> Vec<(String, String)> {
-        let mut out = strip_plots("failover", &Trigger::ALL, &self.failover);
-        out.extend(strip_plots("fencing", &Trigger::FENCED, &self.fencing));
+        let mut out = strip_plots("failover", "", &Trigger::ALL, &self.failover);
+        out.extend(strip_plots(
+            "fencing",
+            ", fenced",
+            &Trigger::FENCED,
+            &self.fencing,
+        ));
         if let Some((_, rows)) = &self.scale {
             let pts = |f: &dyn Fn(&ScaleRow) -> Option<f64>| -> Vec<(f64, f64)> {
                 rows.iter()
@@ -454,8 +459,14 @@ pub fn fence_cells(fences: &[FenceTimes]) -> String {
 }
 
 /// One strip plot per trigger of `triggers` that has rows:
-/// `PREFIX-<trigger slug>.svg`.
-fn strip_plots(prefix: &str, triggers: &[Trigger], rows: &[FailoverRow]) -> Vec<(String, String)> {
+/// `PREFIX-<trigger slug>.svg`, titled with the trigger's title and
+/// `title_suffix`.
+fn strip_plots(
+    prefix: &str,
+    title_suffix: &str,
+    triggers: &[Trigger],
+    rows: &[FailoverRow],
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for &trigger in triggers {
         let strips: Vec<svg::Strip> = rows
@@ -471,7 +482,7 @@ fn strip_plots(prefix: &str, triggers: &[Trigger], rows: &[FailoverRow]) -> Vec<
         if !strips.is_empty() {
             out.push((
                 format!("{prefix}-{}.svg", trigger.slug()),
-                svg::strip_plot(trigger.title(), &strips),
+                svg::strip_plot(&format!("{}{title_suffix}", trigger.title()), &strips),
             ));
         }
     }

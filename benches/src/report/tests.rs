@@ -154,8 +154,13 @@ fn fencing_section_has_phases_and_the_share() {
     assert!(md.contains("| Heartbeat 3.0.6 1 s / 3 s | 3 s | — (none) | 1/2 |"));
     assert!(!md.contains("### kill -9"));
     assert!(report.markdown().contains(&md));
-    let names: Vec<String> = report.plots().into_iter().map(|p| p.0).collect();
+    let plots = report.plots();
+    let names: Vec<&str> = plots.iter().map(|p| p.0.as_str()).collect();
     assert_eq!(names, ["failover-kill9.svg", "fencing-hang.svg"]);
+    assert!(plots[1]
+        .1
+        .contains("survivor's start script, fenced</text>"));
+    assert!(!plots[0].1.contains("fenced"));
 }
 
 #[test]
