@@ -1,5 +1,6 @@
-//! Leaving the machine as it was: a registry of the namespaces and
-//! directories the benchmark created, emptied by the owners' `Drop` on a
+//! Leaving the machine as it was: a registry of the namespaces,
+//! directories and installed files (the fence plugin) the benchmark
+//! created, emptied by the owners' `Drop` on a
 //! normal end or a failure, and by [`install_signal_handler`]'s thread on
 //! Ctrl-C / SIGTERM / SIGHUP (which then exits the process).
 
@@ -11,6 +12,7 @@ use crate::netns;
 
 static NAMESPACES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static INSTALLED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Records a namespace (before it is created, so a half-built one is found).
@@ -33,6 +35,17 @@ pub fn unregister_dir(dir: &std::path::Path) {
     lock(&DIRS).retain(|d| d != dir);
 }
 
+/// Records a file installed outside the scratch directories (before it
+/// is written), removed on an interrupt even when `HBB_KEEP` is set.
+pub fn register_installed(file: PathBuf) {
+    lock(&INSTALLED).push(file);
+}
+
+/// Forgets an installed file its owner has removed.
+pub fn unregister_installed(file: &std::path::Path) {
+    lock(&INSTALLED).retain(|f| f != file);
+}
+
 /// Whether Ctrl-C / SIGTERM arrived.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
@@ -43,8 +56,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Kills every process in every registered namespace, deletes the
-/// namespaces and removes the registered directories (kept, with the
-/// daemons' logs, when `HBB_KEEP` is set).
+/// namespaces, removes the installed files and the registered directories
+/// (kept, with the daemons' logs, when `HBB_KEEP` is set).
 pub fn remove_everything() {
     let namespaces: Vec<String> = std::mem::take(&mut *lock(&NAMESPACES));
     for ns in namespaces.iter().rev() {
@@ -52,6 +65,9 @@ pub fn remove_everything() {
     }
     for ns in namespaces.iter().rev() {
         let _ = netns::delete(ns);
+    }
+    for file in std::mem::take(&mut *lock(&INSTALLED)) {
+        let _ = std::fs::remove_file(file);
     }
     let dirs: Vec<PathBuf> = std::mem::take(&mut *lock(&DIRS));
     if std::env::var_os("HBB_KEEP").is_some() {

@@ -1,7 +1,7 @@
 //! A running cluster of one system at one setting on fresh test hosts: node
 //! directories with their configuration, the daemons, and the operations
-//! the measurements need (start, kill -9, SIGTERM, link cut, who owns the
-//! group). Everything is killed and removed on drop.
+//! the measurements need (start, kill -9, SIGSTOP, SIGTERM, link cut, who
+//! owns the group). Everything is killed and removed on drop.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -116,6 +116,7 @@ impl Cluster {
                 .context(|| format!("chmod {}", path.display()))
         };
         let script = systems::stamp_script(&node_name(i), &self.state_file(i), &self.stamp_log());
+        let fencing = s.fencing_lines(&self.stonith_host_line()?);
         match s.system {
             System::Heartbeatd => {
                 let ha_d = dir.join("ha.d");
@@ -124,7 +125,7 @@ impl Cluster {
                 let nodes = self.children.len();
                 w(
                     ha_d.join("ha.cf"),
-                    heartbeatd::ha_cf(s, nodes, links),
+                    heartbeatd::ha_cf(s, nodes, links) + &fencing,
                     0o644,
                 )?;
                 w(ha_d.join("authkeys"), heartbeatd::authkeys(), 0o600)?;
@@ -139,7 +140,11 @@ impl Cluster {
                 let ha_d = dir.join("ha.d");
                 fs::create_dir_all(ha_d.join("resource.d")).context(|| "mkdir ha.d".into())?;
                 let log = dir.join("daemon.log");
-                w(ha_d.join("ha.cf"), heartbeat::ha_cf(s, &log), 0o644)?;
+                w(
+                    ha_d.join("ha.cf"),
+                    heartbeat::ha_cf(s, &log) + &fencing,
+                    0o644,
+                )?;
                 w(ha_d.join("authkeys"), heartbeat::authkeys(), 0o600)?;
                 w(ha_d.join("haresources"), heartbeat::haresources(), 0o644)?;
                 w(ha_d.join("resource.d/bench-stamp"), script, 0o755)?;
@@ -156,6 +161,18 @@ impl Cluster {
             }
         }
         Ok(())
+    }
+
+    /// The power switch's `stonith_host` line for this cluster's nodes
+    /// and timing log (written only for fenced settings).
+    fn stonith_host_line(&self) -> Result<String> {
+        if self.setting.fencing.is_none() {
+            return Ok(String::new());
+        }
+        let nodes = (0..self.hosts.nodes())
+            .map(|i| Ok((node_name(i), self.hosts.netns_inode(i)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(crate::power::stonith_host_line(&nodes, &self.stamp_log()))
     }
 
     /// Starts node `i` (its state file cleared: a fresh start holds nothing).
@@ -264,6 +281,20 @@ impl Cluster {
         }
         crate::netns::kill_all_in(&self.hosts.node(i));
         self.gone(i);
+        at
+    }
+
+    /// Hangs node `i`: SIGSTOP to every process in its namespace (the
+    /// daemon and its children). Returns the instant of the stop (ns).
+    /// The processes stay stopped until killed: by a fence, or by
+    /// [`Cluster::kill9`] (SIGKILL ends stopped processes too), which every
+    /// caller runs before the node is started again.
+    pub fn hang(&mut self, i: usize) -> u128 {
+        let pids = self.pids(i);
+        let at = unix_now_ns();
+        for p in &pids {
+            let _ = kill(Pid::from_raw(*p), Signal::SIGSTOP);
+        }
         at
     }
 

@@ -12,6 +12,8 @@
 //! - [`cluster`]: one system at one setting running on test hosts: start,
 //!   kill -9, SIGTERM, link cut, who owns the group.
 //! - [`stamps`]: the timing script's log and what it says.
+//! - [`power`]: the fast fence device, a cluster-glue external STONITH
+//!   plugin that kills a node's processes and logs the fence.
 //! - [`measure`]: failover times, false failovers under load, idle cost, scale.
 //! - [`stats`], [`procstat`]: percentiles; CPU and memory from `/proc`.
 //! - [`report`]: Markdown tables and hand-written SVG plots.
@@ -24,6 +26,7 @@ pub mod cluster;
 pub mod error;
 pub mod measure;
 pub mod netns;
+pub mod power;
 pub mod procstat;
 pub mod report;
 pub mod stamps;

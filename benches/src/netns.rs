@@ -96,6 +96,16 @@ impl Hosts {
             .context(|| format!("setting eth{k} of {node}"))
     }
 
+    /// Inode of node `i`'s network namespace: what its processes'
+    /// `/proc/PID/ns/net` links name (`net:[INODE]`).
+    pub fn netns_inode(&self, i: usize) -> Result<u64> {
+        use std::os::unix::fs::MetadataExt;
+        let path = format!("/run/netns/{}", self.node(i));
+        std::fs::metadata(&path)
+            .map(|m| m.ino())
+            .context(|| format!("stat {path}"))
+    }
+
     /// Process ids inside node `i`'s namespace.
     pub fn pids(&self, i: usize) -> Vec<i32> {
         pids_in(&self.node(i))

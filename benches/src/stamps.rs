@@ -1,7 +1,9 @@
 //! The timing log every system's "start script" writes: one line
 //! `<unix ns> <node> <group> <verb>` per call, where verb is `start`, `stop`,
 //! `fault` (keepalived's notify_fault) or `killed` (written by the harness when
-//! it kills a node, whose resources die with it).
+//! it kills a node, whose resources die with it). The power switch
+//! ([`crate::power`]) adds `fence-start` and `fenced` lines naming the node
+//! it fences (group `*`).
 
 use std::path::Path;
 
@@ -12,7 +14,8 @@ pub struct Stamp {
     pub unix_ns: u128,
     /// Node name (`node1`, …).
     pub node: String,
-    /// What happened: `start`, `stop`, `fault` or `killed`.
+    /// What happened: `start`, `stop`, `fault`, `killed`, `fence-start`
+    /// or `fenced`.
     pub verb: String,
 }
 
@@ -39,6 +42,11 @@ pub fn read(path: &Path) -> Vec<Stamp> {
     parse(&std::fs::read_to_string(path).unwrap_or_default())
 }
 
+/// Verb of the power switch's line before it kills a node.
+pub const FENCE_START: &str = "fence-start";
+/// Verb of the power switch's line once no process of the node is left.
+pub const FENCED: &str = "fenced";
+
 /// Nodes holding the resource after `stamps`, in the order they started it.
 pub fn owners(stamps: &[Stamp]) -> Vec<String> {
     let mut owners: Vec<String> = Vec::new();
@@ -49,6 +57,8 @@ pub fn owners(stamps: &[Stamp]) -> Vec<String> {
                     owners.push(s.node.clone());
                 }
             }
+            // Not down yet: only `fenced` says it is.
+            FENCE_START => {}
             _ => owners.retain(|n| *n != s.node),
         }
     }
@@ -67,8 +77,29 @@ pub fn first_start_after<'a>(stamps: &'a [Stamp], node: &str, after_ns: u128) ->
 pub fn script_calls_after(stamps: &[Stamp], after_ns: u128) -> usize {
     stamps
         .iter()
-        .filter(|s| s.unix_ns > after_ns && s.verb != "killed")
+        .filter(|s| s.unix_ns > after_ns)
+        .filter(|s| !matches!(s.verb.as_str(), "killed" | FENCE_START | FENCED))
         .count()
+}
+
+/// The first fence of `node` that started later than `after_ns` and
+/// ended before `before_ns`: (`fence-start`, `fenced`) instants in ns.
+pub fn fence_between(
+    stamps: &[Stamp],
+    node: &str,
+    after_ns: u128,
+    before_ns: u128,
+) -> Option<(u128, u128)> {
+    let in_window = |s: &&Stamp| s.node == node && s.unix_ns > after_ns && s.unix_ns <= before_ns;
+    let start = stamps
+        .iter()
+        .filter(in_window)
+        .find(|s| s.verb == FENCE_START)?;
+    let done = stamps
+        .iter()
+        .filter(in_window)
+        .find(|s| s.verb == FENCED && s.unix_ns >= start.unix_ns)?;
+    Some((start.unix_ns, done.unix_ns))
 }
 
 #[cfg(test)]
@@ -112,5 +143,30 @@ mod tests {
         let s = parse(LOG);
         assert_eq!(script_calls_after(&s, 200), 2);
         assert_eq!(script_calls_after(&s, 0), 4);
+    }
+
+    const FENCED_LOG: &str = "100 node1 web start
+200 node1 * fence-start
+                              250 node1 * fenced
+300 node2 web start
+                              400 node1 * fence-start
+450 node1 * fenced
+";
+
+    #[test]
+    fn a_fence_ends_ownership_when_it_is_done() {
+        let s = parse(FENCED_LOG);
+        assert_eq!(owners(&s[..2]), ["node1"]);
+        assert_eq!(owners(&s[..4]), ["node2"]);
+        assert_eq!(script_calls_after(&s, 0), 2);
+    }
+
+    #[test]
+    fn finds_the_fence_between_trigger_and_takeover() {
+        let s = parse(FENCED_LOG);
+        assert_eq!(fence_between(&s, "node1", 150, 300), Some((200, 250)));
+        assert_eq!(fence_between(&s, "node1", 300, 1000), Some((400, 450)));
+        assert_eq!(fence_between(&s, "node1", 150, 220), None);
+        assert_eq!(fence_between(&s, "node2", 0, 1000), None);
     }
 }

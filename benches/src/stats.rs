@@ -43,6 +43,19 @@ impl Summary {
     }
 }
 
+/// The median of `values` (any order; the mean of the middle two for an
+/// even count); `None` when empty.
+pub fn median_f64(values: &[f64]) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
 /// A duration in ms with a precision that suits its size (`0.84`, `23.1`, `3712`).
 pub fn fmt_ms(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1e3;
@@ -93,6 +106,13 @@ mod tests {
         let s = Summary::of(&ms(&v)).unwrap();
         assert_eq!(s.p95, Duration::from_millis(190));
         assert_eq!(s.median, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn median_of_floats() {
+        assert_eq!(median_f64(&[]), None);
+        assert_eq!(median_f64(&[0.3, 0.1, 0.2]), Some(0.2));
+        assert_eq!(median_f64(&[0.4, 0.1, 0.3, 0.2]), Some(0.25));
     }
 
     #[test]

@@ -1,10 +1,18 @@
-//! Failover, false failovers under load, idle cost and scale of heartbeatd,
-//! keepalived and Heartbeat 3.0.6 on test hosts in network namespaces.
+//! Failover, false failovers under load, idle cost, scale and failover
+//! with a fast fence device of heartbeatd, keepalived and Heartbeat 3.0.6
+//! on test hosts in network namespaces.
 //!
 //! ```sh
 //! cargo build --release -p heartbeatd
 //! cargo run --release -p heartbeat-benches --bin failover -- [--quick] [--runs N] …
+//! # only the fenced failovers, spliced into the existing RESULTS.md:
+//! cargo run --release -p heartbeat-benches --bin failover -- --fencing-only [--fence-runs N]
 //! ```
+//!
+//! The fenced part installs the bench's STONITH plugin
+//! (`/usr/lib/stonith/plugins/external/hbbench-power-PID`, see
+//! `heartbeat_benches::power`) and removes it at the end, on failure and on
+//! Ctrl-C.
 //!
 //! Run as root. Installs keepalived and heartbeat from Debian's packages when
 //! missing, builds its own namespaces (10.214.x.x inside them only) and
@@ -19,10 +27,11 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use heartbeat_benches::cluster::Binaries;
 use heartbeat_benches::error::Error;
-use heartbeat_benches::measure::failover::{self, Trigger};
+use heartbeat_benches::measure::failover::{self, Trigger, FENCED_INITDEAD};
 use heartbeat_benches::measure::load::LoadSpec;
 use heartbeat_benches::measure::{idle, load, scale};
-use heartbeat_benches::report::{minutes_text, Report};
+use heartbeat_benches::power::PowerSwitch;
+use heartbeat_benches::report::{minutes_text, splice_section, Report, FENCING_HEADING};
 use heartbeat_benches::systems::{heartbeat, Setting, System};
 use heartbeat_benches::{cleanup, netns};
 
@@ -65,7 +74,14 @@ struct Args {
     /// heartbeatd setting for the scale measurement, KEEPALIVE_MS:DEADTIME_MS.
     #[arg(long, default_value = "1000:3000")]
     scale_timers: String,
-    /// Parts to skip: failover, load, idle, scale.
+    /// Runs per fenced setting and trigger (default 10; 2 with --quick).
+    #[arg(long)]
+    fence_runs: Option<usize>,
+    /// Measure only the fenced failovers and replace only their section
+    /// of the existing RESULTS.md (the rest is kept).
+    #[arg(long)]
+    fencing_only: bool,
+    /// Parts to skip: failover, load, idle, scale, fencing.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
     /// Systems to include (heartbeatd, keepalived, heartbeat); default all.
@@ -106,6 +122,40 @@ fn timers(text: &str) -> anyhow::Result<(u64, u64)> {
     Ok((a.trim().parse()?, b.trim().parse()?))
 }
 
+/// Whether `--only` includes the system of `s`.
+fn wanted(args: &Args, s: &Setting) -> bool {
+    args.only.is_empty()
+        || args.only.iter().any(|o| match o.to_lowercase().as_str() {
+            "heartbeatd" => s.system == System::Heartbeatd,
+            "keepalived" => s.system == System::Keepalived,
+            "heartbeat" => s.system == System::Heartbeat,
+            _ => false,
+        })
+}
+
+/// The fenced settings and the triggers each is measured with: both
+/// systems at 1 s / 3 s, heartbeatd also at 100 ms / 400 ms (Heartbeat is
+/// unreliable that fast), heartbeatd with `fence_delay 0` and once with
+/// its default delay to show its cost.
+fn fenced_settings(args: &Args) -> Vec<(Setting, Vec<Trigger>)> {
+    let zero = Some(Duration::ZERO);
+    let both = Trigger::FENCED.to_vec();
+    let fenced = |s: Setting, delay| s.fenced(delay, FENCED_INITDEAD);
+    let hbd = |ka, dt| Setting::ha(System::Heartbeatd, ka, dt);
+    vec![
+        (
+            fenced(Setting::ha(System::Heartbeat, 1000, 3000), None),
+            both.clone(),
+        ),
+        (fenced(hbd(1000, 3000), zero), both.clone()),
+        (fenced(hbd(1000, 3000), None), vec![Trigger::Kill9]),
+        (fenced(hbd(100, 400), zero), both),
+    ]
+    .into_iter()
+    .filter(|(s, _)| wanted(args, s))
+    .collect()
+}
+
 /// Every compared setting, grouped by interval.
 fn settings(args: &Args) -> anyhow::Result<Vec<Setting>> {
     let (aka, adt) = timers(&args.aggressive)?;
@@ -122,17 +172,8 @@ fn settings(args: &Args) -> anyhow::Result<Vec<Setting>> {
         Setting::ha(System::Heartbeat, hka, hdt),
         Setting::ha(System::Heartbeatd, aka, adt),
     ];
-    let wanted = |s: &Setting| {
-        args.only.is_empty()
-            || args.only.iter().any(|o| match o.to_lowercase().as_str() {
-                "heartbeatd" => s.system == System::Heartbeatd,
-                "keepalived" => s.system == System::Keepalived,
-                "heartbeat" => s.system == System::Heartbeat,
-                _ => false,
-            })
-    };
     let mut out: Vec<Setting> = Vec::new();
-    for s in all.into_iter().filter(wanted) {
+    for s in all.into_iter().filter(|s| wanted(args, s)) {
         if !out.contains(&s) {
             out.push(s);
         }
@@ -150,8 +191,12 @@ fn run(args: Args) -> anyhow::Result<()> {
     if !stale.is_empty() {
         eprintln!("removed namespaces of an earlier, interrupted run: {stale:?}");
     }
+    let stale = heartbeat_benches::power::remove_stale();
+    if !stale.is_empty() {
+        eprintln!("removed fence plugins of an earlier, killed run: {stale:?}");
+    }
     if !args.no_install {
-        install_packages()?;
+        install_packages(!args.fencing_only)?;
     }
     let binaries = Binaries {
         heartbeatd: heartbeatd_binary()?,
@@ -161,7 +206,14 @@ fn run(args: Args) -> anyhow::Result<()> {
     let load_for = Duration::from_secs(args.load_secs.unwrap_or(if args.quick { 60 } else { 600 }));
     let idle_for = Duration::from_secs(args.idle_secs.unwrap_or(if args.quick { 15 } else { 60 }));
     let settings = settings(&args)?;
-    let skip = |part: &str| args.skip.iter().any(|s| s == part);
+    let skip = |part: &str| {
+        if args.fencing_only {
+            part != "fencing"
+        } else {
+            args.skip.iter().any(|s| s == part)
+        }
+    };
+    let fence_runs = args.fence_runs.unwrap_or(if args.quick { 2 } else { 10 });
 
     let scratch = std::env::temp_dir().join(format!("hbbench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
@@ -183,7 +235,7 @@ fn run(args: Args) -> anyhow::Result<()> {
                     .notes
                     .push(format!("{}: not measured: {e}", s.label())),
             }
-            write_report(&report, &args.out)?;
+            write_report(&report, &args.out, args.fencing_only)?;
         }
     }
     if !skip("load") {
@@ -224,7 +276,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         );
         report.load = Some((what, rows));
         report.idle = idle;
-        write_report(&report, &args.out)?;
+        write_report(&report, &args.out, args.fencing_only)?;
     } else if !skip("idle") {
         eprintln!(
             "{} idle: {} settings over {}",
@@ -233,7 +285,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             minutes_text(idle_for)
         );
         report.idle = idle::idle_cost(&settings, idle_for, &scratch, &binaries)?;
-        write_report(&report, &args.out)?;
+        write_report(&report, &args.out, args.fencing_only)?;
     }
     if !skip("scale") && settings.iter().any(|s| s.system == System::Heartbeatd) {
         eprintln!("{} scale: {:?} nodes", at(), args.scale_nodes);
@@ -254,15 +306,43 @@ fn run(args: Args) -> anyhow::Result<()> {
             &binaries,
         )?;
         report.scale = Some((setting, rows));
-        write_report(&report, &args.out)?;
+        write_report(&report, &args.out, args.fencing_only)?;
     }
-    report.notes.extend(notes());
-    write_report(&report, &args.out)?;
+    if !skip("fencing") {
+        let fenced = fenced_settings(&args);
+        eprintln!(
+            "{} fencing: {} settings ({fence_runs} runs per trigger)",
+            at(),
+            fenced.len()
+        );
+        let switch = PowerSwitch::install()?;
+        switch.check()?;
+        report.fencing_notes = fencing_conditions(&switch);
+        for (s, triggers) in &fenced {
+            eprintln!("{} fencing: {}", at(), s.label());
+            match failover::measure(*s, fence_runs, triggers, &scratch, &binaries) {
+                Ok(rows) => report.fencing.extend(rows),
+                Err(Error::Interrupted) => bail!("interrupted"),
+                Err(e) => report
+                    .fencing_notes
+                    .push(format!("{}: not measured: {e}", s.label())),
+            }
+            write_report(&report, &args.out, args.fencing_only)?;
+        }
+    }
+    if !args.fencing_only {
+        report.notes.extend(notes());
+    }
+    write_report(&report, &args.out, args.fencing_only)?;
     if std::env::var_os("HBB_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&scratch);
         cleanup::unregister_dir(&scratch);
     }
-    println!("{}", report.markdown());
+    if args.fencing_only {
+        println!("{}", report.fencing_markdown());
+    } else {
+        println!("{}", report.markdown());
+    }
     eprintln!("{} done", at());
     eprintln!(
         "report written to {}",
@@ -271,13 +351,22 @@ fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_report(report: &Report, out: &Path) -> anyhow::Result<()> {
+/// Writes the plots and RESULTS.md; with `fencing_only`, only the
+/// fenced-failover section of the existing RESULTS.md is replaced.
+fn write_report(report: &Report, out: &Path, fencing_only: bool) -> anyhow::Result<()> {
     let plots = out.join("plots");
     std::fs::create_dir_all(&plots)?;
     for (name, svg) in report.plots() {
         std::fs::write(plots.join(name), svg)?;
     }
-    std::fs::write(out.join("RESULTS.md"), report.markdown())?;
+    let path = out.join("RESULTS.md");
+    let text = if fencing_only {
+        let existing = std::fs::read_to_string(&path).unwrap_or_default();
+        splice_section(&existing, FENCING_HEADING, &report.fencing_markdown())
+    } else {
+        report.markdown()
+    };
+    std::fs::write(path, text)?;
     Ok(())
 }
 
@@ -286,20 +375,32 @@ fn heartbeatd_binary() -> anyhow::Result<PathBuf> {
 }
 
 /// `apt-get install -y keepalived heartbeat` when either is missing
-/// (`apt-get update` first if the install fails).
-fn install_packages() -> anyhow::Result<()> {
-    let have_keepalived = Command::new("sh")
-        .args(["-c", "command -v keepalived"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+/// (`apt-get update` first if the install fails); keepalived only when
+/// `need_keepalived`.
+fn install_packages(need_keepalived: bool) -> anyhow::Result<()> {
+    let have_keepalived = !need_keepalived
+        || Command::new("sh")
+            .args(["-c", "command -v keepalived"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
     if have_keepalived && heartbeat::daemon_path().is_some() {
         return Ok(());
     }
-    eprintln!("setup: installing keepalived and heartbeat from Debian's packages");
+    let packages: &[&str] = if need_keepalived {
+        &["keepalived", "heartbeat"]
+    } else {
+        &["heartbeat"]
+    };
+    eprintln!(
+        "setup: installing {} from Debian's packages",
+        packages.join(" and ")
+    );
     let install = || {
         Command::new("apt-get")
-            .args(["install", "-y", "keepalived", "heartbeat"])
+            .arg("install")
+            .arg("-y")
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
             .map(|s| s.success())
@@ -308,7 +409,7 @@ fn install_packages() -> anyhow::Result<()> {
     if !install() {
         let _ = Command::new("apt-get").arg("update").status();
         if !install() {
-            bail!("apt-get install keepalived heartbeat failed");
+            bail!("apt-get install {} failed", packages.join(" "));
         }
     }
     Ok(())
@@ -371,22 +472,68 @@ fn notes() -> Vec<String> {
     ]
 }
 
+/// Machine, versions and the device, under the fenced-failover tables.
+fn fencing_conditions(switch: &PowerSwitch) -> Vec<String> {
+    let mut out = vec![machine(), versions(false)];
+    out.push(format!(
+        "Fence device: {} (cluster-glue {}), the same for both systems: Heartbeat calls it through \
+         cluster-glue's plugin library, heartbeatd through `stonith(8)`.",
+        switch.path().display(),
+        shell("dpkg-query -W -f '${Version}' cluster-glue"),
+    ));
+    out.extend(fencing_observations());
+    out
+}
+
+/// What the fenced tables cannot say by themselves.
+fn fencing_observations() -> Vec<String> {
+    vec![
+        "Hung owner: SIGSTOP to every process of the owner's namespace (heartbeatd: its one process; \
+         Heartbeat: the master control process and its read/write/FIFO children); the fence SIGKILLs \
+         them. Kill -9: every process is already gone, so the fence finds nothing to kill."
+            .into(),
+        "cluster-glue's `external` wrapper reads a plugin's output with `fread` and calls `sleep(1)` \
+         whenever a read returns nothing, which the read that meets the end of the output always does: \
+         every external plugin operation returns at least 1 s after the plugin has exited (by hand: \
+         `stonith -t external/hbbench-power-PID -T reset …` takes 1.08 s, of which the plugin 40 ms). \
+         Both systems pay it once per fence; it is most of the *fence done → start* column."
+            .into(),
+    ]
+}
+
+/// The machine and its load right now.
+fn machine() -> String {
+    format!(
+        "Machine: {} cores, kernel {}, load average at start {}; shared with other engineers' \
+         builds, so expect noise.",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        shell("uname -r"),
+        shell("cut -d' ' -f1-3 /proc/loadavg"),
+    )
+}
+
+/// heartbeatd's version and commit, keepalived's (if asked) and
+/// Heartbeat's package version.
+fn versions(with_keepalived: bool) -> String {
+    let keepalived = if with_keepalived {
+        format!("{}; ", shell("keepalived --version 2>&1 | head -1"))
+    } else {
+        String::new()
+    };
+    format!(
+        "Versions: heartbeatd {} (release build, commit {}); {keepalived}heartbeat package {}.",
+        env!("CARGO_PKG_VERSION"),
+        shell("git rev-parse --short HEAD"),
+        shell("dpkg-query -W -f '${Version}' heartbeat"),
+    )
+}
+
 fn conditions(b: &Binaries) -> Vec<String> {
     vec![
-        format!(
-            "Machine: {} cores, kernel {}, load average at start {}; shared with other engineers' \
-             builds, so expect noise.",
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-            shell("uname -r"),
-            shell("cut -d' ' -f1-3 /proc/loadavg"),
-        ),
-        format!(
-            "Versions: heartbeatd {} (release build, commit {}); {}; heartbeat package {}.",
-            env!("CARGO_PKG_VERSION"),
-            shell("git rev-parse --short HEAD"),
-            shell("keepalived --version 2>&1 | head -1"),
-            shell("dpkg-query -W -f '${Version}' heartbeat"),
-        ),
+        machine(),
+        versions(true),
         format!(
             "Each node in its own network namespace, one veth into a bridge in a switch namespace \
              (10.214.x.x, only inside them). Heartbeat runs each node in its own mount + UTS namespace \

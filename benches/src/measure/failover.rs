@@ -1,6 +1,8 @@
 //! Failover times of two-node clusters: kill -9 of the owner, a cut of its
-//! only link, and a graceful SIGTERM, each timed from the trigger to the
-//! survivor's timing script.
+//! only link, a graceful SIGTERM and (with fencing) a hung owner, each
+//! timed from the trigger to the survivor's timing script. On a fenced
+//! setting each run also records when the power switch's fence of the
+//! owner started and ended ([`FenceTimes`]).
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,11 +23,17 @@ pub enum Trigger {
     LinkCut,
     /// SIGTERM to the owner's daemon.
     Graceful,
+    /// SIGSTOP of every process of the owner's daemon (a hung node, still
+    /// holding its group until it is fenced).
+    Hang,
 }
 
 impl Trigger {
     /// Every trigger, in report order.
     pub const ALL: [Trigger; 3] = [Trigger::Kill9, Trigger::LinkCut, Trigger::Graceful];
+
+    /// The triggers measured with fencing, in report order.
+    pub const FENCED: [Trigger; 2] = [Trigger::Kill9, Trigger::Hang];
 
     /// Heading used in the report.
     pub fn title(self) -> &'static str {
@@ -35,6 +43,7 @@ impl Trigger {
             Trigger::Graceful => {
                 "graceful handover (SIGTERM to the owner) → survivor's start script"
             }
+            Trigger::Hang => "hung owner (SIGSTOP of its daemon) → survivor's start script",
         }
     }
 
@@ -44,6 +53,7 @@ impl Trigger {
             Trigger::Kill9 => "kill9",
             Trigger::LinkCut => "linkcut",
             Trigger::Graceful => "graceful",
+            Trigger::Hang => "hang",
         }
     }
 }
@@ -59,6 +69,47 @@ pub struct FailoverRow {
     pub samples: Vec<Duration>,
     /// Runs in which the survivor did not start in time.
     pub failures: usize,
+    /// On a fenced setting, the fence of the owner in each successful run
+    /// whose timing log shows one (so at most one per sample).
+    pub fences: Vec<FenceTimes>,
+}
+
+/// Where the fence fell in one fenced failover, as offsets from the
+/// trigger, and how long the whole failover took.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FenceTimes {
+    /// Trigger → the power switch's `fence-start` line.
+    pub start: Duration,
+    /// Trigger → its `fenced` line (no process of the owner left).
+    pub done: Duration,
+    /// Trigger → the survivor's start script (the run's sample).
+    pub total: Duration,
+}
+
+impl FenceTimes {
+    /// How long the fence itself took.
+    pub fn fence(&self) -> Duration {
+        self.done.saturating_sub(self.start)
+    }
+
+    /// From the fence's end to the survivor's start script.
+    pub fn after(&self) -> Duration {
+        self.total.saturating_sub(self.done)
+    }
+
+    /// The fence's share of the whole failover (0–1).
+    pub fn share(&self) -> f64 {
+        if self.total.is_zero() {
+            return 0.0;
+        }
+        self.fence().as_secs_f64() / self.total.as_secs_f64()
+    }
+}
+
+/// The outcome of one successful run.
+struct Sample {
+    took: Duration,
+    fence: Option<FenceTimes>,
 }
 
 /// How long a takeover may take before the run counts as failed.
@@ -82,6 +133,10 @@ pub fn min_owner_uptime(s: &Setting) -> Duration {
     }
 }
 
+/// `initdead` of the fenced settings: generous, since a node never seen
+/// by then is fenced (as Heartbeat does).
+pub const FENCED_INITDEAD: Duration = Duration::from_secs(10);
+
 const RESTORE_LIMIT: Duration = Duration::from_secs(90);
 
 /// Measures `runs` runs of each of `triggers` on one fresh cluster of `setting`.
@@ -102,17 +157,28 @@ pub fn measure(
             trigger,
             samples: Vec::new(),
             failures: 0,
+            fences: Vec::new(),
         };
         for run in 1..=runs {
             match one_run(&mut cluster, trigger) {
-                Ok(took) => {
+                Ok(Sample { took, fence }) => {
+                    let fence_text = fence
+                        .map(|f| {
+                            format!(
+                                " (fence {:.1}–{:.1} ms)",
+                                f.start.as_secs_f64() * 1e3,
+                                f.done.as_secs_f64() * 1e3
+                            )
+                        })
+                        .unwrap_or_default();
                     eprintln!(
-                        "  {} {:<9} run {run:>2}: {:>9.2} ms",
+                        "  {} {:<9} run {run:>2}: {:>9.2} ms{fence_text}",
                         setting.label(),
                         trigger.slug(),
                         took.as_secs_f64() * 1e3
                     );
                     row.samples.push(took);
+                    row.fences.extend(fence);
                 }
                 Err(Error::Interrupted) => return Err(Error::Interrupted),
                 Err(e) => {
@@ -132,7 +198,7 @@ pub fn measure(
 }
 
 /// One trigger and the survivor's takeover, then node1 restored.
-fn one_run(c: &mut Cluster, trigger: Trigger) -> Result<Duration> {
+fn one_run(c: &mut Cluster, trigger: Trigger) -> Result<Sample> {
     c.wait_preferred_owner(RESTORE_LIMIT)?;
     sleep(settle(c.setting()))?;
     let up = c.uptime(0);
@@ -142,20 +208,35 @@ fn one_run(c: &mut Cluster, trigger: Trigger) -> Result<Duration> {
         Trigger::Kill9 => c.kill9(0),
         Trigger::LinkCut => c.cut_link(0)?,
         Trigger::Graceful => c.terminate(0)?,
+        Trigger::Hang => c.hang(0),
     };
     let started = c.wait_stamp(takeover_limit(c.setting()), "the survivor to start", |s| {
         stamps::first_start_after(s, &survivor, at).map(|x| x.unix_ns)
     });
     restore(c, trigger)?;
     let started = started?;
-    Ok(Duration::from_nanos(started.saturating_sub(at) as u64))
+    let since = |ns: u128| Duration::from_nanos(ns.saturating_sub(at) as u64);
+    let fence =
+        stamps::fence_between(&c.stamps(), &node_name(0), at, started).map(|(s, d)| FenceTimes {
+            start: since(s),
+            done: since(d),
+            total: since(started),
+        });
+    Ok(Sample {
+        took: since(started),
+        fence,
+    })
 }
 
 /// Brings node1 back: a cut node is killed (a clean slate), its link healed,
-/// a terminated one reaped; then it is started again.
+/// a terminated one reaped, a hung one killed (if no fence did); then it is
+/// started again.
 fn restore(c: &mut Cluster, trigger: Trigger) -> Result<()> {
     match trigger {
         Trigger::Kill9 => {}
+        Trigger::Hang => {
+            c.kill9(0);
+        }
         Trigger::LinkCut => {
             c.kill9(0);
             c.heal_link(0)?;

@@ -5,11 +5,11 @@ pub mod svg;
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::measure::failover::{FailoverRow, Trigger};
+use crate::measure::failover::{FailoverRow, FenceTimes, Trigger};
 use crate::measure::idle::IdleRow;
 use crate::measure::load::LoadRow;
 use crate::measure::scale::ScaleRow;
-use crate::stats::{fmt_ms, Summary};
+use crate::stats::{fmt_ms, median_f64, Summary};
 use crate::systems::{duration_text, Setting, System};
 
 /// Everything measured in one run, plus how it was run.
@@ -29,6 +29,11 @@ pub struct Report {
     pub idle: Vec<IdleRow>,
     /// Scale: the setting used and the rows.
     pub scale: Option<(Setting, Vec<ScaleRow>)>,
+    /// Fenced failover rows (fenced settings × [`Trigger::FENCED`]).
+    pub fencing: Vec<FailoverRow>,
+    /// Conditions and observations printed under the fenced-failover
+    /// tables (that section may be spliced into a report of another run).
+    pub fencing_notes: Vec<String>,
     /// Observations to print at the end.
     pub notes: Vec<String>,
 }
@@ -92,6 +97,7 @@ impl Report {
         self.load_section(&mut m);
         self.idle_section(&mut m);
         self.scale_section(&mut m);
+        self.fencing_section(&mut m);
         if !self.notes.is_empty() {
             let _ = writeln!(m, "## Notes\n");
             for n in &self.notes {
@@ -128,16 +134,7 @@ impl Report {
             );
             for r in rows {
                 let n = r.samples.len() + r.failures;
-                let stats = match Summary::of(&r.samples) {
-                    Some(s) => format!(
-                        "{} | {} | {} | {}",
-                        fmt_ms(s.min),
-                        fmt_ms(s.median),
-                        fmt_ms(s.p95),
-                        fmt_ms(s.max)
-                    ),
-                    None => "— | — | — | —".into(),
-                };
+                let stats = stats_cells(&r.samples);
                 let _ = writeln!(
                     m,
                     "| {} | {} | {}/{n} | {stats} | {} |",
@@ -153,6 +150,81 @@ impl Report {
                 trigger.title(),
                 trigger.slug()
             );
+        }
+    }
+
+    /// The fenced-failover section alone (empty when nothing was
+    /// measured), as [`splice_section`] takes it.
+    pub fn fencing_markdown(&self) -> String {
+        let mut m = String::new();
+        self.fencing_section(&mut m);
+        m
+    }
+
+    fn fencing_section(&self, m: &mut String) {
+        if self.fencing.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            m,
+            "## {FENCING_HEADING}\n\n\
+             Run on {}; reproduce with:\n\n```sh\n{}\n```\n\n\
+             Two nodes, one bcast link each, the group preferred by node1, and a fast fence device on both: \
+             `stonith_host * external/hbbench-power-PID …`, a cluster-glue external STONITH plugin \
+             (`benches/src/power.rs`) whose `reset` SIGKILLs every process of the node's namespace and \
+             appends `date +%s%N` lines to the timing log before the kill (fence start) and once no process \
+             is left (fence done). The same `ha.cf` line for Heartbeat 3.0.6 and heartbeatd; `initdead 10 s` \
+             so that nobody is fenced at start-up. Times in ms from the trigger on node1 to node2's timing \
+             script; the phase columns are medians over the runs, *fencing share* is the median over the runs \
+             of (fence done − fence start) / (trigger → survivor's start).\n",
+            self.date, self.command
+        );
+        for trigger in Trigger::FENCED {
+            let rows: Vec<&FailoverRow> = self
+                .fencing
+                .iter()
+                .filter(|r| r.trigger == trigger)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                m,
+                "### {}, fenced\n\n\
+                 | system / setting | deadtime | fence_delay | runs ok | min | median | p95 | max | \
+                 trigger → fence start | fence | fence done → start | fencing share |\n\
+                 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+                trigger.title()
+            );
+            for r in rows {
+                let delay = r
+                    .setting
+                    .fence_delay()
+                    .map(duration_text)
+                    .unwrap_or_else(|| "— (none)".into());
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | {delay} | {}/{} | {} | {} |",
+                    r.setting.label(),
+                    deadtime_text(&r.setting),
+                    r.samples.len(),
+                    r.samples.len() + r.failures,
+                    stats_cells(&r.samples),
+                    fence_cells(&r.fences),
+                );
+            }
+            let _ = writeln!(
+                m,
+                "\n![{}, fenced](plots/fencing-{}.svg)\n",
+                trigger.title(),
+                trigger.slug()
+            );
+        }
+        for n in &self.fencing_notes {
+            let _ = writeln!(m, "- {n}");
+        }
+        if !self.fencing_notes.is_empty() {
+            m.push('\n');
         }
     }
 
@@ -243,17 +315,7 @@ impl Report {
             setting.label()
         );
         for r in rows {
-            let stats = Summary::of(&r.detection)
-                .map(|s| {
-                    format!(
-                        "{} | {} | {} | {}",
-                        fmt_ms(s.min),
-                        fmt_ms(s.median),
-                        fmt_ms(s.p95),
-                        fmt_ms(s.max)
-                    )
-                })
-                .unwrap_or_else(|| "— | — | — | —".into());
+            let stats = stats_cells(&r.detection);
             let num = |v: f64, text: String| if v.is_finite() { text } else { "—".into() };
             let _ = writeln!(
                 m,
@@ -277,26 +339,13 @@ impl Report {
 
     /// Every plot as (file name, SVG text).
     pub fn plots(&self) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        for trigger in Trigger::ALL {
-            let strips: Vec<svg::Strip> = self
-                .failover
-                .iter()
-                .filter(|r| r.trigger == trigger)
-                .map(|r| svg::Strip {
-                    label: r.setting.label(),
-                    colour: colour(r.setting.system),
-                    samples_ms: r.samples.iter().map(|d| d.as_secs_f64() * 1e3).collect(),
-                    median_ms: Summary::of(&r.samples).map(|s| s.median.as_secs_f64() * 1e3),
-                })
-                .collect();
-            if !strips.is_empty() {
-                out.push((
-                    format!("failover-{}.svg", trigger.slug()),
-                    svg::strip_plot(trigger.title(), &strips),
-                ));
-            }
-        }
+        let mut out = strip_plots("failover", "", &Trigger::ALL, &self.failover);
+        out.extend(strip_plots(
+            "fencing",
+            ", fenced",
+            &Trigger::FENCED,
+            &self.fencing,
+        ));
         if let Some((_, rows)) = &self.scale {
             let pts = |f: &dyn Fn(&ScaleRow) -> Option<f64>| -> Vec<(f64, f64)> {
                 rows.iter()
@@ -332,6 +381,112 @@ impl Report {
         }
         out
     }
+}
+
+/// Heading of the fenced-failover section (what `--splice` replaces).
+pub const FENCING_HEADING: &str = "Failover with fencing (fast STONITH device)";
+
+/// `existing` Markdown with its `## HEADING` section (up to the next `## `
+/// heading) replaced by `section`, which starts with that heading; when
+/// `existing` has no such section, `section` goes before `## Notes`, or at
+/// the end.
+pub fn splice_section(existing: &str, heading: &str, section: &str) -> String {
+    let start_of = |title: &str| {
+        let line = format!("## {title}\n");
+        if existing.starts_with(&line) {
+            Some(0)
+        } else {
+            existing.find(&format!("\n{line}")).map(|i| i + 1)
+        }
+    };
+    let (from, to) = match start_of(heading) {
+        Some(from) => {
+            let body = from + heading.len() + 4;
+            let to = existing[body..]
+                .find("\n## ")
+                .map(|i| body + i + 1)
+                .unwrap_or(existing.len());
+            (from, to)
+        }
+        None => {
+            let at = start_of("Notes").unwrap_or(existing.len());
+            (at, at)
+        }
+    };
+    let mut out = existing[..from].to_owned();
+    if !out.is_empty() && !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str(section.trim_end());
+    out.push_str("\n\n");
+    out.push_str(&existing[to..]);
+    out.trim_end().to_owned() + "\n"
+}
+
+/// `min | median | p95 | max` cells of `samples` in ms, or dashes.
+fn stats_cells(samples: &[Duration]) -> String {
+    match Summary::of(samples) {
+        Some(s) => format!(
+            "{} | {} | {} | {}",
+            fmt_ms(s.min),
+            fmt_ms(s.median),
+            fmt_ms(s.p95),
+            fmt_ms(s.max)
+        ),
+        None => "— | — | — | —".into(),
+    }
+}
+
+/// `trigger → fence start | fence | fence done → start | share` cells:
+/// medians over the runs, or dashes when no run logged a fence.
+pub fn fence_cells(fences: &[FenceTimes]) -> String {
+    let median = |f: &dyn Fn(&FenceTimes) -> Duration| {
+        let v: Vec<Duration> = fences.iter().map(f).collect();
+        Summary::of(&v).map(|s| fmt_ms(s.median))
+    };
+    let shares: Vec<f64> = fences.iter().map(FenceTimes::share).collect();
+    match (
+        median(&|f| f.start),
+        median(&|f| f.fence()),
+        median(&|f| f.after()),
+        median_f64(&shares),
+    ) {
+        (Some(start), Some(fence), Some(after), Some(share)) => {
+            format!("{start} | {fence} | {after} | {:.1} %", share * 100.0)
+        }
+        _ => "— | — | — | —".into(),
+    }
+}
+
+/// One strip plot per trigger of `triggers` that has rows:
+/// `PREFIX-<trigger slug>.svg`, titled with the trigger's title and
+/// `title_suffix`.
+fn strip_plots(
+    prefix: &str,
+    title_suffix: &str,
+    triggers: &[Trigger],
+    rows: &[FailoverRow],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for &trigger in triggers {
+        let strips: Vec<svg::Strip> = rows
+            .iter()
+            .filter(|r| r.trigger == trigger)
+            .map(|r| svg::Strip {
+                label: r.setting.label(),
+                colour: colour(r.setting.system),
+                samples_ms: r.samples.iter().map(|d| d.as_secs_f64() * 1e3).collect(),
+                median_ms: Summary::of(&r.samples).map(|s| s.median.as_secs_f64() * 1e3),
+            })
+            .collect();
+        if !strips.is_empty() {
+            out.push((
+                format!("{prefix}-{}.svg", trigger.slug()),
+                svg::strip_plot(&format!("{}{title_suffix}", trigger.title()), &strips),
+            ));
+        }
+    }
+    out
 }
 
 /// Deadtime column: keepalived's is derived (master-down interval).

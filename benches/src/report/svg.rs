@@ -16,7 +16,7 @@ pub struct Strip {
     pub median_ms: Option<f64>,
 }
 
-const LEFT: f64 = 290.0;
+const LEFT: f64 = 320.0;
 const RIGHT: f64 = 30.0;
 const WIDTH: f64 = 960.0;
 const ROW: f64 = 26.0;

@@ -6,6 +6,7 @@ fn row(setting: Setting, trigger: Trigger, ms: &[u64]) -> FailoverRow {
         trigger,
         samples: ms.iter().map(|&m| Duration::from_millis(m)).collect(),
         failures: 0,
+        fences: Vec::new(),
     }
 }
 
@@ -43,6 +44,8 @@ fn sample_report() -> Report {
         )),
         idle: vec![],
         scale: None,
+        fencing: vec![],
+        fencing_notes: vec![],
         notes: vec![],
     }
 }
@@ -105,4 +108,86 @@ fn most_aggressive_clean_picks_the_smallest_interval() {
     assert_eq!(best.interval, Duration::from_millis(10));
     assert_eq!(minutes_text(Duration::from_secs(600)), "10 min");
     assert_eq!(minutes_text(Duration::from_secs(30)), "30 s");
+}
+
+fn fenced_row(setting: Setting, trigger: Trigger, runs: &[(u64, u64, u64)]) -> FailoverRow {
+    let ms = Duration::from_millis;
+    FailoverRow {
+        setting,
+        trigger,
+        samples: runs.iter().map(|r| ms(r.2)).collect(),
+        failures: 1,
+        fences: runs
+            .iter()
+            .map(|&(start, done, total)| FenceTimes {
+                start: ms(start),
+                done: ms(done),
+                total: ms(total),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn fencing_section_has_phases_and_the_share() {
+    let secs = Duration::from_secs;
+    let hbd = Setting::ha(System::Heartbeatd, 1000, 3000).fenced(Some(Duration::ZERO), secs(10));
+    let old = Setting::ha(System::Heartbeat, 1000, 3000).fenced(None, secs(10));
+    let report = Report {
+        fencing: vec![
+            fenced_row(
+                hbd,
+                Trigger::Hang,
+                &[(2000, 2100, 3000), (2200, 2250, 2500)],
+            ),
+            fenced_row(old, Trigger::Hang, &[(1700, 1800, 3000)]),
+        ],
+        ..sample_report()
+    };
+    let md = report.fencing_markdown();
+    assert!(md.starts_with(&format!("## {FENCING_HEADING}\n")));
+    assert!(md.contains("### hung owner (SIGSTOP of its daemon) → survivor's start script, fenced"));
+    // Share: median of 100/3000 and 50/2500 = (3.33 % + 2 %) / 2.
+    assert!(md.contains(
+        "| heartbeatd 1 s / 3 s, fence_delay 0 | 3 s | 0 ms | 2/3 | 2500 | 2750 | 2975 | 3000 | 2100 | 75.0 | 575.0 | 2.7 % |"
+    ), "{md}");
+    assert!(md.contains("| Heartbeat 3.0.6 1 s / 3 s | 3 s | — (none) | 1/2 |"));
+    assert!(!md.contains("### kill -9"));
+    assert!(report.markdown().contains(&md));
+    let plots = report.plots();
+    let names: Vec<&str> = plots.iter().map(|p| p.0.as_str()).collect();
+    assert_eq!(names, ["failover-kill9.svg", "fencing-hang.svg"]);
+    assert!(plots[1]
+        .1
+        .contains("survivor's start script, fenced</text>"));
+    assert!(!plots[0].1.contains("fenced"));
+}
+
+#[test]
+fn fence_cells_are_dashes_without_fences() {
+    assert_eq!(fence_cells(&[]), "— | — | — | —");
+}
+
+#[test]
+fn splicing_replaces_only_the_named_section() {
+    let doc = "# T\n\nintro\n\n## A\n\na\n\n## Fenced\n\nold\n\n## Notes\n\n- n\n";
+    let new = splice_section(doc, "Fenced", "## Fenced\n\nnew\n");
+    assert_eq!(
+        new,
+        "# T\n\nintro\n\n## A\n\na\n\n## Fenced\n\nnew\n\n## Notes\n\n- n\n"
+    );
+    let without = "# T\n\n## A\n\na\n\n## Notes\n\n- n\n";
+    assert_eq!(
+        splice_section(without, "Fenced", "## Fenced\n\nnew\n"),
+        "# T\n\n## A\n\na\n\n## Fenced\n\nnew\n\n## Notes\n\n- n\n"
+    );
+    let last = "# T\n\n## Fenced\n\nold\n";
+    assert_eq!(
+        splice_section(last, "Fenced", "## Fenced\n\nnew"),
+        "# T\n\n## Fenced\n\nnew\n"
+    );
+    assert_eq!(
+        splice_section("", "Fenced", "## Fenced\n\nx\n"),
+        "## Fenced\n\nx\n"
+    );
 }

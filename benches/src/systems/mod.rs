@@ -45,7 +45,21 @@ pub struct Setting {
     pub deadtime: Duration,
     /// `initdead` instead of the default of [`Setting::initdead`].
     pub initdead_override: Option<Duration>,
+    /// Fencing with the bench's power switch ([`crate::power`]), if any.
+    pub fencing: Option<Fencing>,
 }
+
+/// A STONITH device in `ha.cf` (heartbeatd and Heartbeat 3.0.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fencing {
+    /// heartbeatd's `fence_delay` (how long a two-node survivor that held
+    /// no group waits before it fences); `None` leaves the default (5 s).
+    /// Heartbeat 3.0.6 has no such directive.
+    pub delay: Option<Duration>,
+}
+
+/// heartbeatd's `fence_delay` when `ha.cf` does not set it.
+pub const DEFAULT_FENCE_DELAY: Duration = Duration::from_secs(5);
 
 /// Priority of the preferred keepalived node; the other one has [`BACKUP_PRIORITY`].
 pub const MASTER_PRIORITY: u32 = 150;
@@ -60,6 +74,7 @@ impl Setting {
             interval: Duration::from_millis(keepalive_ms),
             deadtime: Duration::from_millis(deadtime_ms),
             initdead_override: None,
+            fencing: None,
         }
     }
 
@@ -74,12 +89,34 @@ impl Setting {
             interval: advert,
             deadtime: advert * 3 + skew,
             initdead_override: None,
+            fencing: None,
         }
     }
 
-    /// `heartbeatd 100 ms / 400 ms`, `keepalived advert_int 0.05`, …
+    /// This setting fenced by the power switch, with `initdead` raised to
+    /// `initdead` (nodes never seen by then are fenced) and, for
+    /// heartbeatd, `fence_delay` set to `delay` (`None`: the default).
+    pub fn fenced(self, delay: Option<Duration>, initdead: Duration) -> Setting {
+        Setting {
+            initdead_override: Some(initdead),
+            fencing: Some(Fencing { delay }),
+            ..self
+        }
+    }
+
+    /// heartbeatd's effective `fence_delay` when fenced, else `None`.
+    pub fn fence_delay(&self) -> Option<Duration> {
+        match (self.system, self.fencing) {
+            (System::Heartbeatd, Some(f)) => Some(f.delay.unwrap_or(DEFAULT_FENCE_DELAY)),
+            _ => None,
+        }
+    }
+
+    /// `heartbeatd 100 ms / 400 ms`, `keepalived advert_int 0.05`, …;
+    /// fenced heartbeatd settings add their fence_delay
+    /// (`heartbeatd 1 s / 3 s, fence_delay 0`).
     pub fn label(&self) -> String {
-        match self.system {
+        let base = match self.system {
             System::Keepalived => format!("keepalived advert_int {}", seconds_text(self.interval)),
             s => format!(
                 "{} {} / {}",
@@ -87,6 +124,12 @@ impl Setting {
                 duration_text(self.interval),
                 duration_text(self.deadtime)
             ),
+        };
+        match (self.fence_delay(), self.fencing.and_then(|f| f.delay)) {
+            (Some(d), Some(_)) if d.is_zero() => format!("{base}, fence_delay 0"),
+            (Some(d), Some(_)) => format!("{base}, fence_delay {}", duration_text(d)),
+            (Some(d), None) => format!("{base}, fence_delay {} (default)", duration_text(d)),
+            (None, _) => base,
         }
     }
 
@@ -97,7 +140,27 @@ impl Setting {
             System::Keepalived => "keepalived",
             System::Heartbeat => "heartbeat",
         };
-        format!("{sys}-{}ms", self.interval.as_millis())
+        let fenced = if self.fencing.is_some() {
+            "-fenced"
+        } else {
+            ""
+        };
+        format!("{sys}-{}ms{fenced}", self.interval.as_millis())
+    }
+
+    /// The `ha.cf` lines that make this setting fence with the power
+    /// switch: `stonith_host` (from [`crate::power::stonith_host_line`])
+    /// and, for heartbeatd with an explicit delay, `fence_delay`; empty
+    /// when not fenced.
+    pub fn fencing_lines(&self, stonith_host_line: &str) -> String {
+        let Some(fencing) = self.fencing else {
+            return String::new();
+        };
+        let mut text = stonith_host_line.to_owned();
+        if let (System::Heartbeatd, Some(delay)) = (self.system, fencing.delay) {
+            text.push_str(&format!("fence_delay {}\n", ms_value(delay)));
+        }
+        text
     }
 
     /// `initdead` for heartbeatd and Heartbeat: the deadtime, but at least
@@ -185,6 +248,33 @@ mod tests {
         let fast = Setting::ha(System::Heartbeatd, 10, 40);
         assert_eq!(fast.initdead(), Duration::from_secs(2));
         assert_eq!(fast.warntime(), Duration::from_millis(20));
+    }
+
+    #[test]
+    fn fenced_settings_say_their_delay_and_write_their_lines() {
+        let secs = Duration::from_secs;
+        let hbd = Setting::ha(System::Heartbeatd, 1000, 3000);
+        let fast = hbd.fenced(Some(Duration::ZERO), secs(10));
+        assert_eq!(fast.label(), "heartbeatd 1 s / 3 s, fence_delay 0");
+        assert_eq!(fast.initdead(), secs(10));
+        assert_eq!(fast.slug(), "heartbeatd-1000ms-fenced");
+        let default = hbd.fenced(None, secs(10));
+        assert_eq!(
+            default.label(),
+            "heartbeatd 1 s / 3 s, fence_delay 5 s (default)"
+        );
+        assert_eq!(default.fence_delay(), Some(DEFAULT_FENCE_DELAY));
+        let line = "stonith_host * external/x a b\n";
+        assert_eq!(
+            fast.fencing_lines(line),
+            "stonith_host * external/x a b\nfence_delay 0ms\n"
+        );
+        assert_eq!(default.fencing_lines(line), line);
+        assert_eq!(hbd.fencing_lines(line), "");
+        let old = Setting::ha(System::Heartbeat, 1000, 3000).fenced(Some(Duration::ZERO), secs(10));
+        assert_eq!(old.label(), "Heartbeat 3.0.6 1 s / 3 s");
+        assert_eq!(old.fence_delay(), None);
+        assert_eq!(old.fencing_lines(line), line);
     }
 
     #[test]
