@@ -259,3 +259,119 @@ fn two_nodes_a_cut_link_with_fencing_on_both_sides_the_owner_wins() {
         "{actions:#?}"
     );
 }
+
+/// Bytes written to node `i`'s watchdog stand-in so far.
+fn pets(lab: &Lab, i: usize) -> Vec<u8> {
+    std::fs::read(lab.node_dir(i).join("watchdog")).unwrap_or_default()
+}
+
+/// Waits until node `i`'s watchdog stand-in has grown by `n` pets.
+fn wait_pets(lab: &mut Lab, i: usize, n: usize) -> bool {
+    let start = pets(lab, i).len();
+    lab.wait_for(PATIENCE, |l| (pets(l, i).len() >= start + n).then_some(()))
+        .is_some()
+}
+
+/// The watchdog stand-in (a regular file per node, `watchdog {dir}/watchdog`):
+/// petted at the keepalive cadence, not while the daemon is stopped
+/// (SIGSTOP), and closed with the magic `V` on SIGTERM.
+#[test]
+fn the_watchdog_is_petted_every_keepalive_not_while_hung_and_disarmed_on_sigterm() {
+    let mut spec = LabSpec::new(2, 100, 1000);
+    spec.extra_ha_cf = vec!["watchdog {dir}/watchdog".into()];
+    let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    for i in 0..2 {
+        std::fs::write(lab.node_dir(i).join("watchdog"), b"").expect("stand-in");
+    }
+    lab.start_all().expect("start");
+    assert!(lab
+        .wait_for(PATIENCE, |l| l.all_active().then_some(()))
+        .is_some());
+    let started = Instant::now();
+    let before = pets(&lab, 0).len();
+    assert!(wait_pets(&mut lab, 0, 20), "node1 pets its watchdog");
+    let rate = (pets(&lab, 0).len() - before) as f64 / started.elapsed().as_secs_f64();
+    assert!(
+        (3.0..=15.0).contains(&rate),
+        "about 10 pets a second at keepalive 100 ms: {rate:.1}/s"
+    );
+    lab.signal(0, Signal::SIGSTOP);
+    let pid = lab.pid(0).expect("node1 runs");
+    let stopped = lab.wait_for(PATIENCE, |_| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let state = stat.rsplit(')').next()?.split_whitespace().next()?;
+        (state == "T").then_some(())
+    });
+    assert!(stopped.is_some(), "node1 is stopped");
+    let frozen = pets(&lab, 0).len();
+    assert!(wait_pets(&mut lab, 1, 10), "node2 keeps petting");
+    assert_eq!(pets(&lab, 0).len(), frozen, "no pet while hung");
+    lab.signal(0, Signal::SIGCONT);
+    assert!(wait_pets(&mut lab, 0, 5), "petted again once resumed");
+    lab.terminate(0);
+    assert_eq!(lab.wait_exit(0, PATIENCE), Some(0));
+    let written = pets(&lab, 0);
+    assert_eq!(written.last(), Some(&b'V'), "magic close");
+    assert!(written[..written.len() - 1].iter().all(|b| *b != b'V'));
+}
+
+/// Three nodes with quorum and the watchdog stand-in; node1's stop takes
+/// 2 s. Cut off, node1 loses quorum and stops `web`: it does not pet its
+/// watchdog while that stop runs (a real device would reset it if the stop
+/// outlasted the timeout), and pets again once nothing runs.
+#[test]
+fn without_quorum_the_watchdog_is_not_petted_while_a_stop_runs() {
+    if !nix::unistd::geteuid().is_root() {
+        println!("skipped: network namespaces need root");
+        return;
+    }
+    let mut spec = LabSpec::new(3, 100, 1000);
+    spec.topology = Topology::Namespaces {
+        links: 1,
+        medium: MediumKind::Bcast,
+    };
+    spec.auto_failback = "off".into();
+    spec.extra_ha_cf = vec!["watchdog {dir}/watchdog".into()];
+    let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
+    for i in 0..3 {
+        std::fs::write(lab.node_dir(i).join("watchdog"), b"").expect("stand-in");
+    }
+    let script = lab.node_dir(0).join("ha.d/resource.d/lab-logger");
+    let body = std::fs::read_to_string(&script).expect("lab-logger");
+    let slow = body.replacen('\n', "\n[ \"$2\" = stop ] && sleep 2\n", 1);
+    heartbeat_lab::write_script(&script, &slow).expect("slow stop");
+    lab.start_all().expect("start");
+    assert!(lab
+        .wait_for(PATIENCE, |l| l.all_active().then_some(()))
+        .is_some());
+    lab.expect_running_only_on("web", 0, PATIENCE);
+    lab.set_link(0, 0, false).expect("cut node1");
+    // Record when node1's stand-in grows until its stop is logged.
+    let mut growth = vec![Instant::now()];
+    let mut seen = pets(&lab, 0).len();
+    let stopped = lab.wait_for(PATIENCE, |l| {
+        let now = pets(l, 0).len();
+        if now != seen {
+            seen = now;
+            growth.push(Instant::now());
+        }
+        l.actions()
+            .iter()
+            .any(|a| a.node == "node1" && a.verb == "stop")
+            .then_some(())
+    });
+    assert!(stopped.is_some(), "node1 stops web");
+    let longest = growth
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .chain([growth.last().expect("start").elapsed()])
+        .max()
+        .expect("a gap");
+    assert!(
+        longest >= Duration::from_millis(1500),
+        "no pet while the 2 s stop ran without quorum: longest gap {longest:?}"
+    );
+    assert!(wait_pets(&mut lab, 0, 5), "petted again once web stopped");
+    let log = std::fs::read_to_string(lab.log_path(0)).unwrap_or_default();
+    assert!(log.contains("Watchdog not petted"), "logged: {log}");
+}
