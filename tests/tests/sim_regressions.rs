@@ -92,3 +92,33 @@ fn seed_2748_request_completed_beside_a_returned_holder() {
 fn seed_89775_comm_up_is_no_stall() {
     replay(89775);
 }
+
+/// Protected seeds of the first 100,000-seed sweep with split-brain
+/// protection (run with `Safety::poll_timeout` patched so that a node
+/// without quorum does not spin on a reset it may not start) that broke the
+/// Exclusion invariant. Causes, in the resource layer's handshake:
+/// - 5117, 5447, 10994, 11395 (2 nodes, legacy failback, fencing): the
+///   first packet of a restarted peer is its `IpRequest`; it is answered
+///   `ok` before the restart is applied, and the restart (death then join,
+///   with a settle in between) makes this node take the group with no
+///   peer to ask: both start it;
+/// - 91689 (5 nodes, watchdog + quorum): an `IpRequestResp` owed from
+///   before the peer was declared dead and returned (same generation) is
+///   taken as the answer to the new request (the owed count was dropped
+///   at the death);
+/// - 85730, 50549 (watchdog + quorum): a request that began while the
+///   holder was believed dead completes without it after it returned (it
+///   is never added to the request);
+/// - 23029 (5 nodes, STONITH + quorum): a node restarted after being
+///   fenced completes its new request with an answer its previous
+///   generation was owed (retransmitted to the same name).
+#[test]
+#[ignore = "resource-layer handshake races under protection; see the sim branch's report"]
+fn exclusion_seeds_of_the_protected_sweep() {
+    let failed: Vec<String> = [5117, 5447, 10994, 11395, 23029, 50549, 85730, 91689]
+        .iter()
+        .filter_map(|&seed| Scenario::generate(seed).run().err())
+        .map(|v| format!("{v}"))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
