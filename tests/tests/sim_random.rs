@@ -5,8 +5,10 @@
 //!
 //! `SIM_SEED=<seed>` replays one scenario (and prints it); `SIM_SCENARIOS=<n>`
 //! changes how many run (default 2,000); `SIM_NO_CONVERGENCE=1` skips the final
-//! convergence check (to debug the other invariants). The summary counts
-//! scenarios and failures per protection level and per invariant.
+//! convergence check (to debug the other invariants); `SIM_UNPROTECTED=1` runs
+//! every seed without split-brain protection (`Scenario::unprotected`: the
+//! scenarios of the generator before protection existed). The summary
+//! counts scenarios and failures per protection level and per invariant.
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -26,9 +28,18 @@ struct Outcome {
     result: Result<u64, (String, String)>,
 }
 
+/// The scenario of `seed` (see `SIM_UNPROTECTED`).
+fn scenario(seed: u64) -> Scenario {
+    if std::env::var_os("SIM_UNPROTECTED").is_some() {
+        Scenario::unprotected(seed)
+    } else {
+        Scenario::generate(seed)
+    }
+}
+
 /// Run one seed.
 fn run_seed(seed: u64) -> Outcome {
-    let mut scenario = Scenario::generate(seed);
+    let mut scenario = scenario(seed);
     scenario.check_convergence = std::env::var_os("SIM_NO_CONVERGENCE").is_none();
     let protection = scenario.spec.safety.protection;
     let result = match catch_unwind(AssertUnwindSafe(|| scenario.run())) {
@@ -58,7 +69,7 @@ fn run_seed(seed: u64) -> Outcome {
 #[test]
 fn randomized_scenarios_hold_every_invariant() {
     if let Some(seed) = env_u64("SIM_SEED") {
-        let scenario = Scenario::generate(seed);
+        let scenario = scenario(seed);
         println!("{}", scenario.describe());
         if std::env::var_os("SIM_TRACE").is_some() {
             if let Err(v) = scenario.run_printing_trace() {
