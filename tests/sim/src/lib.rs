@@ -29,10 +29,12 @@
 //! # Driver
 //!
 //! One step = advance the clock to the earliest of (next delivery, each engine's
-//! `poll_timeout`, next harness timer: a resource action finishing or a scheduled
-//! [`Op`]), perform that one thing, drain every `poll_*` of the affected engine,
-//! then check the invariants. Ties are broken deterministically (engine timers,
-//! then harness timers, then deliveries, each in index / queue order).
+//! `poll_timeout` unless the node is hung, next harness timer: a resource action
+//! or a fence device finishing, or a scheduled [`Op`]; a watchdog expiring),
+//! perform that one thing, drain every `poll_*` of the affected engine (fence
+//! requests and watchdog pets included), then check the invariants. Ties are
+//! broken deterministically (engine timers, then harness timers, then
+//! deliveries, then watchdogs, each in index / queue order).
 
 pub mod clock;
 pub mod cluster;
