@@ -11,12 +11,13 @@ use crate::faults::{ActionFaults, Direction, LinkFaults};
 use crate::forge::{self, ForgeKind};
 use crate::invariants::{check_injected, Bounds, Breach, Checker, Invariant, Outputs, Violation};
 use crate::network::{Datagram, Network, Origin};
-use crate::node::{GroupRun, Observed, PeerView, SimNode, StatusSent};
+use crate::node::{Deferred, GroupRun, Observed, PeerView, SimNode, StatusSent, SOCKET_BUFFER};
 use crate::rng::SimRng;
+use crate::safety::{FenceDevice, SafetySpec};
 use crate::{config_for, node_name, timing, VirtualClock};
 use heartbeat_core::config::{AutoFailback, Timing};
 use heartbeat_core::engine::{
-    ActionKind, Command, Engine, Event, Identity, NodeState, ResourceAction, Transmit,
+    ActionKind, Command, Engine, Event, FenceRequest, Identity, NodeState, ResourceAction, Transmit,
 };
 use heartbeat_core::wire::{native, Keyring, Message, NodeUuid, Packet};
 
@@ -54,6 +55,8 @@ pub struct ClusterSpec {
     /// The wire dialect each node speaks (missing entries: native). Every
     /// node reads both, so a cluster can mix them.
     pub wire_dialects: Vec<heartbeat_core::config::WireDialect>,
+    /// Split-brain protection: quorum, fence devices, watchdogs.
+    pub safety: SafetySpec,
 }
 
 impl ClusterSpec {
@@ -72,6 +75,7 @@ impl ClusterSpec {
             start_at: vec![Some(Duration::ZERO); nodes],
             seed,
             wire_dialects: Vec::new(),
+            safety: SafetySpec::none(),
         }
     }
 }
@@ -140,6 +144,40 @@ pub enum Op {
     SetActions(ActionFaults),
     /// Inject a forged or replayed datagram at a random suitable target.
     Forge(ForgeKind),
+    /// The process hangs: no timer, datagram or command is handled (datagrams
+    /// wait in its socket, up to [`SOCKET_BUFFER`]); its resources keep
+    /// running, its watchdog is not petted.
+    Hang(usize),
+    /// A hung process resumes: its overdue timers first, then the datagrams
+    /// of its socket and what else waited, in order.
+    Resume(usize),
+    /// Replace the fence device of one node (`None`: of every node).
+    SetFence(Option<usize>, FenceDevice),
+}
+
+/// Why a node was powered off by the harness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetCause {
+    /// A fence device, at the request of this node.
+    Fenced {
+        /// The node whose device reset it.
+        by: usize,
+    },
+    /// Its watchdog was not petted for its timeout.
+    Watchdog,
+}
+
+/// A reset carried out by the harness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reset {
+    /// When.
+    pub at: Duration,
+    /// Which node.
+    pub node: usize,
+    /// Why.
+    pub cause: ResetCause,
+    /// Whether it was hung at that moment.
+    pub was_hung: bool,
 }
 
 enum TimerKind {
@@ -151,6 +189,12 @@ enum TimerKind {
         ok: bool,
     },
     Op(Op),
+    FenceDone {
+        fencer: usize,
+        incarnation: u32,
+        target: usize,
+        ok: bool,
+    },
 }
 
 struct Timer {
@@ -179,6 +223,7 @@ impl Ord for Timer {
 /// What the next step does.
 enum Due {
     Engine(usize),
+    Watchdog(usize),
     Timer,
     Delivery,
 }
@@ -214,6 +259,9 @@ pub struct Cluster {
     forged_counter: u64,
     failures_possible: bool,
     trace: Option<Vec<String>>,
+    resets: Vec<Reset>,
+    fence_requests: u64,
+    fence_failures: u64,
 }
 
 impl Cluster {
@@ -235,18 +283,29 @@ impl Cluster {
             .enumerate()
             .map(|(i, mut c)| {
                 c.wire_dialect = spec.wire_dialects.get(i).copied().unwrap_or_default();
+                spec.safety.configure(&mut c);
                 let identity = Identity {
                     uuid: NodeUuid([i as u8 + 1; 16]),
                     generation: 1,
                 };
-                SimNode::new(c, identity, spec.nodes)
+                let watchdog =
+                    c.safety.watchdog.is_some().then(|| {
+                        heartbeat_core::config::Safety::watchdog_timeout(c.timing.deadtime)
+                    });
+                let mut node = SimNode::new(c, identity, spec.nodes);
+                node.watchdog_timeout = watchdog;
+                node
             })
             .collect();
         let keys = nodes[0].config.keys.clone();
         let bounds = Bounds::for_timing(&spec.timing, &spec.actions, spec.link.max_delay());
         let n = spec.nodes;
+        let exclusion = spec.safety.protection.guarantees_exclusion(n);
         let mut cluster = Cluster {
-            checker: Checker::new(n, bounds),
+            checker: Checker::new(n, bounds, exclusion),
+            resets: Vec::new(),
+            fence_requests: 0,
+            fence_failures: 0,
             failures_possible: spec.actions.can_fail(),
             trace: None,
             clock: VirtualClock::new(),
@@ -360,6 +419,24 @@ impl Cluster {
         self.checker.samples()
     }
 
+    /// Resets by fence devices and watchdogs so far.
+    pub fn resets(&self) -> &[Reset] {
+        &self.resets
+    }
+
+    /// Fence requests the engines issued so far, and how many of them failed.
+    pub fn fence_counts(&self) -> (u64, u64) {
+        (self.fence_requests, self.fence_failures)
+    }
+
+    /// The nodes (up or hung) where `group`'s resources may run (see
+    /// [`SimNode::holds`]).
+    pub fn holders(&self, group: &str) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].is_up() && self.nodes[i].holds(group))
+            .collect()
+    }
+
     /// The last packet node `i` sent (as decoded by the harness), if any.
     pub fn last_sent(&self, i: usize) -> Option<Arc<Packet>> {
         self.sent[i].back().map(|s| s.packet.clone())
@@ -468,7 +545,7 @@ impl Cluster {
     pub fn settled(&self) -> bool {
         let n = self.nodes.len();
         let all_active = (0..n).all(|i| {
-            self.nodes[i].is_up()
+            self.nodes[i].is_running()
                 && !self.nodes[i].busy()
                 && self.nodes[i].queued.values().all(VecDeque::is_empty)
                 && (0..n).all(|j| i == j || self.view(i, j) == NodeState::Active)
@@ -512,6 +589,9 @@ impl Cluster {
             }
         };
         for (i, n) in self.nodes.iter().enumerate() {
+            if n.hung {
+                continue;
+            }
             if let Some(t) = n.engine.as_ref().and_then(Engine::poll_timeout) {
                 consider(self.clock.offset_of(t).max(now), Due::Engine(i));
             }
@@ -521,6 +601,11 @@ impl Cluster {
         }
         if let Some(t) = self.net.next_delivery() {
             consider(t, Due::Delivery);
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if let Some(t) = n.watchdog_deadline() {
+                consider(t.max(now), Due::Watchdog(i));
+            }
         }
         best
     }
@@ -555,6 +640,10 @@ impl Cluster {
                 }
                 self.drain(i, Origin::Genuine)
             }
+            Due::Watchdog(i) => {
+                self.reset(i, ResetCause::Watchdog);
+                Ok(())
+            }
             Due::Timer => {
                 let t = self.timers.pop().expect("peeked");
                 match t.kind {
@@ -566,6 +655,12 @@ impl Cluster {
                         kind,
                         ok,
                     } => self.finish_action(node, incarnation, group, kind, ok),
+                    TimerKind::FenceDone {
+                        fencer,
+                        incarnation,
+                        target,
+                        ok,
+                    } => self.fence_done(fencer, incarnation, target, ok),
                 }
             }
             Due::Delivery => {
@@ -581,11 +676,35 @@ impl Cluster {
     fn deliver(&mut self, d: Datagram) -> Result<(), Breach> {
         let to = d.to;
         let now = self.clock.now();
+        if self.nodes[to].hung {
+            let node = &mut self.nodes[to];
+            if node.socket.len() < SOCKET_BUFFER {
+                node.socket.push_back(d);
+            } else {
+                node.socket_drops += 1;
+            }
+            return Ok(());
+        }
         let Some(engine) = self.nodes[to].engine.as_mut() else {
             return Ok(());
         };
         engine.handle_datagram(now, d.medium, &d.bytes);
         let origin = d.origin;
+        if let Some(p) = d
+            .packet
+            .as_ref()
+            .filter(|p| !matches!(p.message, Message::Status(_)))
+        {
+            let (from, seq, gen) = (d.from, p.seq, p.generation);
+            let msg = format!("{:?}", p.message);
+            self.log(|| {
+                format!(
+                    "node{} <- node{} gen {gen} seq {seq} {origin:?}: {msg}",
+                    to + 1,
+                    from + 1
+                )
+            });
+        }
         if origin == Origin::Genuine && d.from != to {
             if let Some(p) = &d.packet {
                 let inc = self.nodes[to].incarnation;
@@ -611,9 +730,16 @@ impl Cluster {
         let mut transmits: Vec<Transmit> = Vec::new();
         let mut events: Vec<Event> = Vec::new();
         let mut actions: Vec<ResourceAction> = Vec::new();
+        let mut fences: Vec<FenceRequest> = Vec::new();
+        let mut petted = false;
         if let Some(engine) = self.nodes[i].engine.as_mut() {
             loop {
                 let mut any = false;
+                while let Some(f) = engine.poll_fence() {
+                    fences.push(f);
+                    any = true;
+                }
+                petted |= engine.poll_watchdog_pet();
                 while let Some(t) = engine.poll_transmit() {
                     transmits.push(t);
                     any = true;
@@ -641,6 +767,20 @@ impl Cluster {
             };
             check_injected(origin, &self.nodes[i].name, &out)
         };
+        let injected = injected.and(if origin != Origin::Genuine && !fences.is_empty() {
+            Err(Breach {
+                invariant: Invariant::Forged,
+                detail: format!(
+                    "{} asked for a reset after a {origin:?} datagram",
+                    self.nodes[i].name
+                ),
+            })
+        } else {
+            Ok(())
+        });
+        if petted && self.nodes[i].watchdog_timeout.is_some() {
+            self.nodes[i].last_pet = Some(self.now());
+        }
         for t in transmits {
             self.transmit(i, t);
         }
@@ -658,6 +798,9 @@ impl Cluster {
             if result.is_ok() {
                 result = r;
             }
+        }
+        for f in fences {
+            self.start_fence(i, f);
         }
         if stopped {
             let r = self.stop_gracefully(i);
@@ -789,6 +932,12 @@ impl Cluster {
         if self.nodes[i].incarnation != incarnation || !self.nodes[i].is_up() {
             return Ok(());
         }
+        if self.nodes[i].hung {
+            self.nodes[i]
+                .deferred
+                .push_back(Deferred::ActionDone { group, kind, ok });
+            return Ok(());
+        }
         self.log(|| format!("node{} finished {kind:?} {group} ok={ok}", i + 1));
         let now = self.now();
         let node = &mut self.nodes[i];
@@ -845,6 +994,8 @@ impl Cluster {
             self.clock.now(),
             seed,
         ));
+        // The watchdog is armed when the process opens it.
+        node.last_pet = node.watchdog_timeout.map(|_| now);
         self.checker.on_lifecycle(i);
     }
 
@@ -853,9 +1004,13 @@ impl Cluster {
             return;
         }
         let now = self.now();
+        let was_hung = self.nodes[i].hung;
         self.checker.on_lifecycle(i);
         self.nodes[i].engine = None;
-        self.checker.on_crash(now, i, &self.nodes, &self.net);
+        if !was_hung {
+            // A hung node's obligations were set when it hung.
+            self.checker.on_crash(now, i, &self.nodes, &self.net);
+        }
         let node = &mut self.nodes[i];
         node.incarnation += 1;
         node.reset_local_state(now);
@@ -887,6 +1042,9 @@ impl Cluster {
         match op {
             Op::Crash(i) => self.crash_node(i),
             Op::Start(i) => {
+                if self.nodes[i].hung {
+                    return Ok(());
+                }
                 self.start_node(i);
                 return self.drain(i, Origin::Genuine);
             }
@@ -927,11 +1085,168 @@ impl Cluster {
                 self.spec.actions = a;
             }
             Op::Forge(kind) => self.forge(kind),
+            Op::Hang(i) => {
+                if self.nodes[i].is_running() {
+                    self.nodes[i].hung = true;
+                    // It falls silent like a crashed node: its peers must
+                    // declare it dead in time; it owes nothing meanwhile.
+                    self.checker.on_lifecycle(i);
+                    let now = self.now();
+                    self.checker.on_crash(now, i, &self.nodes, &self.net);
+                }
+            }
+            Op::Resume(i) => return self.resume(i),
+            Op::SetFence(node, device) => match node {
+                Some(i) => {
+                    let devices = &mut self.spec.safety.devices;
+                    if devices.len() <= i {
+                        devices.resize(i + 1, FenceDevice::RELIABLE);
+                    }
+                    devices[i] = device;
+                }
+                None => self.spec.safety.devices = vec![device; self.nodes.len()],
+            },
         }
         Ok(())
     }
 
+    /// Node `i` resumes from a hang: its overdue timers first (its
+    /// lifeguard sees the stall), then its socket's datagrams (delivered at
+    /// once, in order), then the commands and script ends that waited.
+    fn resume(&mut self, i: usize) -> Result<(), Breach> {
+        if !self.nodes[i].hung {
+            return Ok(());
+        }
+        let now = self.now();
+        let node = &mut self.nodes[i];
+        node.hung = false;
+        node.resumed_at = now;
+        let socket = std::mem::take(&mut node.socket);
+        let deferred = std::mem::take(&mut node.deferred);
+        self.checker.on_lifecycle(i);
+        let instant = self.clock.now();
+        let due = self.nodes[i]
+            .engine
+            .as_ref()
+            .and_then(Engine::poll_timeout)
+            .is_some_and(|t| t <= instant);
+        let mut result = Ok(());
+        if due {
+            if let Some(e) = self.nodes[i].engine.as_mut() {
+                e.handle_timeout(instant);
+            }
+            result = self.drain(i, Origin::Genuine);
+        }
+        for d in socket {
+            self.net.inject(now, d);
+        }
+        for item in deferred {
+            if !self.nodes[i].is_running() {
+                break;
+            }
+            let r = match item {
+                Deferred::Command(c) => self.engine_command(i, c),
+                Deferred::ActionDone { group, kind, ok } => {
+                    let inc = self.nodes[i].incarnation;
+                    self.finish_action(i, inc, group, kind, ok)
+                }
+            };
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    }
+
+    /// Node `fencer`'s engine asks for a reset: its device works for a
+    /// while, then succeeds or fails (see [`crate::safety`]).
+    fn start_fence(&mut self, fencer: usize, request: FenceRequest) {
+        self.fence_requests += 1;
+        let Some(target) = self.index_of(&request.target) else {
+            return;
+        };
+        let device = self.spec.safety.device(fencer);
+        let delay = self.rng.duration(device.min_delay, device.max_delay);
+        let ok = !device.failing && !self.rng.chance(device.failure);
+        self.log(|| {
+            format!(
+                "node{} fence request {} attempt {} (device: {} in {delay:?})",
+                fencer + 1,
+                request.target,
+                request.attempt,
+                if ok { "reset" } else { "fails" }
+            )
+        });
+        let at = self.now() + delay;
+        let incarnation = self.nodes[fencer].incarnation;
+        self.push_timer(
+            at,
+            TimerKind::FenceDone {
+                fencer,
+                incarnation,
+                target,
+                ok,
+            },
+        );
+    }
+
+    /// A fence device finished: power the target off if it succeeded, and
+    /// report to the fencer (when its process is still the one that asked).
+    fn fence_done(
+        &mut self,
+        fencer: usize,
+        incarnation: u32,
+        target: usize,
+        ok: bool,
+    ) -> Result<(), Breach> {
+        if ok {
+            self.reset(target, ResetCause::Fenced { by: fencer });
+        } else {
+            self.fence_failures += 1;
+        }
+        if self.nodes[fencer].incarnation != incarnation || !self.nodes[fencer].is_up() {
+            return Ok(());
+        }
+        let command = Command::FenceFinished {
+            target: self.nodes[target].name.clone(),
+            ok,
+            method: "external/sim".into(),
+        };
+        self.engine_command(fencer, command)
+    }
+
+    /// Power node `i` off (a fence device or its watchdog): a crash, hung
+    /// or not; it may start again later (see [`SafetySpec::restart_after_reset`]).
+    fn reset(&mut self, i: usize, cause: ResetCause) {
+        let was_hung = self.nodes[i].hung;
+        let was_up = self.nodes[i].is_up();
+        self.log(|| {
+            format!(
+                "node{} reset ({cause:?}, up {was_up}, hung {was_hung})",
+                i + 1
+            )
+        });
+        self.resets.push(Reset {
+            at: self.now(),
+            node: i,
+            cause,
+            was_hung,
+        });
+        if !was_up {
+            return;
+        }
+        self.crash_node(i);
+        if let Some((lo, hi)) = self.spec.safety.restart_after_reset {
+            let at = self.now() + self.rng.duration(lo, hi);
+            self.schedule(at, Op::Start(i));
+        }
+    }
+
     fn engine_command(&mut self, i: usize, command: Command) -> Result<(), Breach> {
+        if self.nodes[i].hung {
+            self.nodes[i].deferred.push_back(Deferred::Command(command));
+            return Ok(());
+        }
         let now = self.clock.now();
         match self.nodes[i].engine.as_mut() {
             Some(e) => e.handle_command(now, command),

@@ -8,6 +8,11 @@
 //! | [`Invariant::Forged`] | a forged datagram (wrong key, unknown key index, flipped bit) yields no event but `Rejected`/`Dropped`, no transmit, no action; a replayed authentic datagram (already delivered, or from an older generation) yields at most `Rejected`/`Dropped`/`LinkState` events; every application payload is one the harness sent from that node and is delivered at most once per receiver incarnation |
 //! | [`Invariant::Liveness`] | two live nodes that can hear each other (see [`crate::Network::connected`]) do not keep seeing each other dead for longer than [`Bounds::liveness_grace`] |
 //! | [`Invariant::Convergence`] | after a heal and a quiet period, every group runs on exactly one node (at most one if resource failures were injected) |
+//! | [`Invariant::Exclusion`] | with fencing configured, or a watchdog and quorum on 3+ nodes ([`crate::Protection::guarantees_exclusion`]): no group runs on two nodes at the same instant, whoever hears whom; a group runs on a node from the moment its start is issued until its stop finished or the node went down ([`SimNode::holds`]), hung nodes included |
+//!
+//! Hung nodes ([`crate::Op::Hang`]) fall silent like crashed ones: their
+//! peers must declare them dead in time (LateDetection), they owe nothing
+//! while hung, and the liveness rule starts over when they resume.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -39,6 +44,9 @@ pub enum Invariant {
     Livelock,
     /// The engine broke its API contract (e.g. asked for an action on an unknown group).
     Contract,
+    /// A group ran on two nodes at the same instant although the cluster
+    /// is protected against it.
+    Exclusion,
 }
 
 /// A broken invariant, with everything needed to replay it.
@@ -158,11 +166,13 @@ pub struct Checker {
     app_sent: HashMap<Bytes, usize>,
     app_seen: HashSet<(usize, u32, Bytes)>,
     nodes: usize,
+    exclusion: bool,
 }
 
 impl Checker {
-    /// A checker for `nodes` nodes with these bounds.
-    pub fn new(nodes: usize, bounds: Bounds) -> Self {
+    /// A checker for `nodes` nodes with these bounds; `exclusion`: whether
+    /// [`Invariant::Exclusion`] applies.
+    pub fn new(nodes: usize, bounds: Bounds, exclusion: bool) -> Self {
         Checker {
             bounds,
             obligations: Vec::new(),
@@ -171,6 +181,7 @@ impl Checker {
             app_sent: HashMap::new(),
             app_seen: HashSet::new(),
             nodes,
+            exclusion,
         }
     }
 
@@ -196,7 +207,7 @@ impl Checker {
         };
         let keepalive = nodes[crashed].config.timing.keepalive;
         for (peer, p) in nodes.iter().enumerate() {
-            if peer == crashed || !p.is_up() || p.shutting_down {
+            if peer == crashed || !p.is_running() || p.shutting_down {
                 continue;
             }
             let sees_alive = p.views[crashed].alive();
@@ -298,6 +309,9 @@ impl Checker {
     /// Check every time-based invariant at `now`.
     pub fn check(&mut self, now: Duration, nodes: &[SimNode], net: &Network) -> Result<(), Breach> {
         self.check_detection(now, nodes)?;
+        if self.exclusion {
+            Self::check_exclusion(nodes)?;
+        }
         self.check_split_brain(now, nodes)?;
         self.check_liveness(now, nodes, net)
     }
@@ -313,6 +327,36 @@ impl Checker {
                         nodes[o.crashed].name, o.crash_at, o.last_status_at, p.name,
                         p.views[o.crashed].state, o.deadline
                     ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn check_exclusion(nodes: &[SimNode]) -> Result<(), Breach> {
+        let Some(first) = nodes.first() else {
+            return Ok(());
+        };
+        for group in first.groups.keys() {
+            let holders: Vec<&SimNode> = nodes
+                .iter()
+                .filter(|n| n.is_up() && n.holds(group))
+                .collect();
+            if holders.len() > 1 {
+                let who: Vec<String> = holders
+                    .iter()
+                    .map(|n| {
+                        format!(
+                            "{} ({:?}{})",
+                            n.name,
+                            n.groups[group],
+                            if n.hung { ", hung" } else { "" }
+                        )
+                    })
+                    .collect();
+                return breach(
+                    Invariant::Exclusion,
+                    format!("group {group} runs on {}", who.join(" and ")),
                 );
             }
         }
@@ -368,7 +412,7 @@ impl Checker {
                 }
                 let since_conn = *slot.get_or_insert(now);
                 let (na, nb) = (&nodes[a], &nodes[b]);
-                if !na.is_up() || !nb.is_up() || na.shutting_down || nb.shutting_down {
+                if !na.is_running() || !nb.is_running() || na.shutting_down || nb.shutting_down {
                     continue;
                 }
                 let view = na.views[b];
@@ -378,7 +422,9 @@ impl Checker {
                 let start = since_conn
                     .max(view.since)
                     .max(na.started_at)
-                    .max(nb.started_at);
+                    .max(nb.started_at)
+                    .max(na.resumed_at)
+                    .max(nb.resumed_at);
                 if now.saturating_sub(start) > self.bounds.liveness_grace {
                     return breach(
                         Invariant::Liveness,

@@ -16,6 +16,8 @@
 //! - [`clock`]: the virtual clock (an origin `Instant` plus an offset).
 //! - [`faults`]: per-link faults (loss, delay, jitter, duplication, reordering)
 //!   and resource script behaviour.
+//! - [`safety`]: split-brain protection levels, simulated fence devices and
+//!   watchdogs.
 //! - [`network`]: broadcast media, partitions, filters, the delivery queue.
 //! - [`node`]: one node: engine, observed events and views, group states.
 //! - [`forge`]: forged and replayed datagrams for the authentication invariant.
@@ -27,10 +29,12 @@
 //! # Driver
 //!
 //! One step = advance the clock to the earliest of (next delivery, each engine's
-//! `poll_timeout`, next harness timer: a resource action finishing or a scheduled
-//! [`Op`]), perform that one thing, drain every `poll_*` of the affected engine,
-//! then check the invariants. Ties are broken deterministically (engine timers,
-//! then harness timers, then deliveries, each in index / queue order).
+//! `poll_timeout` unless the node is hung, next harness timer: a resource action
+//! or a fence device finishing, or a scheduled [`Op`]; a watchdog expiring),
+//! perform that one thing, drain every `poll_*` of the affected engine (fence
+//! requests and watchdog pets included), then check the invariants. Ties are
+//! broken deterministically (engine timers, then harness timers, then
+//! deliveries, then watchdogs, each in index / queue order).
 
 pub mod clock;
 pub mod cluster;
@@ -41,13 +45,14 @@ pub mod measure;
 pub mod network;
 pub mod node;
 pub mod rng;
+pub mod safety;
 pub mod scenario;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub use clock::VirtualClock;
-pub use cluster::{Cluster, ClusterSpec, Op};
+pub use cluster::{Cluster, ClusterSpec, Op, Reset, ResetCause};
 pub use faults::{ActionFaults, Direction, LinkFaults};
 pub use forge::ForgeKind;
 pub use invariants::{Bounds, DetectionSample, Invariant, Violation};
@@ -55,6 +60,7 @@ pub use measure::{detection_times, DetectionRun, Distribution};
 pub use network::{Datagram, Network, Origin};
 pub use node::{GroupRun, PeerView, SimNode};
 pub use rng::SimRng;
+pub use safety::{FenceDevice, Protection, SafetySpec};
 pub use scenario::{Scenario, ScenarioReport};
 
 use heartbeat_core::config::{

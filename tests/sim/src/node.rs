@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use heartbeat_core::config::Config;
-use heartbeat_core::engine::{ActionKind, Engine, Event, Identity, NodeState};
+use heartbeat_core::engine::{ActionKind, Command, Engine, Event, Identity, NodeState};
+
+use crate::network::Datagram;
 use heartbeat_core::wire::NodeStatus;
 
 /// What a node currently believes about one peer, and since when.
@@ -69,6 +71,26 @@ pub struct StatusSent {
     pub alive_claim_until: Duration,
 }
 
+/// Something a hung node's process will only handle once it resumes.
+#[derive(Clone, Debug)]
+pub(crate) enum Deferred {
+    /// An engine command (operator, resource script end, fence result).
+    Command(Command),
+    /// A resource action ended while the process was hung: its harness
+    /// state changes when the process reaps it.
+    ActionDone {
+        /// The group.
+        group: String,
+        /// Start or stop.
+        kind: ActionKind,
+        /// Whether it succeeded.
+        ok: bool,
+    },
+}
+
+/// How many datagrams a hung node's socket buffers; later ones are dropped.
+pub const SOCKET_BUFFER: usize = 256;
+
 /// A simulated node.
 pub struct SimNode {
     /// Node name (`node1`, `node2`, ...).
@@ -94,6 +116,20 @@ pub struct SimNode {
     pub(crate) queued: BTreeMap<String, VecDeque<ActionKind>>,
     /// The last status this incarnation sent.
     pub last_status: Option<StatusSent>,
+    /// Whether the process is hung (handles nothing; its resources run on).
+    pub hung: bool,
+    /// When the process last resumed from a hang (zero if never).
+    pub resumed_at: Duration,
+    /// Datagrams waiting in the socket of a hung process, in arrival order.
+    pub(crate) socket: VecDeque<Datagram>,
+    /// Datagrams dropped because the socket buffer of a hung process was full.
+    pub socket_drops: u64,
+    /// What a hung process will handle when it resumes, in order.
+    pub(crate) deferred: VecDeque<Deferred>,
+    /// The watchdog timeout, if the node has a watchdog.
+    pub watchdog_timeout: Option<Duration>,
+    /// The last watchdog pet (or the arming at start) of this incarnation.
+    pub last_pet: Option<Duration>,
 }
 
 impl SimNode {
@@ -116,12 +152,38 @@ impl SimNode {
             groups,
             queued: BTreeMap::new(),
             last_status: None,
+            hung: false,
+            resumed_at: Duration::ZERO,
+            socket: VecDeque::new(),
+            socket_drops: 0,
+            deferred: VecDeque::new(),
+            watchdog_timeout: None,
+            last_pet: None,
         }
     }
 
-    /// Whether the process is running.
+    /// Whether the process exists (running or hung).
     pub fn is_up(&self) -> bool {
         self.engine.is_some()
+    }
+
+    /// Whether the process exists and is not hung.
+    pub fn is_running(&self) -> bool {
+        self.engine.is_some() && !self.hung
+    }
+
+    /// Whether the group's resources may be running here: from the moment
+    /// its start was issued until its stop finished (or the node went down).
+    pub fn holds(&self, group: &str) -> bool {
+        self.groups
+            .get(group)
+            .is_some_and(|g| *g != GroupRun::Stopped)
+    }
+
+    /// When the watchdog resets this node if it is not petted before.
+    pub fn watchdog_deadline(&self) -> Option<Duration> {
+        self.engine.as_ref()?;
+        Some(self.last_pet? + self.watchdog_timeout?)
     }
 
     /// Whether the group currently runs here (its start succeeded and no stop began).
@@ -166,6 +228,10 @@ impl SimNode {
         self.last_status = None;
         self.shutting_down = false;
         self.started_at = now;
+        self.hung = false;
+        self.socket.clear();
+        self.deferred.clear();
+        self.last_pet = None;
     }
 }
 

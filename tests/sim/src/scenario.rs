@@ -1,6 +1,22 @@
 //! Seeded random scenarios: a cluster, a fault phase of random operations, then a
-//! quiet phase (partitions healed, losses removed, every node started) at the end
-//! of which every group must run on exactly one node.
+//! quiet phase (partitions healed, losses removed, hung nodes resumed, fence
+//! devices repaired, every node started) at the end of which every group must
+//! run on exactly one node.
+//!
+//! # Protection
+//!
+//! Each seed also picks a split-brain protection ([`Protection`]) from a
+//! random stream of its own: with 2 nodes none (1/2) or fencing (STONITH or
+//! fence agents, 1/4 each); with 3+ nodes none (2/5), quorum, fencing,
+//! watchdog + quorum, or STONITH + quorum (3/20 each). A protected scenario
+//! adds, from that stream only, hangs (short, past deadtime, past the
+//! watchdog timeout, or until the quiet phase), partitions of every shape
+//! (a random split, one node isolated, a one-way cut), crashes, and failing
+//! fence devices (a failure probability, and periods when every reset
+//! fails). An unprotected scenario is exactly what the generator made
+//! before protection existed, so the regression seeds kept in
+//! `sim_regressions` (replayed with [`Scenario::unprotected`]) still mean
+//! what they meant.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -10,6 +26,7 @@ use crate::faults::{ActionFaults, Direction, LinkFaults};
 use crate::forge::ForgeKind;
 use crate::invariants::Violation;
 use crate::rng::SimRng;
+use crate::safety::{FenceDevice, Protection, SafetySpec};
 use crate::timing;
 use heartbeat_core::config::AutoFailback;
 use heartbeat_core::engine::Command;
@@ -53,8 +70,20 @@ pub struct ScenarioReport {
 }
 
 impl Scenario {
-    /// The scenario of `seed`.
+    /// The scenario of `seed` (its protection is drawn too).
     pub fn generate(seed: u64) -> Self {
+        Self::generate_with(seed, None)
+    }
+
+    /// The scenario of `seed` without protection, whatever `generate` picks:
+    /// the scenario the generator made before protection existed.
+    pub fn unprotected(seed: u64) -> Self {
+        Self::generate_with(seed, Some(Protection::None))
+    }
+
+    /// The scenario of `seed` with `protection` if given (it must suit the
+    /// node count: quorum needs 3+ nodes), else the one drawn for it.
+    pub fn generate_with(seed: u64, protection: Option<Protection>) -> Self {
         let mut rng = SimRng::new(seed ^ 0xC0FF_EE00_D15E_A5E5);
         let nodes = rng.range(2, 5) as usize;
         let mut spec = ClusterSpec::new(nodes, seed);
@@ -126,6 +155,19 @@ impl Scenario {
             };
             ops.push((at, Op::SendApp { from, to }));
         }
+        let mut srng = SimRng::new(seed ^ 0x5AFE_F3AC_E0FF_D0D0);
+        let protection = protection.unwrap_or_else(|| pick_protection(&mut srng, nodes));
+        let mut protection_waits = Duration::ZERO;
+        if protection != Protection::None {
+            protection_waits = protect(
+                &mut srng,
+                &mut spec,
+                protection,
+                fault_start,
+                quiet_at,
+                &mut ops,
+            );
+        }
         let t = spec.timing;
         let settle_from = quiet_at + t.initdead + t.deadtime + ka * 12;
         // Slack for the resource layer's waits (settle, standby reply, request
@@ -135,7 +177,8 @@ impl Scenario {
             AutoFailback::Legacy => Duration::from_secs(4),
             AutoFailback::On | AutoFailback::Off => Duration::from_secs(12),
         };
-        let end = quiet_at + t.initdead + t.deadtime * 3 + ka * 30 + protocol_waits;
+        let end =
+            quiet_at + t.initdead + t.deadtime * 3 + ka * 30 + protocol_waits + protection_waits;
         Scenario {
             spec,
             ops,
@@ -154,6 +197,16 @@ impl Scenario {
             s.nodes, s.media, s.timing.keepalive, s.timing.deadtime, s.policy, s.groups,
             s.link, s.loopback, s.actions, s.start_at
         );
+        if s.safety.protection != Protection::None {
+            let _ = writeln!(
+                out,
+                "  protection {:?}, fence delay {:?}, device {:?}, restart after reset {:?}",
+                s.safety.protection,
+                s.safety.fence_delay,
+                s.safety.device(0),
+                s.safety.restart_after_reset
+            );
+        }
         for (at, op) in &self.ops {
             let _ = writeln!(out, "  {at:?}: {op:?}");
         }
@@ -205,6 +258,20 @@ impl Scenario {
             stop_failure: 0.0,
             ..self.spec.actions
         }))?;
+        if self.spec.safety.protection != Protection::None {
+            for i in 0..self.spec.nodes {
+                c.apply(Op::Resume(i))?;
+            }
+            let device = self.spec.safety.device(0);
+            c.apply(Op::SetFence(
+                None,
+                FenceDevice {
+                    failure: 0.0,
+                    failing: false,
+                    ..device
+                },
+            ))?;
+        }
         // Start every node that is down. If none is up, one starts first and
         // the others once it has settled alone (as at the beginning).
         let t = self.spec.timing;
@@ -319,4 +386,134 @@ fn random_op(
             ops.push((at, Op::SendApp { from: a, to }));
         }
     }
+}
+
+/// The protection of a seed: see the [module documentation](self).
+fn pick_protection(rng: &mut SimRng, nodes: usize) -> Protection {
+    let fencing = |rng: &mut SimRng| {
+        if rng.chance(0.5) {
+            Protection::Stonith
+        } else {
+            Protection::FenceAgent
+        }
+    };
+    if nodes < 3 {
+        return if rng.chance(0.5) {
+            Protection::None
+        } else {
+            fencing(rng)
+        };
+    }
+    match rng.index(20) {
+        0..=7 => Protection::None,
+        8..=10 => Protection::Quorum,
+        11..=13 => fencing(rng),
+        14..=16 => Protection::WatchdogQuorum,
+        _ => Protection::StonithQuorum,
+    }
+}
+
+/// Configure `protection` on `spec` and add its faults to `ops` (between
+/// `fault_start` and `quiet_at`); returns the extra time the quiet phase
+/// may need (fence delay, retry backoff, watchdog wait).
+fn protect(
+    rng: &mut SimRng,
+    spec: &mut ClusterSpec,
+    protection: Protection,
+    fault_start: Duration,
+    quiet_at: Duration,
+    ops: &mut Vec<(Duration, Op)>,
+) -> Duration {
+    let n = spec.nodes;
+    let t = spec.timing;
+    let ka = t.keepalive;
+    let fault_len = quiet_at - fault_start;
+    let mut safety = SafetySpec::new(protection);
+    safety.fence_delay = rng.duration(t.deadtime, Duration::from_secs(2));
+    let device = FenceDevice {
+        min_delay: ka,
+        max_delay: ka * rng.range(1, 10) as u32,
+        failure: if rng.chance(0.5) {
+            0.0
+        } else {
+            rng.next_f64() * 0.5
+        },
+        failing: false,
+    };
+    safety.devices = vec![device; n];
+    safety.restart_after_reset = Some((ka * 2, ka * 20));
+    spec.safety = safety;
+    let watchdog = heartbeat_core::config::Safety::watchdog_timeout(t.deadtime);
+    for _ in 0..rng.range(1, 5) {
+        let at = fault_start + rng.duration(Duration::ZERO, fault_len);
+        let a = rng.index(n);
+        let b = (a + 1 + rng.index(n - 1)) % n;
+        let roll = rng.index(20);
+        match roll {
+            0..=7 => {
+                let len = match rng.index(4) {
+                    0 => rng.duration(ka, t.deadtime),
+                    1 => rng.duration(t.deadtime, watchdog),
+                    2 => rng.duration(watchdog, watchdog * 3),
+                    _ => quiet_at,
+                };
+                ops.push((at, Op::Hang(a)));
+                ops.push(((at + len).min(quiet_at), Op::Resume(a)));
+            }
+            8..=9 => {
+                let side: Vec<usize> = (0..n).filter(|_| rng.chance(0.5)).collect();
+                ops.push((at, Op::Split(side)));
+                ops.push((heal_at(rng, at, t.deadtime, quiet_at), Op::HealAll));
+            }
+            10..=12 => {
+                ops.push((at, Op::Split(vec![a])));
+                ops.push((heal_at(rng, at, t.deadtime, quiet_at), Op::HealAll));
+            }
+            13..=14 => {
+                let dir = Direction::OneWay;
+                ops.push((
+                    at,
+                    Op::Partition {
+                        a,
+                        b,
+                        medium: None,
+                        dir,
+                    },
+                ));
+                ops.push((
+                    heal_at(rng, at, t.deadtime, quiet_at),
+                    Op::Heal {
+                        a,
+                        b,
+                        medium: None,
+                        dir,
+                    },
+                ));
+            }
+            15..=16 => {
+                ops.push((at, Op::Crash(a)));
+                if rng.chance(0.7) {
+                    ops.push((heal_at(rng, at, ka * 2, quiet_at), Op::Start(a)));
+                }
+            }
+            _ => {
+                let failing = FenceDevice {
+                    failing: true,
+                    ..device
+                };
+                ops.push((at, Op::SetFence(None, failing)));
+                ops.push((
+                    heal_at(rng, at, ka * 2, quiet_at),
+                    Op::SetFence(None, device),
+                ));
+            }
+        }
+    }
+    spec.safety.fence_delay + watchdog + Duration::from_secs(20)
+}
+
+/// When a fault started at `at` ends: between `min` and 3 s later, at the
+/// latest at `quiet_at`.
+fn heal_at(rng: &mut SimRng, at: Duration, min: Duration, quiet_at: Duration) -> Duration {
+    (at + rng.duration(min, Duration::from_secs(3).max(min))).min(quiet_at)
 }

@@ -315,6 +315,17 @@ impl Resources {
             return;
         }
         let g = &mut self.groups[i];
+        // A request of ours that `from` was not asked in (it began while we
+        // believed `from` dead, and `from` returned) must not complete: the
+        // other peers' consent would start a second copy beside the one
+        // `from` announces. `from` keeps the group; if it is in the request,
+        // its answer (after its stop) decides.
+        if g.request
+            .as_ref()
+            .is_some_and(|r| !r.awaiting.contains(from))
+        {
+            g.request = None;
+        }
         if g.owner.as_deref() != Some(from) {
             g.believe_owner(Some(from.to_owned()));
         }
