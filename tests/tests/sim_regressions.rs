@@ -97,7 +97,7 @@ fn seed_89775_comm_up_is_no_stall() {
 /// protection (run with `Safety::poll_timeout` patched so that a node
 /// without quorum does not spin on a reset it may not start) that broke the
 /// Exclusion invariant. Causes, in the resource layer's handshake (each
-/// confirmed by a patched copy of the engine, see the sim branch's report):
+/// fixed in the engine since):
 /// - 5117, 5447, 10994, 11395, 86772, 23029 (legacy failback): the first
 ///   packet of a restarted peer is its `IpRequest`; it is answered `ok`
 ///   before the restart is applied, and the restart (death, settle, join)
@@ -114,7 +114,6 @@ fn seed_89775_comm_up_is_no_stall() {
 /// The other seeds (11604, 17294, 38783, 46211, 66575, 67538, 70179,
 /// 71772, 80175: 2 to 5 nodes with fencing) pass with the same patches.
 #[test]
-#[ignore = "resource-layer handshake races under protection; see the sim branch's report"]
 fn exclusion_seeds_of_the_protected_sweep() {
     let seeds = [
         5117, 5447, 6698, 10994, 11395, 11604, 17294, 23029, 38783, 46211, 50549, 66575, 67538,

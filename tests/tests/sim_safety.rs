@@ -320,7 +320,6 @@ fn three_nodes_with_fencing_and_quorum_never_run_the_group_twice() {
 /// the driver spins (Livelock). Passes once `Safety::poll_timeout` reports
 /// a retry only when this node may fence (see the sim branch's report).
 #[test]
-#[ignore = "Livelock until engine::safety::Safety::poll_timeout ignores resets it may not start"]
 fn three_nodes_with_fencing_and_quorum_fence_an_isolated_owner() {
     for protection in [Protection::StonithQuorum, Protection::FenceAgentQuorum] {
         check(3, protection, Fault::Isolated, SAFE_MOVE);

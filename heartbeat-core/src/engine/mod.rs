@@ -881,10 +881,10 @@ impl Engine {
                 if was_alive {
                     self.outbox.peer_alive(peer);
                     if comm_up {
-                        self.resources.peer_dead(now, &node);
-                        self.resources.peer_joined(now, &node);
+                        self.resources.peer_restarted(now, &node);
                     }
                 } else {
+                    self.resources.peer_generation_changed(&node);
                     self.outbox.peer_gone(peer);
                 }
             }

@@ -73,7 +73,7 @@ impl Resources {
     }
 
     /// Send an `IpRequest` for group `i` to `peer`, counting the answer we owe.
-    fn ask(&mut self, i: usize, peer: &str) {
+    pub(super) fn ask(&mut self, i: usize, peer: &str) {
         let g = &mut self.groups[i];
         *g.owed.entry(peer.to_owned()).or_default() += 1;
         let group = g.key.clone();

@@ -41,6 +41,7 @@ impl Resources {
         if !self.comm_up || self.shutting_down {
             return;
         }
+        self.include_in_requests(node);
         // Tell everyone what we hold: if `node` runs a group we run too (it
         // restarted inside a partition, or declared us dead), the
         // announcements make the worse-ranked copy stop (see `ownership`).
@@ -62,10 +63,39 @@ impl Resources {
         self.forget_requests(node);
         for g in &mut self.groups {
             g.failed_on.remove(node);
-            g.owed.remove(node);
+            // `owed` stays: if the same incarnation returns, it still answers
+            // our earlier requests, in order (see `forget_owed`).
             // A departure or death is no news on its way: take over at once.
             g.orphaned_at = None;
             g.forget_owner(node);
+        }
+    }
+
+    /// A peer restarted (a new generation): it will never answer the
+    /// requests its previous incarnation owed us.
+    pub(super) fn forget_owed(&mut self, node: &str) {
+        for g in &mut self.groups {
+            g.owed.remove(node);
+        }
+    }
+
+    /// A peer joined while requests of ours are pending: it must answer
+    /// them too (it may hold the group), skipping the answers it still owes
+    /// to earlier requests.
+    fn include_in_requests(&mut self, node: &str) {
+        for i in 0..self.groups.len() {
+            let g = &mut self.groups[i];
+            let owed = g.owed.get(node).copied().unwrap_or(0);
+            let Some(req) = g.request.as_mut() else {
+                continue;
+            };
+            if !req.awaiting.insert(node.to_owned()) {
+                continue;
+            }
+            if owed > 0 {
+                req.skip.insert(node.to_owned(), owed);
+            }
+            self.ask(i, node);
         }
     }
 

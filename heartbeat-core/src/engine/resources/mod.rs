@@ -224,6 +224,21 @@ impl Resources {
         self.settle(now);
     }
 
+    /// A live peer restarted (a new generation): to this node it died and
+    /// joined again, in one input.
+    pub(crate) fn peer_restarted(&mut self, now: Instant, node: &str) {
+        self.on_peer_gone(node);
+        self.forget_owed(node);
+        self.on_peer_joined(node);
+        self.settle(now);
+    }
+
+    /// A peer that is dead here restarted: its previous incarnation will
+    /// never answer what it owed.
+    pub(crate) fn peer_generation_changed(&mut self, node: &str) {
+        self.forget_owed(node);
+    }
+
     /// A peer was declared dead.
     pub(crate) fn peer_dead(&mut self, now: Instant, node: &str) {
         self.on_peer_gone(node);

@@ -329,6 +329,9 @@ impl Safety {
 
     /// The next instant at which [`Safety::drive`] has something to do.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        // Without quorum this node may not fence: its resets wait for
+        // quorum (an input), not for a deadline.
+        let may_fence = !self.quorum.required() || self.votes().quorate();
         self.fencing
             .unsafe_peers
             .iter()
@@ -336,7 +339,7 @@ impl Safety {
                 let wait = self.watchdog_wait_for(node).map(|w| u.since + w);
                 let mine = self.fencer(node).as_deref() == Some(self.me.as_str())
                     && !self.fencing.in_flight.contains(node);
-                let retry = mine.then_some(u.not_before);
+                let retry = (mine && may_fence).then_some(u.not_before);
                 wait.into_iter().chain(retry).min()
             })
             .min()
