@@ -20,8 +20,8 @@ use std::time::{Duration, SystemTime};
 
 use heartbeat_core::control::{GroupSet, Request, Response};
 use heartbeat_lab::{
-    heartbeat306_daemon, node_name, unix_now_ns, ActionRecord, Lab, LabSpec, MediumKind, NodeKind,
-    Topology,
+    heartbeat306_daemon, killed_at, node_name, unix_now_ns, ActionRecord, Lab, LabSpec, MediumKind,
+    NodeKind, StonithPlugin, Topology,
 };
 use NodeKind::{Heartbeat306 as HB, Heartbeatd as RS};
 
@@ -64,6 +64,16 @@ fn skip_reason() -> Option<&'static str> {
 /// A lab of `kinds.len()` nodes (not started) with `links` bcast links;
 /// `None` (printed `skipped: …`) when the tests cannot run here.
 fn mixed_lab(kinds: &[NodeKind], links: usize, auto_failback: &str) -> Option<Mixed> {
+    mixed_lab_with(kinds, links, auto_failback, |_| {})
+}
+
+/// [`mixed_lab`] with the spec changed by `adjust` before the lab is made.
+fn mixed_lab_with(
+    kinds: &[NodeKind],
+    links: usize,
+    auto_failback: &str,
+    adjust: impl FnOnce(&mut LabSpec),
+) -> Option<Mixed> {
     if let Some(reason) = skip_reason() {
         println!("skipped: {reason}");
         return None;
@@ -78,6 +88,7 @@ fn mixed_lab(kinds: &[NodeKind], links: usize, auto_failback: &str) -> Option<Mi
     };
     spec.kinds = kinds.to_vec();
     spec.cl_status_binary = Some(cl_status_binary().to_path_buf());
+    adjust(&mut spec);
     let lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
     Some(Mixed { lab, _alone: alone })
 }
@@ -557,6 +568,94 @@ fn rx_loss_declares_nobody_dead_and_rexmit_flows_both_ways() {
     );
     assert_eq!(lab.actions().len(), actions, "resources moved under loss");
     assert_eq!(lab.running("web"), ["node1"]);
+}
+
+/// e. Fencing across the dialects: both nodes carry the same
+/// `stonith_host * external/…` line (the lab's power switch as a
+/// cluster-glue plugin, run by Heartbeat and by heartbeatd alike), initdead
+/// 10 s so that nobody is reset while the other starts, `web` on node1.
+/// Node1 hangs (SIGSTOP of every process of it): node2, of the other kind,
+/// powers it off (as its own record says: heartbeatd's fence history,
+/// Heartbeat's log), and only then starts `web`; node2 is never reset, and
+/// `web` never runs twice. `fence_delay` is heartbeatd-only (Heartbeat
+/// refuses the line, and the lab writes one `ha.cf` for both), so a
+/// heartbeatd survivor, which holds no group, waits its default 5 s first.
+fn a_hung_owner_is_fenced_by_the_other_kind(owner: NodeKind) {
+    if let Some(reason) = skip_reason() {
+        println!("skipped: {reason}");
+        return;
+    }
+    let plugin = match StonithPlugin::install(2) {
+        Ok(plugin) => plugin,
+        Err(e) => {
+            println!("skipped: cannot install a STONITH plugin: {e}");
+            return;
+        }
+    };
+    let survivor = if owner == HB { RS } else { HB };
+    let line = format!(
+        "stonith_host * {} {{dir}}/../power-off {{dir}}/../fence-fails",
+        plugin.kind()
+    );
+    let Some(mut lab) = mixed_lab_with(&[owner, survivor], 2, "off", |spec| {
+        spec.initdead_ms = 10_000;
+        spec.extra_ha_cf = vec![line];
+    }) else {
+        return;
+    };
+    lab.power_off_script().expect("power switch");
+    start_all(&mut lab, &[]);
+    settle(&mut lab, &[0, 1], 2, Some(0));
+    let hung = unix_now_ns();
+    assert!(lab.hang(0), "node1 could not be stopped{}", logs(&lab));
+    expect_web_on(&mut lab, 1);
+    let actions = lab.actions();
+    let killed = killed_at(&actions, "node1")
+        .unwrap_or_else(|| panic!("node1 was not powered off: {actions:#?}{}", logs(&lab)));
+    let started = start_delay(&lab, 1, hung);
+    println!(
+        "{owner:?} owner hung, {survivor:?} survivor: fenced after {:?}, web started after {started:?}",
+        Duration::from_nanos((killed - hung) as u64)
+    );
+    assert!(
+        killed > hung && hung + started.as_nanos() > killed,
+        "node1 is powered off after it hangs and before node2 starts web: {actions:#?}"
+    );
+    assert!(
+        lab.node_pids(0).is_empty(),
+        "node1 has processes left: {:?}",
+        lab.node_pids(0)
+    );
+    assert_eq!(killed_at(&actions, "node2"), None, "{actions:#?}");
+    // The survivor's own record of the reset.
+    if survivor == RS {
+        let history = lab.status(1).expect("status of node2").safety.fence_history;
+        assert!(
+            history
+                .iter()
+                .any(|r| r.ok && r.target == "node1" && r.by == "node2"),
+            "heartbeatd's fence history: {history:?}"
+        );
+    } else {
+        let log = fs::read_to_string(lab.ha_log(1)).unwrap_or_default();
+        assert!(
+            log.contains("node node1 now reset."),
+            "Heartbeat logged no reset of node1{}",
+            logs(&lab)
+        );
+    }
+    let (most, _) = replay(&actions, unix_now_ns());
+    assert_eq!(most, 1, "web ran on two nodes at once: {actions:#?}");
+}
+
+#[test]
+fn a_hung_heartbeat_owner_is_fenced_by_heartbeatd() {
+    a_hung_owner_is_fenced_by_the_other_kind(HB);
+}
+
+#[test]
+fn a_hung_heartbeatd_owner_is_fenced_by_heartbeat() {
+    a_hung_owner_is_fenced_by_the_other_kind(RS);
 }
 
 /// Replays `web` in `actions` (ordered by time) up to `end` ns: the most

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use heartbeat_lab::{node_name, ActionRecord, Lab, LabSpec, MediumKind, StonithPlugin, Topology};
+use heartbeat_lab::{
+    killed_at, node_name, ActionRecord, Lab, LabSpec, MediumKind, StonithPlugin, Topology,
+};
 
 const PATIENCE: Duration = Duration::from_secs(40);
 
@@ -148,14 +150,6 @@ fn fenced_lab(nodes: usize, topology: Topology, fencing: &[String]) -> Option<La
         .is_some());
     lab.expect_running_only_on("web", 0, PATIENCE);
     Some(lab)
-}
-
-/// The instant (`actions.log` scale) node `node` was powered off.
-fn killed_at(actions: &[ActionRecord], node: &str) -> Option<u128> {
-    actions
-        .iter()
-        .find(|a| a.verb == "killed" && a.node == node)
-        .map(|a| a.unix_ns)
 }
 
 /// Stops node1 (SIGSTOP: hung, its resources keep running) while the

@@ -572,6 +572,38 @@ impl Lab {
         }
     }
 
+    /// Hangs node `i`: SIGSTOP to every process of it (on a namespace lab
+    /// every process of its namespace, a Heartbeat node's master control
+    /// process and its read/write/FIFO children included, again until all
+    /// are stopped; on loopback its daemon), as a frozen host. The
+    /// processes stay stopped until killed (a fence, [`Lab::kill9`]).
+    /// Whether every process was seen stopped within a few seconds.
+    pub fn hang(&mut self, i: usize) -> bool {
+        use nix::sys::signal::{kill, Signal};
+        if self.namespaces.is_none() {
+            self.signal(i, Signal::SIGSTOP);
+            return self
+                .pid(i)
+                .and_then(|p| i32::try_from(p).ok())
+                .is_some_and(|p| {
+                    self.wait_for(Duration::from_secs(5), |_| is_stopped(p).then_some(()))
+                        .is_some()
+                });
+        }
+        self.wait_for(Duration::from_secs(5), |l| {
+            let running: Vec<i32> = l
+                .node_pids(i)
+                .into_iter()
+                .filter(|&p| !is_stopped(p))
+                .collect();
+            for &p in &running {
+                let _ = kill(nix::unistd::Pid::from_raw(p), Signal::SIGSTOP);
+            }
+            running.is_empty().then_some(())
+        })
+        .is_some()
+    }
+
     /// Replaces node `i`'s `authkeys` (mode 0600) with `text`.
     pub fn write_authkeys(&self, i: usize, text: &str) -> io::Result<()> {
         let path = self.node_dir(i).join("ha.d/authkeys");
@@ -799,6 +831,24 @@ impl Drop for Lab {
             let _ = fs::remove_dir_all(&self.root);
         }
     }
+}
+
+/// Whether process `pid` is stopped (state `T`) or gone.
+fn is_stopped(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| matches!(state, "T" | "t" | "Z" | "X"))
+    })
+}
+
+/// The instant (`actions.log` scale) node `node` was first powered off or
+/// killed (its first `killed` line), if it was.
+pub fn killed_at(actions: &[ActionRecord], node: &str) -> Option<u128> {
+    actions
+        .iter()
+        .find(|a| a.verb == "killed" && a.node == node)
+        .map(|a| a.unix_ns)
 }
 
 /// Writes an executable (mode 755) script at `path`.

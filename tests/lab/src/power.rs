@@ -3,6 +3,12 @@
 //! stopped process too, and drops its resources' state files), recording
 //! the kill in `actions.log` as [`Lab::kill9`] does. Fencing tests wrap it
 //! in a cluster-glue external STONITH plugin or a fence agent.
+//!
+//! On a loopback lab a node's processes are those whose command line names
+//! its `ha.d`; on a namespace lab, those of its network namespace, found by
+//! the namespace's inode (`/proc/PID/ns/net` is `net:[INODE]`): a Linux-HA
+//! lab's daemons name no lab path, and the switch may run inside a node's
+//! own mount namespace, where `/run/netns` (so `ip netns pids`) is hidden.
 
 use std::io;
 use std::path::PathBuf;
@@ -12,21 +18,47 @@ use crate::{write_script, Lab};
 impl Lab {
     /// Writes `power-off` in the lab directory and returns its path.
     /// `power-off NODE` powers off node `NODE` (`node2`) of this lab and
-    /// exits 0; it exits 1 for a name that is no node of the lab.
+    /// exits 0 once none of its processes is left (1 if some survive 2 s
+    /// of kills); `power-off -q NODE` exits 0 while the node has a process
+    /// and 2 once it has none. Both exit 1 for a name that is no node of
+    /// the lab.
     pub fn power_off_script(&self) -> io::Result<PathBuf> {
         let path = self.root().join("power-off");
         let names: Vec<String> = (0..self.nodes()).map(crate::node_name).collect();
+        let pids = match self.namespaces() {
+            Some(ns) => {
+                let mut cases = String::new();
+                for (i, name) in names.iter().enumerate() {
+                    cases += &format!("{name}) inode={};; ", ns.inode(i)?);
+                }
+                format!(
+                    "case \"$node\" in {cases}esac\n\
+                     pids() {{ find /proc/[0-9]*/ns/net -maxdepth 0 -lname \"net:\\[$inode\\]\" \
+                     2>/dev/null | cut -d/ -f3; }}\n"
+                )
+            }
+            None => "pids() { pgrep -f -- \"$dir/ha.d\"; }\n".to_owned(),
+        };
         write_script(
             &path,
             &format!(
                 "#!/bin/sh\n\
-                 # power-off NODE: the lab's power switch.\n\
-                 case \" {names} \" in *\" $1 \"*) ;; *) echo \"no node $1\" >&2; exit 1;; esac\n\
-                 dir='{root}'/\"$1\"\n\
-                 pids=$(pgrep -f -- \"$dir/ha.d\")\n\
-                 [ -n \"$pids\" ] && kill -KILL $pids\n\
-                 rm -f \"$dir\"/running-*\n\
-                 echo \"$(date +%s%N) $1 * killed\" >> '{log}'\n\
+                 # power-off [-q] NODE: the lab's power switch (-q: is NODE on?).\n\
+                 query=; [ \"$1\" = -q ] && {{ query=1; shift; }}\n\
+                 node=$1\n\
+                 case \" {names} \" in *\" $node \"*) ;; *) echo \"no node $node\" >&2; exit 1;; esac\n\
+                 dir='{root}'/\"$node\"\n\
+                 {pids}\
+                 if [ -n \"$query\" ]; then [ -n \"$(pids)\" ] && exit 0; exit 2; fi\n\
+                 tries=0\n\
+                 while p=$(pids); [ -n \"$p\" ]; do\n\
+                 kill -KILL $p 2>/dev/null\n\
+                 tries=$((tries + 1))\n\
+                 [ \"$tries\" -gt 200 ] && {{ echo \"$node still has processes: $p\" >&2; exit 1; }}\n\
+                 sleep 0.01\n\
+                 done\n\
+                 rm -f \"$dir\"/running-* \"$dir\"/run/heartbeat.pid\n\
+                 echo \"$(date +%s%N) $node * killed\" >> '{log}'\n\
                  exit 0\n",
                 names = names.join(" "),
                 root = self.root().display(),
@@ -126,12 +158,11 @@ impl Lab {
                  case \"$action\" in\n\
                  off|reboot) [ -n \"$fail_file\" ] && [ -e \"$fail_file\" ] && exit 1\n\
                  exec '{power_off}' \"$node\";;\n\
-                 status) if pgrep -f -- '{root}'/\"$node/ha.d\" >/dev/null; then exit 0; else exit 2; fi;;\n\
+                 status) exec '{power_off}' -q \"$node\";;\n\
                  monitor|list) exit 0;;\n\
                  esac\n\
                  exit 1\n",
                 power_off = self.root().join("power-off").display(),
-                root = self.root().display(),
             ),
         )?;
         Ok(path)

@@ -127,6 +127,13 @@ impl Namespaces {
         pids_in(&self.node(i))
     }
 
+    /// The inode of node `i`'s namespace: what `/proc/PID/ns/net` of its
+    /// processes links to (`net:[INODE]`), seen from any mount namespace.
+    pub fn inode(&self, i: usize) -> io::Result<u64> {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(format!("/run/netns/{}", self.node(i))).map(|m| m.ino())
+    }
+
     /// SIGKILLs every process in node `i`'s namespace, all at once, again
     /// until none is left (a daemon may be forking); whether there was any.
     pub fn kill_all(&self, i: usize) -> bool {
