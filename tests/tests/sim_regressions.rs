@@ -126,3 +126,18 @@ fn exclusion_seeds_of_the_protected_sweep() {
         .collect();
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
+
+/// Known open failure (Convergence, quorum on, 5 nodes, `auto_failback on`):
+/// node1 runs `standby all` during a partition; node2, to which it hands
+/// grp1, loses quorum before its request completes (`stop_everything`
+/// cancels the request and the standby exchange), and once quorum is back
+/// nobody acquires grp1 again. The only failure of the 100,000-seed
+/// protected sweep; the safety invariant holds throughout.
+#[test]
+#[ignore = "open: after a standby interrupted by a quorum loss nobody takes the group"]
+fn seed_79846_standby_interrupted_by_a_quorum_loss() {
+    let s = Scenario::generate(79846);
+    if let Err(v) = s.run() {
+        panic!("{v}\n{}", s.describe());
+    }
+}
