@@ -127,17 +127,20 @@ fn exclusion_seeds_of_the_protected_sweep() {
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 
-/// Known open failure (Convergence, quorum on, 5 nodes, `auto_failback on`):
-/// node1 runs `standby all` during a partition; node2, to which it hands
-/// grp1, loses quorum before its request completes (`stop_everything`
-/// cancels the request and the standby exchange), and once quorum is back
-/// nobody acquires grp1 again. The only failure of the 100,000-seed
-/// protected sweep; the safety invariant holds throughout.
+/// Known open failures (Convergence) of the 100,000-seed protected sweep,
+/// both after `standby all` on the owner: the node it hands the group to
+/// loses quorum before its request completes (`stop_everything` cancels the
+/// request and the standby exchange), and once quorum is back nobody
+/// acquires the group again. 79846: quorum on, 5 nodes; 75074: watchdog +
+/// quorum, 4 nodes; both `auto_failback on`. The safety invariant holds
+/// throughout; these are the only failures of that sweep.
 #[test]
 #[ignore = "open: after a standby interrupted by a quorum loss nobody takes the group"]
-fn seed_79846_standby_interrupted_by_a_quorum_loss() {
-    let s = Scenario::generate(79846);
-    if let Err(v) = s.run() {
-        panic!("{v}\n{}", s.describe());
-    }
+fn standby_interrupted_by_a_quorum_loss() {
+    let failed: Vec<String> = [79846, 75074]
+        .iter()
+        .filter_map(|&seed| Scenario::generate(seed).run().err())
+        .map(|v| format!("{v}"))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
