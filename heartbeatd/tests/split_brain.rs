@@ -152,6 +152,21 @@ fn fenced_lab(nodes: usize, topology: Topology, fencing: &[String]) -> Option<La
     Some(lab)
 }
 
+/// A STONITH plugin around the lab's power switch for `nodes` nodes, with
+/// its `stonith_host *` line (keep the plugin alive: it is removed on
+/// drop); `None` (skipped) when it cannot be installed.
+fn lab_stonith(nodes: usize) -> Option<(StonithPlugin, String)> {
+    let Ok(plugin) = StonithPlugin::install(nodes) else {
+        println!("skipped: cannot install a STONITH plugin (needs root)");
+        return None;
+    };
+    let line = format!(
+        "stonith_host * {} {{dir}}/../power-off {{dir}}/../fence-fails",
+        plugin.kind()
+    );
+    Some((plugin, line))
+}
+
 /// Stops node1 (SIGSTOP: hung, its resources keep running) while the
 /// device fails, checks that node2 keeps `web` stopped and retries, then
 /// repairs the device and checks that node1 is reset before node2 starts.
@@ -190,14 +205,9 @@ fn a_hung_owner_is_reset_before_the_survivor_starts(lab: &mut Lab) {
 
 #[test]
 fn two_nodes_a_hung_owner_is_reset_through_stonith_and_a_failing_plugin_is_retried() {
-    let Ok(plugin) = StonithPlugin::install(2) else {
-        println!("skipped: cannot install a STONITH plugin (needs root)");
+    let Some((_plugin, line)) = lab_stonith(2) else {
         return;
     };
-    let line = format!(
-        "stonith_host * {} {{dir}}/../power-off {{dir}}/../fence-fails",
-        plugin.kind()
-    );
     let fencing = [line, "fence_delay 200ms".to_owned()];
     let Some(mut lab) = fenced_lab(2, Topology::Loopback, &fencing) else {
         return;
@@ -224,14 +234,9 @@ fn two_nodes_a_hung_owner_is_reset_through_a_fence_agent() {
 
 #[test]
 fn two_nodes_a_cut_link_with_fencing_on_both_sides_the_owner_wins() {
-    let Ok(plugin) = StonithPlugin::install(2) else {
-        println!("skipped: cannot install a STONITH plugin (needs root)");
+    let Some((_plugin, line)) = lab_stonith(2) else {
         return;
     };
-    let line = format!(
-        "stonith_host * {} {{dir}}/../power-off {{dir}}/../fence-fails",
-        plugin.kind()
-    );
     let fencing = [line, "fence_delay 3".to_owned()];
     let topology = Topology::Namespaces {
         links: 1,

@@ -62,17 +62,6 @@ fn lost_shutdone_is_recovered_through_the_last_status() {
     );
 }
 
-fn with_group(cfg: &mut Config) {
-    cfg.groups = vec![ResourceGroup {
-        key: "ip1".into(),
-        preferred_node: "a".into(),
-        resources: vec![crate::config::Resource {
-            script: "IPaddr".into(),
-            args: vec!["10.0.0.1".into()],
-        }],
-    }];
-}
-
 #[test]
 fn preferred_node_acquires_and_survivor_takes_over_after_a_crash() {
     let mut net = Net::with(&["a", "b"], with_group);

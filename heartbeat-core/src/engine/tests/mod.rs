@@ -319,6 +319,18 @@ impl Net {
     }
 }
 
+/// One group `ip1` (an `IPaddr`) preferred on `a`.
+pub(super) fn with_group(cfg: &mut Config) {
+    cfg.groups = vec![ResourceGroup {
+        key: "ip1".into(),
+        preferred_node: "a".into(),
+        resources: vec![crate::config::Resource {
+            script: "IPaddr".into(),
+            args: vec!["10.0.0.1".into()],
+        }],
+    }];
+}
+
 /// When node `i` acquired group `ip1`, in order.
 pub(super) fn acquired(net: &Net, i: usize) -> Vec<Instant> {
     net.find(

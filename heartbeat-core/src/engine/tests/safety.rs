@@ -7,14 +7,7 @@ use crate::engine::watchdog_margin;
 /// One group `ip1` preferred on `a`; `auto_failback off` (nothing moves
 /// back after a heal).
 fn group_on_a(cfg: &mut Config) {
-    cfg.groups = vec![ResourceGroup {
-        key: "ip1".into(),
-        preferred_node: "a".into(),
-        resources: vec![crate::config::Resource {
-            script: "IPaddr".into(),
-            args: vec!["10.0.0.1".into()],
-        }],
-    }];
+    with_group(cfg);
     cfg.auto_failback = AutoFailback::Off;
 }
 
