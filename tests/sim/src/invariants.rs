@@ -460,9 +460,21 @@ impl Checker {
                 owners.len() == 1
             };
             if !ok {
+                // What each live node believes: whom it takes for the owner.
+                let beliefs: Vec<String> = nodes
+                    .iter()
+                    .filter_map(|n| {
+                        let status = n.engine.as_ref()?.status();
+                        let g = status.groups.iter().find(|g| g.key == *group)?;
+                        Some(format!("{}: owner {:?} {:?}", n.name, g.owner, g.activity))
+                    })
+                    .collect();
                 return breach(
                     Invariant::Convergence,
-                    format!("after the quiet period group {group} runs on {owners:?}"),
+                    format!(
+                        "after the quiet period group {group} runs on {owners:?} (beliefs: {})",
+                        beliefs.join("; ")
+                    ),
                 );
             }
         }
