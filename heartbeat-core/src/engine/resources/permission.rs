@@ -53,11 +53,14 @@ impl Resources {
         self.rejoin_until.is_none()
     }
 
-    /// Quorum lost: give up requests and exchanges, stop every group that
-    /// runs or starts here (a failed one cannot be stopped). Nobody is
-    /// handed anything: the majority takes the groups.
+    /// Quorum lost: give up requests and queued standby exchanges, stop
+    /// every group that runs or starts here (a failed one cannot be
+    /// stopped). Nobody is handed anything: the majority takes the groups.
+    /// A standby exchange under way runs to its end (its starts are refused
+    /// like any other), so that its peer is not left waiting for our `Done`
+    /// with the moving groups tied to the exchange.
     fn stop_everything(&mut self) {
-        self.standby.cancel_all();
+        self.standby.clear_queue();
         for i in 0..self.groups.len() {
             self.groups[i].request = None;
             if matches!(

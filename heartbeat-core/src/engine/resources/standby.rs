@@ -120,6 +120,11 @@ impl Standby {
         expired
     }
 
+    /// Drop the operator exchanges still queued (the one under way goes on).
+    pub(super) fn clear_queue(&mut self) {
+        self.queue.clear();
+    }
+
     /// A peer died or left: drop the exchange with it and its queued ones.
     pub(super) fn forget(&mut self, node: &str) {
         if self.exchange.as_ref().is_some_and(|x| x.peer == node) {
