@@ -2,6 +2,8 @@
 //! (virtual) time: membership, application messages, handover on shutdown,
 //! takeover after a crash.
 
+mod runtime_common;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,8 +12,8 @@ use heartbeat_core::engine::{Event, Identity, NodeState};
 use heartbeat_core::runtime::memory::MemoryHub;
 use heartbeat_core::runtime::Cluster;
 use heartbeat_core::wire::NodeUuid;
-use tokio::sync::broadcast;
-use tokio::time::{timeout, Instant};
+use runtime_common::{is_acquired, wait_for};
+use tokio::time::Instant;
 
 const HA_CF: &str = "keepalive 100ms\ndeadtime 500ms\nwarntime 300ms\ninitdead 1\n\
                      auto_failback on\nbcast eth0\nbcast eth1\nnode node1 node2\n";
@@ -33,25 +35,6 @@ fn start(hub: &MemoryHub, node: &str, n: u8, generation: u64) -> Cluster {
     Cluster::builder(config(node), identity(n, generation))
         .start_with_transport(hub.attach(node))
         .expect("no watchdog to open")
-}
-
-/// Waits (in virtual time) for the first event matching `pred`.
-async fn wait_for(events: &mut broadcast::Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    timeout(Duration::from_secs(60), async {
-        loop {
-            match events.recv().await {
-                Ok(e) if pred(&e) => return e,
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => panic!("event stream closed"),
-            }
-        }
-    })
-    .await
-    .expect("event within 60 s of virtual time")
-}
-
-fn is_acquired(e: &Event) -> bool {
-    matches!(e, Event::GroupAcquired { group } if group == "web")
 }
 
 #[tokio::test(start_paused = true)]

@@ -4,6 +4,8 @@
 //! regular file standing in) is petted once per keepalive and disarmed only
 //! after a complete graceful shutdown.
 
+mod runtime_common;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,8 +19,9 @@ use heartbeat_core::runtime::{
     ActionRunner, Cluster, ClusterBuilder, FenceOutcome, Fencer, StartError,
 };
 use heartbeat_core::wire::NodeUuid;
+use runtime_common::{is_acquired, wait_for};
 use tokio::sync::broadcast;
-use tokio::time::{timeout, Instant};
+use tokio::time::Instant;
 
 const KEEPALIVE: Duration = Duration::from_millis(100);
 const HA_CF: &str = "keepalive 100ms\ndeadtime 500ms\nwarntime 300ms\ninitdead 1\n\
@@ -49,25 +52,6 @@ fn builder(config: Config, n: u8) -> ClusterBuilder {
     Cluster::builder(config, identity)
 }
 
-/// Waits (in virtual time) for the first event matching `pred`.
-async fn wait_for(events: &mut broadcast::Receiver<Event>, pred: impl Fn(&Event) -> bool) -> Event {
-    timeout(Duration::from_secs(120), async {
-        loop {
-            match events.recv().await {
-                Ok(e) if pred(&e) => return e,
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => panic!("event stream closed"),
-            }
-        }
-    })
-    .await
-    .expect("event within 120 s of virtual time")
-}
-
-fn acquired(e: &Event) -> bool {
-    matches!(e, Event::GroupAcquired { group } if group == "web")
-}
-
 /// A fencer that records its requests and answers `ok`.
 #[derive(Clone, Default)]
 struct Recording {
@@ -85,24 +69,29 @@ impl Fencer for Recording {
     }
 }
 
+/// Starts node1 from `node1` and node2 (which takes `web`) on one
+/// in-memory network, then crashes node2 (no `Shutdone`). Returns node1
+/// and its events from its start on.
+async fn owner_crashes_beside(node1: ClusterBuilder) -> (Cluster, broadcast::Receiver<Event>) {
+    let hub = MemoryHub::new(1);
+    let node1 = node1.start_with_transport(hub.attach("node1")).unwrap();
+    let events = node1.subscribe();
+    let node2 = builder(fenced_config("node2"), 2)
+        .start_with_transport(hub.attach("node2"))
+        .unwrap();
+    wait_for(&mut node2.subscribe(), is_acquired).await;
+    drop(node2); // a crash: no Shutdone
+    (node1, events)
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_dead_node_is_reset_by_the_fencer_before_its_group_moves() {
-    let hub = MemoryHub::new(1);
     let fencer = Recording {
         ok: true,
         ..Recording::default()
     };
-    let node1 = builder(fenced_config("node1"), 1)
-        .fencer(fencer.clone())
-        .start_with_transport(hub.attach("node1"))
-        .unwrap();
-    let mut events = node1.subscribe();
-    let node2 = builder(fenced_config("node2"), 2)
-        .start_with_transport(hub.attach("node2"))
-        .unwrap();
-    let mut events2 = node2.subscribe();
-    wait_for(&mut events2, acquired).await;
-    drop(node2); // a crash: no Shutdone
+    let node1 = builder(fenced_config("node1"), 1).fencer(fencer.clone());
+    let (_node1, mut events) = owner_crashes_beside(node1).await;
     let done = wait_for(&mut events, |e| matches!(e, Event::FenceSucceeded { .. })).await;
     assert_eq!(
         done,
@@ -112,7 +101,7 @@ async fn a_dead_node_is_reset_by_the_fencer_before_its_group_moves() {
             method: "stonith null".into()
         }
     );
-    wait_for(&mut events, acquired).await;
+    wait_for(&mut events, is_acquired).await;
     let requests = fencer.requests.lock().unwrap().clone();
     assert_eq!(
         requests,
@@ -125,17 +114,7 @@ async fn a_dead_node_is_reset_by_the_fencer_before_its_group_moves() {
 
 #[tokio::test(start_paused = true)]
 async fn without_a_fencer_resets_fail_until_the_operator_confirms() {
-    let hub = MemoryHub::new(1);
-    let node1 = builder(fenced_config("node1"), 1)
-        .start_with_transport(hub.attach("node1"))
-        .unwrap();
-    let mut events = node1.subscribe();
-    let node2 = builder(fenced_config("node2"), 2)
-        .start_with_transport(hub.attach("node2"))
-        .unwrap();
-    let mut events2 = node2.subscribe();
-    wait_for(&mut events2, acquired).await;
-    drop(node2);
+    let (node1, mut events) = owner_crashes_beside(builder(fenced_config("node1"), 1)).await;
     let failed = wait_for(&mut events, |e| matches!(e, Event::FenceFailed { .. })).await;
     assert!(
         matches!(&failed, Event::FenceFailed { target, method, .. } if target == "node2" && method == "none"),
@@ -154,7 +133,7 @@ async fn without_a_fencer_resets_fail_until_the_operator_confirms() {
         matches!(&done, Event::FenceSucceeded { method, .. } if method == "operator"),
         "{done:?}"
     );
-    wait_for(&mut events, acquired).await;
+    wait_for(&mut events, is_acquired).await;
 }
 
 /// A fencer that never answers.
@@ -168,20 +147,9 @@ impl Fencer for Hung {
 
 #[tokio::test(start_paused = true)]
 async fn a_fencer_that_never_answers_has_failed_after_its_bound() {
-    let hub = MemoryHub::new(1);
     let mut config1 = fenced_config("node1");
     config1.safety.fence_timeout = Duration::from_secs(10);
-    let node1 = builder(config1, 1)
-        .fencer(Hung)
-        .start_with_transport(hub.attach("node1"))
-        .unwrap();
-    let mut events = node1.subscribe();
-    let node2 = builder(fenced_config("node2"), 2)
-        .start_with_transport(hub.attach("node2"))
-        .unwrap();
-    let mut events2 = node2.subscribe();
-    wait_for(&mut events2, acquired).await;
-    drop(node2);
+    let (_node1, mut events) = owner_crashes_beside(builder(config1, 1).fencer(Hung)).await;
     wait_for(&mut events, |e| matches!(e, Event::FenceStarted { .. })).await;
     let started = Instant::now();
     let failed = wait_for(&mut events, |e| matches!(e, Event::FenceFailed { .. })).await;
@@ -227,7 +195,7 @@ async fn the_watchdog_is_petted_every_keepalive_and_disarmed_at_a_clean_shutdown
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("watchdog");
     let (node, mut events) = watched_node(&path).await;
-    wait_for(&mut events, acquired).await;
+    wait_for(&mut events, is_acquired).await;
     let (first, _) = pets(&path);
     let from = Instant::now();
     while pets(&path).0 < first + 20 {
@@ -257,7 +225,7 @@ async fn an_incomplete_shutdown_leaves_the_watchdog_armed() {
         .start_with_transport(MemoryHub::new(1).attach("node1"))
         .unwrap();
     let mut events = node.subscribe();
-    wait_for(&mut events, acquired).await;
+    wait_for(&mut events, is_acquired).await;
     while pets(&path).0 < 3 {
         tokio::time::sleep(KEEPALIVE / 4).await;
     }

@@ -66,7 +66,13 @@ impl Quorum {
             None => true,
             Some(v) => v.nodes_digest == self.digest && v.alive.get(self.me) == Some(&true),
         };
-        self.hears_me.insert(node.to_owned(), hears);
+        // Called for every status: no allocation once the peer is known.
+        match self.hears_me.get_mut(node) {
+            Some(slot) => *slot = hears,
+            None => {
+                self.hears_me.insert(node.to_owned(), hears);
+            }
+        }
     }
 
     /// Peer `node` died, departed or restarted: its view is gone.
