@@ -12,7 +12,10 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 fn netns_lab(links: usize, medium: MediumKind, floating_ip: Option<&str>) -> Option<Lab> {
     netns_lab_with(links, medium, |spec| {
-        spec.floating_ip = floating_ip.map(str::to_owned);
+        spec.first_group_resources = floating_ip
+            .map(|ip| format!("IPaddr::{ip}"))
+            .into_iter()
+            .collect();
     })
 }
 

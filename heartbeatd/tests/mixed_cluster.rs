@@ -593,10 +593,7 @@ fn a_hung_owner_is_fenced_by_the_other_kind(owner: NodeKind) {
         }
     };
     let survivor = if owner == HB { RS } else { HB };
-    let line = format!(
-        "stonith_host * {} {{dir}}/../power-off {{dir}}/../fence-fails",
-        plugin.kind()
-    );
+    let line = plugin.stonith_host_line();
     let Some(mut lab) = mixed_lab_with(&[owner, survivor], 2, "off", |spec| {
         spec.initdead_ms = 10_000;
         spec.extra_ha_cf = vec![line];

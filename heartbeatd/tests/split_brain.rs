@@ -160,10 +160,7 @@ fn lab_stonith(nodes: usize) -> Option<(StonithPlugin, String)> {
         println!("skipped: cannot install a STONITH plugin (needs root)");
         return None;
     };
-    let line = format!(
-        "stonith_host * {} {{dir}}/../power-off {{dir}}/../fence-fails",
-        plugin.kind()
-    );
+    let line = plugin.stonith_host_line();
     Some((plugin, line))
 }
 

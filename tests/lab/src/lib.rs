@@ -12,6 +12,10 @@
 //!   namespace per node behind bridges ([`Namespaces`]).
 //! - `heartbeat306`: running Debian's Heartbeat 3.0.6 as a lab node
 //!   ([`NodeKind`]).
+//! - `power`: the lab's power switch, behind a STONITH plugin
+//!   ([`StonithPlugin`]) or a fence agent.
+//! - `shared_disk`: a loop device every node reaches ([`LoopDisk`]) and a
+//!   watch of where it is mounted ([`MountWatch`]).
 //!
 //! # The lab
 //!
@@ -45,11 +49,13 @@ use heartbeat_core::control::{Request, Response, StatusView};
 mod heartbeat306;
 pub mod netns;
 mod power;
+mod shared_disk;
 mod topology;
 
 pub use heartbeat306::{daemon_path as heartbeat306_daemon, NodeKind};
 pub use netns::{ip, kill_all_in, pids_in};
 pub use power::{StonithPlugin, EXTERNAL_PLUGIN_DIR};
+pub use shared_disk::{LoopDisk, MountChange, MountWatch};
 pub use topology::{MediumKind, Namespaces, Topology};
 
 /// The shape of a lab cluster.
@@ -72,9 +78,9 @@ pub struct LabSpec {
     pub secrets: Vec<String>,
     /// Where the nodes live.
     pub topology: Topology,
-    /// A floating address (`IPaddr` resource, e.g. `10.213.10.100/24/eth0`)
-    /// started before `lab-logger` in the first group.
-    pub floating_ip: Option<String>,
+    /// Resources started before `lab-logger` in the first group, as
+    /// `haresources` spells them (e.g. `IPaddr::10.213.10.100/24/eth0`).
+    pub first_group_resources: Vec<String>,
     /// Extra `ha.cf` lines for every node; `{node}` becomes the node's name
     /// and `{dir}` its directory.
     pub extra_ha_cf: Vec<String>,
@@ -103,7 +109,7 @@ impl LabSpec {
             groups: vec![(0, "web".into())],
             secrets: vec!["lab-secret".into(); nodes],
             topology: Topology::Loopback,
-            floating_ip: None,
+            first_group_resources: Vec::new(),
             extra_ha_cf: Vec::new(),
             kinds: vec![NodeKind::Heartbeatd; nodes],
             cl_status_binary: None,
@@ -312,11 +318,15 @@ impl Lab {
             .iter()
             .enumerate()
             .map(|(n, (pref, g))| {
-                let ip = match (&s.floating_ip, n) {
-                    (Some(ip), 0) => format!(" IPaddr::{ip}"),
+                let before: String = match n {
+                    0 => s
+                        .first_group_resources
+                        .iter()
+                        .map(|r| format!(" {r}"))
+                        .collect(),
                     _ => String::new(),
                 };
-                format!("{}{ip} lab-logger::{g}\n", node_name(*pref))
+                format!("{}{before} lab-logger::{g}\n", node_name(*pref))
             })
             .collect();
         fs::write(ha_d.join("haresources"), haresources)?;

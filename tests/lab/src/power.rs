@@ -125,6 +125,17 @@ impl StonithPlugin {
     pub fn kind(&self) -> &str {
         &self.kind
     }
+
+    /// The lab's `ha.cf` line for it (`{dir}` is a node's directory, see
+    /// [`crate::LabSpec::extra_ha_cf`]): every node may reset every other
+    /// through the lab's power switch, which fails while `fence-fails`
+    /// exists in the lab directory.
+    pub fn stonith_host_line(&self) -> String {
+        format!(
+            "stonith_host * {} {{dir}}/../power-off {{dir}}/../fence-fails",
+            self.kind
+        )
+    }
 }
 
 impl Drop for StonithPlugin {
