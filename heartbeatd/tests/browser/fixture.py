@@ -107,9 +107,11 @@ def scenario(name):
         "fencing_configured": True,
         "watchdog": {"timeout_ms": 5000, "petting": True, "withheld": None},
         "awaiting_fence": [{"node": "node2", "since_ms_ago": 12030,
-                            "fencer": "node1", "failures": 0,
+                            "fencer": "node1", "failures": 1,
                             "watchdog_expires_in_ms": None}] if dead else [],
-        "fence_history": [],
+        "fence_history": [{"target": "node2", "by": "node1",
+                           "method": "stonith external/ipmi", "ok": False,
+                           "at_ms_ago": 2010}] if dead else [],
     }
     params = {"keepalive": "%dms" % KEEPALIVE, "warntime": "%dms" % WARNTIME,
               "deadtime": "%dms" % DEADTIME, "initdead": "10000ms",
@@ -152,6 +154,7 @@ def scenario(name):
             {"unix_ms": ago(12950), "text": "node node2: link eth1 dead"},
             {"unix_ms": ago(12030), "text": "node node2: dead"},
             {"unix_ms": ago(12020), "text": "fencing node2 (stonith external/ipmi)"},
+            {"unix_ms": ago(2010), "text": "fencing node2 failed, retrying"},
         ]
     return {"status": status,
             "timeline": {"interval_ms": INTERVAL_MS, "links": links},
