@@ -14,9 +14,12 @@
 //! - [`fd_limit`]: the soft fd limit raised to the hard limit at start.
 //! - [`fencing`]: resets of dead nodes with `stonith(8)` and fence agents.
 //! - [`health`]: health checks (`check`, `track`) reported to the engine.
+//! - [`http`]: the `metrics_listen` HTTP listener: `/metrics`, the status
+//!   page and its `/status.json`, read-only.
 //! - [`identity`]: the persisted node uuid and generation (`hb_uuid`,
 //!   `hb_generation`, Heartbeat's formats).
 //! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
+//! - [`metrics`]: Prometheus series of the node and the process.
 //! - [`realtime`]: `SCHED_RR` for the daemon's threads (`realtime on`).
 //! - [`scripts`]: resource scripts (`resource.d`, then `/etc/init.d`), run
 //!   without a shell and with a timeout; group start and stop order.
@@ -28,8 +31,10 @@ pub mod daemon;
 pub mod fd_limit;
 pub mod fencing;
 pub mod health;
+pub mod http;
 pub mod identity;
 pub mod ipaddr;
+pub mod metrics;
 pub mod realtime;
 pub mod scripts;
 pub mod syslog;

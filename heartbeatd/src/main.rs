@@ -71,6 +71,13 @@ struct Args {
     /// directives it does not know).
     #[arg(long, value_name = "DIALECT", value_parser = parse_dialect)]
     wire_dialect: Option<WireDialect>,
+
+    /// Serve Prometheus metrics (`/metrics`) and the status page (`/`) on
+    /// this address and port, e.g. `127.0.0.1:9694`, whatever ha.cf's
+    /// `metrics_listen` says (for an ha.cf that Heartbeat 3.0.6 still
+    /// reads).
+    #[arg(long, value_name = "ADDRESS:PORT")]
+    metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Reads `--wire-dialect`.
@@ -112,6 +119,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(mut config) => {
             if let Some(dialect) = args.wire_dialect {
                 config.set_wire_dialect(dialect);
+            }
+            if let Some(address) = args.metrics_listen {
+                config.metrics_listen = Some(address);
             }
             config
         }
@@ -162,6 +172,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         control_gid: args.control_group.as_deref().map(group_id).transpose()?,
         script_timeout: Duration::from_secs(args.script_timeout),
         wire_dialect: args.wire_dialect,
+        metrics_listen: args.metrics_listen,
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(2).enable_all();

@@ -30,6 +30,8 @@ pub struct ScriptRun {
     pub outcome: ScriptOutcome,
     /// Standard output and standard error, as text.
     pub output: String,
+    /// How long it ran.
+    pub took: Duration,
 }
 
 /// How a script call ended.
@@ -84,6 +86,13 @@ impl ScriptRunner {
 
     /// Runs `resource` with `verb` (`start`, `stop`, `status`).
     pub async fn run(&self, resource: &Resource, verb: &str) -> ScriptRun {
+        let started = std::time::Instant::now();
+        let mut run = self.run_untimed(resource, verb).await;
+        run.took = started.elapsed();
+        run
+    }
+
+    async fn run_untimed(&self, resource: &Resource, verb: &str) -> ScriptRun {
         let command = describe(resource, verb);
         if ipaddr::BUILTIN_NAMES.contains(&resource.script.as_str()) {
             let (ok, output) = ipaddr::run(&resource.args, verb).await;
@@ -96,6 +105,7 @@ impl ScriptRunner {
                 command,
                 outcome,
                 output,
+                took: Duration::ZERO,
             };
         }
         let Some(path) = self.find(&resource.script) else {
@@ -103,6 +113,7 @@ impl ScriptRunner {
                 command,
                 outcome: ScriptOutcome::NotFound,
                 output: String::new(),
+                took: Duration::ZERO,
             };
         };
         let mut command_line = Command::new(&path);
@@ -119,6 +130,7 @@ impl ScriptRunner {
             command,
             outcome,
             output: done.output,
+            took: Duration::ZERO,
         }
     }
 

@@ -31,6 +31,7 @@ fn lossy_in_process_node_joins_runs_its_group_and_hands_it_over_on_shutdown() {
         control_gid: None,
         script_timeout: Duration::from_secs(20),
         wire_dialect: None,
+        metrics_listen: None,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let (_reload, reloads) = mpsc::channel(1);

@@ -28,6 +28,7 @@ fn paths(dir: &Path) -> DaemonPaths {
         control_gid: None,
         script_timeout: Duration::from_secs(10),
         wire_dialect: None,
+        metrics_listen: None,
     }
 }
 

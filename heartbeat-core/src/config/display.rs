@@ -97,6 +97,9 @@ impl fmt::Display for Effective<'_> {
         writeln!(f, "realtime {}", c.realtime)?;
         writeln!(f, "msgfmt {}", c.msgfmt.as_str())?;
         writeln!(f, "wire_dialect {}", c.wire_dialect.as_str())?;
+        if let Some(address) = c.metrics_listen {
+            writeln!(f, "metrics_listen {address}")?;
+        }
         writeln!(
             f,
             "logfacility {}",
@@ -209,6 +212,7 @@ impl fmt::Debug for Config {
             .field("realtime", &self.realtime)
             .field("msgfmt", &self.msgfmt)
             .field("wire_dialect", &self.wire_dialect)
+            .field("metrics_listen", &self.metrics_listen)
             .field("safety", &self.safety)
             .field("raw_parameters", &self.raw_parameters)
             .field("active_key", &self.keys.active)

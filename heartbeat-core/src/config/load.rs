@@ -175,6 +175,7 @@ impl Config {
                 realtime: h.realtime,
                 msgfmt: h.msgfmt,
                 wire_dialect: h.wire_dialect,
+                metrics_listen: h.metrics_listen,
                 safety: h.safety,
                 raw_parameters: h.raw_parameters,
                 keys,

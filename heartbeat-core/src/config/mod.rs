@@ -108,6 +108,9 @@ pub struct Config {
     pub msgfmt: MsgFormat,
     /// `wire_dialect` (default native): what this node speaks on the wire.
     pub wire_dialect: WireDialect,
+    /// `metrics_listen` (off by default): where heartbeatd serves Prometheus
+    /// metrics and its status page over HTTP.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// `ha.cf` directive values as written ([`HaCf::raw_parameters`]), for
     /// `cl_status hbparameter`.
     pub raw_parameters: BTreeMap<String, String>,

@@ -7,21 +7,25 @@ use heartbeat_core::config::ResourceGroup;
 use heartbeat_core::engine::{ActionKind, ResourceAction};
 use heartbeat_core::runtime::ActionRunner;
 
+use crate::metrics::DaemonMetrics;
 use crate::scripts::{ScriptOutcome, ScriptRunner};
 
-/// Runs a group's scripts for each action and logs every call with its
-/// output.
+/// Runs a group's scripts for each action, logs every call with its
+/// output and records its duration and result in the metrics.
 pub struct ScriptActions {
     groups: HashMap<String, ResourceGroup>,
     scripts: Arc<ScriptRunner>,
+    metrics: DaemonMetrics,
 }
 
 impl ScriptActions {
-    /// Actions on `groups` (from haresources), run with `scripts`.
-    pub fn new(groups: &[ResourceGroup], scripts: ScriptRunner) -> Self {
+    /// Actions on `groups` (from haresources), run with `scripts`,
+    /// recorded in `metrics`.
+    pub fn new(groups: &[ResourceGroup], scripts: ScriptRunner, metrics: DaemonMetrics) -> Self {
         ScriptActions {
             groups: groups.iter().map(|g| (g.key.clone(), g.clone())).collect(),
             scripts: Arc::new(scripts),
+            metrics,
         }
     }
 }
@@ -37,8 +41,15 @@ impl ActionRunner for ScriptActions {
             ActionKind::Stop => "stop",
         };
         tracing::info!("Running resource group {} {verb}", group.key);
+        let started = std::time::Instant::now();
         let report = self.scripts.run_group(group, action.kind).await;
+        self.metrics
+            .action_finished(&group.key, action.kind, started.elapsed());
         for run in &report.runs {
+            let (script, called) = run.command.split_once(' ').unwrap_or((&run.command, ""));
+            let called = called.rsplit(' ').next().unwrap_or(verb);
+            self.metrics
+                .script_finished(script, called, run.took, run.ok());
             let output = run.output.trim_end();
             match &run.outcome {
                 ScriptOutcome::Success => {

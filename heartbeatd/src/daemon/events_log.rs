@@ -23,64 +23,76 @@ pub async fn log_events(mut events: broadcast::Receiver<Event>) {
     }
 }
 
-/// The log line for one event (at its level).
+/// Logs one event at its level.
 pub fn log_event(event: &Event) {
+    let (level, line) = event_line(event);
+    log_at(level, &line);
+}
+
+/// The level and log line of one event: the words Heartbeat's log uses where
+/// it had the event, plain sentences otherwise.
+pub fn event_line(event: &Event) -> (Level, String) {
     match event {
         Event::NodeState {
             node,
             state: NodeState::Dead,
-        } => {
-            tracing::warn!("node {node}: is dead")
-        }
-        Event::NodeState { node, state } => {
-            tracing::info!("Status update for node {node}: status {}", state.as_str())
-        }
+        } => (Level::WARN, format!("node {node}: is dead")),
+        Event::NodeState { node, state } => (
+            Level::INFO,
+            format!("Status update for node {node}: status {}", state.as_str()),
+        ),
         Event::LinkState {
             node,
             link,
             state: LinkState::Dead,
-        } => {
-            tracing::warn!("Link {node}:{link} dead.")
-        }
+        } => (Level::WARN, format!("Link {node}:{link} dead.")),
         Event::LinkState {
             node,
             link,
             state: LinkState::Up,
-        } => {
-            tracing::info!("Link {node}:{link} up.")
-        }
-        Event::LateHeartbeat { node, interval } => {
-            tracing::warn!(
+        } => (Level::INFO, format!("Link {node}:{link} up.")),
+        Event::LateHeartbeat { node, interval } => (
+            Level::WARN,
+            format!(
                 "Late heartbeat: Node {node}: interval {} ms",
                 interval.as_millis()
-            )
-        }
-        Event::Rejected { medium, error } => {
-            tracing::debug!("dropped a datagram on medium {}: {error}", medium.0)
-        }
-        Event::AppMessage { from, payload } => {
-            tracing::debug!("application message from {from} ({} bytes)", payload.len())
-        }
-        Event::GroupAcquired { group } => tracing::info!("Resource group {group} acquired"),
-        Event::GroupReleased { group } => tracing::info!("Resource group {group} released"),
-        Event::GroupHandedOver { group, to } => {
-            tracing::warn!("Resource group {group} is faulty here: handing it over to {to}")
-        }
-        Event::GroupKeptFaulty { group } => tracing::warn!(
-            "Resource group {group} is faulty here but no peer reports it healthy: keeping it"
+            ),
         ),
-        Event::ShutdownComplete => tracing::info!("Heartbeat shutdown complete."),
-        Event::ShutdownIncomplete { left_behind } => tracing::error!(
-            "Heartbeat shutdown incomplete: stop failed for {}",
-            left_behind.join(" ")
+        Event::Rejected { medium, error } => (
+            Level::DEBUG,
+            format!("dropped a datagram on medium {}: {error}", medium.0),
         ),
-        Event::IgnoredMessage { node, msg_type } => tracing::info!(
-            "Ignoring message type {msg_type} from {node} (not used here; not reported again)"
+        Event::AppMessage { from, payload } => (
+            Level::DEBUG,
+            format!("application message from {from} ({} bytes)", payload.len()),
         ),
-        other => match safety_line(other) {
-            Some((level, line)) => log_at(level, &line),
-            None => tracing::info!("{other:?}"),
-        },
+        Event::GroupAcquired { group } => (Level::INFO, format!("Resource group {group} acquired")),
+        Event::GroupReleased { group } => (Level::INFO, format!("Resource group {group} released")),
+        Event::GroupHandedOver { group, to } => (
+            Level::WARN,
+            format!("Resource group {group} is faulty here: handing it over to {to}"),
+        ),
+        Event::GroupKeptFaulty { group } => (
+            Level::WARN,
+            format!(
+                "Resource group {group} is faulty here but no peer reports it healthy: keeping it"
+            ),
+        ),
+        Event::ShutdownComplete => (Level::INFO, "Heartbeat shutdown complete.".to_owned()),
+        Event::ShutdownIncomplete { left_behind } => (
+            Level::ERROR,
+            format!(
+                "Heartbeat shutdown incomplete: stop failed for {}",
+                left_behind.join(" ")
+            ),
+        ),
+        Event::IgnoredMessage { node, msg_type } => (
+            Level::INFO,
+            format!(
+                "Ignoring message type {msg_type} from {node} (not used here; not reported again)"
+            ),
+        ),
+        other => safety_line(other).unwrap_or_else(|| (Level::INFO, format!("{other:?}"))),
     }
 }
 

@@ -27,13 +27,16 @@ use heartbeat_core::runtime::{spawn_ping_prober, Cluster, Transport};
 use tokio::sync::mpsc;
 
 pub use actions::ScriptActions;
-pub use events_log::{log_event, log_events};
+pub use events_log::{event_line, log_event, log_events};
 pub use handler::ClusterHandler;
 pub use notify::sd_notify;
 
 use crate::control_socket::{AdminPolicy, ControlSocket};
 use crate::fencing::{self, FenceExecutor, FenceTools};
+use crate::http::recent::{record_events, sample_links, Recent};
+use crate::http::HttpServer;
 use crate::identity;
+use crate::metrics::{count_events, DaemonMetrics};
 use crate::scripts::ScriptRunner;
 
 /// Where the daemon keeps and finds things.
@@ -54,6 +57,8 @@ pub struct DaemonPaths {
     /// `--wire-dialect`: overrides `ha.cf`'s `wire_dialect`, also when the
     /// configuration is re-read after SIGHUP.
     pub wire_dialect: Option<WireDialect>,
+    /// `--metrics-listen`: overrides `ha.cf`'s `metrics_listen`.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Runs the node on `transport` (the media of `config`, already bound)
@@ -85,10 +90,11 @@ pub async fn run<T: Transport>(
         paths.script_timeout,
     );
     let config = Arc::new(config);
+    let metrics = DaemonMetrics::new(&config);
     let tools = FenceTools::system();
     fencing::log_protection(&config, &tools);
     let builder = Cluster::builder((*config).clone(), identity)
-        .action_runner(ScriptActions::new(&config.groups, scripts))
+        .action_runner(ScriptActions::new(&config.groups, scripts, metrics.clone()))
         .fencer(FenceExecutor::new(&config, tools));
     let cluster = Arc::new(
         builder
@@ -111,7 +117,13 @@ pub async fn run<T: Transport>(
         paths.script_timeout,
         cluster.subscribe(),
     ));
-    let _checks = crate::health::spawn(&config.health, Arc::clone(&cluster));
+    tokio::spawn(count_events(
+        metrics.clone(),
+        Arc::clone(&cluster),
+        cluster.subscribe(),
+    ));
+    let _checks = crate::health::spawn(&config.health, Arc::clone(&cluster), metrics.clone());
+    let _http = start_http(&config, &paths, &cluster, &metrics).await?;
     let _pinger = start_ping_prober(&config, &cluster)?;
 
     let control = ControlSocket::bind(&paths.control_socket, 0o660, paths.control_gid)
@@ -211,6 +223,40 @@ fn start_ping_prober(
         tracing::info!("ping node {} ({}) ready", node.name, node.hosts.join(" "));
     }
     Ok(Some(AbortOnDrop(handle)))
+}
+
+/// Starts the HTTP listener of `metrics_listen` / `--metrics-listen`, if
+/// either names an address, with the tasks that feed its status page. A
+/// listener that cannot bind stops the start, as the control socket does.
+async fn start_http(
+    config: &Arc<Config>,
+    paths: &DaemonPaths,
+    cluster: &Arc<Cluster>,
+    metrics: &DaemonMetrics,
+) -> anyhow::Result<Vec<AbortOnDrop>> {
+    let Some(address) = paths.metrics_listen.or(config.metrics_listen) else {
+        return Ok(Vec::new());
+    };
+    let recent = Arc::new(Recent::default());
+    let server = HttpServer::bind(
+        address,
+        Arc::clone(cluster),
+        Arc::clone(config),
+        metrics,
+        Arc::clone(&recent),
+    )
+    .await
+    .with_context(|| format!("cannot listen on {address} (metrics_listen)"))?;
+    let bound = server.local_addr().unwrap_or(address);
+    tracing::info!("metrics and status page on http://{bound}/ (/metrics, /status.json)");
+    Ok(vec![
+        AbortOnDrop(tokio::spawn(record_events(
+            Arc::clone(&recent),
+            cluster.subscribe(),
+        ))),
+        AbortOnDrop(tokio::spawn(sample_links(recent, Arc::clone(cluster)))),
+        AbortOnDrop(tokio::spawn(server.serve())),
+    ])
 }
 
 /// Aborts a background task when dropped.

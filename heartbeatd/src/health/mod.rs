@@ -16,6 +16,8 @@ use heartbeat_core::runtime::Cluster;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use crate::metrics::DaemonMetrics;
+
 /// Consecutive-result counting of one check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Damper {
@@ -36,6 +38,11 @@ impl Damper {
         }
     }
 
+    /// Whether the check passes now (after the fall/rise counting).
+    pub fn passing(&self) -> bool {
+        self.passing
+    }
+
     /// Records one result; returns the new state if it changed.
     pub fn record(&mut self, ok: bool) -> Option<bool> {
         if ok == self.passing {
@@ -53,9 +60,9 @@ impl Damper {
     }
 }
 
-/// Starts the checks of `health` that some group tracks; they run until the
-/// returned set is dropped.
-pub fn spawn(health: &Health, cluster: Arc<Cluster>) -> JoinSet<()> {
+/// Starts the checks of `health` that some group tracks, each run recorded
+/// in `metrics`; they run until the returned set is dropped.
+pub fn spawn(health: &Health, cluster: Arc<Cluster>, metrics: DaemonMetrics) -> JoinSet<()> {
     let mut tasks = JoinSet::new();
     let tracked: Vec<&Check> = health
         .checks
@@ -67,20 +74,23 @@ pub fn spawn(health: &Health, cluster: Arc<Cluster>) -> JoinSet<()> {
     }
     let (tx, rx) = mpsc::channel(64);
     for check in tracked {
-        tasks.spawn(run_check(check.clone(), tx.clone()));
+        tasks.spawn(run_check(check.clone(), tx.clone(), metrics.clone()));
     }
     tasks.spawn(aggregate(health.clone(), rx, cluster));
     tasks
 }
 
-async fn run_check(check: Check, tx: mpsc::Sender<(String, bool)>) {
+async fn run_check(check: Check, tx: mpsc::Sender<(String, bool)>, metrics: DaemonMetrics) {
     let mut damper = Damper::new(check.fall, check.rise);
     let mut ticker = tokio::time::interval(check.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        let started = std::time::Instant::now();
         let p = probe::run(&check.kind, check.timeout).await;
-        if let Some(passing) = damper.record(p.ok) {
+        let changed = damper.record(p.ok);
+        metrics.check_finished(&check.name, started.elapsed(), damper.passing());
+        if let Some(passing) = changed {
             let word = if passing { "passes" } else { "fails" };
             tracing::warn!("health check {} {word}: {}", check.name, p.detail);
             if tx.send((check.name.clone(), passing)).await.is_err() {

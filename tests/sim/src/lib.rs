@@ -149,6 +149,7 @@ pub fn config_for(
             realtime: true,
             msgfmt: MsgFormat::Classic,
             wire_dialect: Default::default(),
+            metrics_listen: None,
             raw_parameters: Default::default(),
             keys: sim_keyring(),
             groups: groups.clone(),

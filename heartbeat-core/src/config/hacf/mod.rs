@@ -10,7 +10,7 @@
 //! `fence_timeout`, `quorum`, `watchdog`) are read by `safety_lines`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -108,6 +108,9 @@ pub struct HaCf {
     pub msgfmt: MsgFormat,
     /// `wire_dialect`.
     pub wire_dialect: WireDialect,
+    /// `metrics_listen` (a heartbeat-rs directive): where heartbeatd serves
+    /// `/metrics` and its status page; off when absent.
+    pub metrics_listen: Option<SocketAddr>,
     /// Fencing, quorum and watchdog (`stonith`, `stonith_host`,
     /// `fence_agent`, `fence_delay`, `fence_timeout`, `quorum`, `watchdog`).
     pub safety: super::Safety,
@@ -182,6 +185,7 @@ struct Builder {
     realtime: Option<bool>,
     msgfmt: Option<MsgFormat>,
     wire_dialect: Option<WireDialect>,
+    metrics_listen: Option<SocketAddr>,
     safety: safety_lines::SafetyLines,
     raw_parameters: BTreeMap<String, String>,
 }
@@ -209,6 +213,7 @@ impl Builder {
             realtime: None,
             msgfmt: None,
             wire_dialect: None,
+            metrics_listen: None,
             safety: safety_lines::SafetyLines::default(),
             raw_parameters: BTreeMap::new(),
         }
@@ -385,6 +390,7 @@ impl Builder {
             "realtime" => self.realtime = self.boolean(n, &name, v).or(self.realtime),
             "msgfmt" => self.msgfmt(n, v),
             "wire_dialect" => self.wire_dialect(n, v),
+            "metrics_listen" => self.metrics_listen(n, v),
             "cluster" => {
                 let c = self.single(n, &name, v, "a cluster name");
                 self.cluster = c.map(str::to_string).or(self.cluster.take());
@@ -717,6 +723,17 @@ impl Builder {
         }
     }
 
+    fn metrics_listen(&mut self, line: usize, values: &[&str]) {
+        const EXPECTED: &str = "an address and a port (`127.0.0.1:9694`, `[::1]:9694`)";
+        let Some(value) = self.single(line, "metrics_listen", values, EXPECTED) else {
+            return;
+        };
+        match value.parse::<SocketAddr>() {
+            Ok(address) => self.metrics_listen = Some(address),
+            Err(_) => self.invalid(line, "metrics_listen", value, EXPECTED),
+        }
+    }
+
     fn max_rexmit_delay(&mut self, line: usize, values: &[&str]) {
         const EXPECTED: &str = "milliseconds (`250`), or a time with a `ms`/`us` suffix";
         let Some(value) = self.single(line, "max_rexmit_delay", values, EXPECTED) else {
@@ -869,6 +886,7 @@ impl Builder {
             realtime: self.realtime.unwrap_or(true),
             msgfmt: self.msgfmt.unwrap_or_default(),
             wire_dialect,
+            metrics_listen: self.metrics_listen,
             safety,
             raw_parameters: self.raw_parameters,
             warnings: Vec::new(),

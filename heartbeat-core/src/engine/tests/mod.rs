@@ -58,6 +58,7 @@ pub(super) fn config(local: &str, nodes: &[&str]) -> Config {
         realtime: false,
         msgfmt: MsgFormat::Classic,
         wire_dialect: Default::default(),
+        metrics_listen: None,
         raw_parameters: Default::default(),
         keys: keys(),
         groups: Vec::<ResourceGroup>::new(),
