@@ -16,6 +16,9 @@ pub fn ha_cf(setting: &Setting, nodes: usize, links: usize) -> String {
     for k in 0..links {
         text.push_str(&format!("bcast eth{k}\n"));
     }
+    if setting.metrics_listen {
+        text.push_str("metrics_listen 127.0.0.1:9694\n");
+    }
     let names: Vec<String> = (1..=nodes).map(|i| format!("node{i}")).collect();
     text.push_str(&format!("node {}\n", names.join(" ")));
     text

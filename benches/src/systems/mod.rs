@@ -47,6 +47,9 @@ pub struct Setting {
     pub initdead_override: Option<Duration>,
     /// Fencing with the bench's power switch ([`crate::power`]), if any.
     pub fencing: Option<Fencing>,
+    /// heartbeatd only: `metrics_listen 127.0.0.1:9694` (the HTTP listener
+    /// of `/metrics` and the status page, in each node's namespace).
+    pub metrics_listen: bool,
 }
 
 /// A STONITH device in `ha.cf` (heartbeatd and Heartbeat 3.0.6).
@@ -75,6 +78,7 @@ impl Setting {
             deadtime: Duration::from_millis(deadtime_ms),
             initdead_override: None,
             fencing: None,
+            metrics_listen: false,
         }
     }
 
@@ -90,6 +94,7 @@ impl Setting {
             deadtime: advert * 3 + skew,
             initdead_override: None,
             fencing: None,
+            metrics_listen: false,
         }
     }
 
@@ -100,6 +105,14 @@ impl Setting {
         Setting {
             initdead_override: Some(initdead),
             fencing: Some(Fencing { delay }),
+            ..self
+        }
+    }
+
+    /// This setting with heartbeatd's HTTP listener on.
+    pub fn with_metrics_listen(self) -> Setting {
+        Setting {
+            metrics_listen: true,
             ..self
         }
     }
@@ -125,6 +138,11 @@ impl Setting {
                 duration_text(self.deadtime)
             ),
         };
+        let base = if self.metrics_listen {
+            format!("{base}, metrics_listen")
+        } else {
+            base
+        };
         match (self.fence_delay(), self.fencing.and_then(|f| f.delay)) {
             (Some(d), Some(_)) if d.is_zero() => format!("{base}, fence_delay 0"),
             (Some(d), Some(_)) => format!("{base}, fence_delay {}", duration_text(d)),
@@ -145,7 +163,8 @@ impl Setting {
         } else {
             ""
         };
-        format!("{sys}-{}ms{fenced}", self.interval.as_millis())
+        let metrics = if self.metrics_listen { "-metrics" } else { "" };
+        format!("{sys}-{}ms{fenced}{metrics}", self.interval.as_millis())
     }
 
     /// The `ha.cf` lines that make this setting fence with the power
