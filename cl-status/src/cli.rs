@@ -132,11 +132,14 @@ pub enum SubCommand {
     /// `confirmdown <node>` (extension, `meatclient -c`): a dead node is
     /// powered off.
     ConfirmDown,
+    /// `status_hblinks` (extension): `good` when every link of every other
+    /// normal node is up, else `has_dead`.
+    StatusHbLinks,
 }
 
 impl SubCommand {
     /// Every sub-command.
-    pub const ALL: [SubCommand; 17] = [
+    pub const ALL: [SubCommand; 18] = [
         SubCommand::ClientStatus,
         SubCommand::HbLinkStatus,
         SubCommand::HbStatus,
@@ -154,6 +157,7 @@ impl SubCommand {
         SubCommand::Quorum,
         SubCommand::FenceHistory,
         SubCommand::ConfirmDown,
+        SubCommand::StatusHbLinks,
     ];
 
     /// Its name on the command line.
@@ -176,6 +180,7 @@ impl SubCommand {
             SubCommand::Quorum => "quorum",
             SubCommand::FenceHistory => "fencehistory",
             SubCommand::ConfirmDown => "confirmdown",
+            SubCommand::StatusHbLinks => "status_hblinks",
         }
     }
 
@@ -195,7 +200,8 @@ impl SubCommand {
             | SubCommand::Takeover
             | SubCommand::Quorum
             | SubCommand::FenceHistory
-            | SubCommand::ConfirmDown => "",
+            | SubCommand::ConfirmDown
+            | SubCommand::StatusHbLinks => "",
             _ => "m",
         }
     }

@@ -207,6 +207,16 @@ pub struct Quorum {
     pub quorum: Option<QuorumView>,
 }
 
+/// `status_hblinks`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusHbLinks {
+    /// `good` (every link of every other normal node is up) or `has_dead`.
+    pub status: String,
+    /// The links counted as dead (every link of a dead node), in
+    /// configuration order; empty when `good`.
+    pub dead_links: Vec<LinkStatus>,
+}
+
 /// `fencehistory`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FenceHistory {

@@ -1,8 +1,8 @@
 //! cl-status: the query tool of heartbeatd, a drop-in for Linux-HA
 //! Heartbeat 3.0.6's `cl_status` (same sub-commands, texts, stderr
 //! messages and exit codes), plus `--json`, `linkstats`, `standby`,
-//! `takeover`, and for split-brain safety `quorum`, `fencehistory` and
-//! `confirmdown`.
+//! `takeover`, `status_hblinks`, and for split-brain safety `quorum`,
+//! `fencehistory` and `confirmdown`.
 //!
 //! # Layout
 //!

@@ -64,6 +64,9 @@ confirmdown <node-name>
 \tConfirm that a dead node awaiting a reset is powered off, so that its
 \tgroups may start elsewhere (meatclient -c); asks nothing. Only safe if
 \tthe node is truly off. Root or the control group.
+status_hblinks
+\tShow `good` when every heartbeat link of every other node (ping nodes
+\taside) is up, else `has_dead` (exit 1); a dead node's links are dead.
 Options of every sub-command, anywhere on the line:
 \t--json\t\tprint one JSON object instead of text
 \t--socket PATH\theartbeatd's control socket (default: $HEARTBEAT_CONTROL_SOCKET,

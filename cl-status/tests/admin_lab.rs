@@ -1,7 +1,8 @@
 //! `standby` and `takeover` on a real cluster: the group moves to the peer
 //! and back, as the resource scripts' log shows; an unprivileged caller is
 //! refused with a clear message. `quorum`, `fencehistory` and
-//! `confirmdown` on the same two-node cluster (quorum off, no fencing).
+//! `confirmdown` on the same two-node cluster (quorum off, no fencing);
+//! `status_hblinks` on it before and after the peer is killed.
 
 mod common;
 
@@ -131,4 +132,59 @@ fn quorum_fencehistory_and_confirmdown_on_a_two_node_cluster() {
         "{stderr}"
     );
     assert_eq!(lab.running("web"), ["node1"], "nothing moved");
+}
+
+#[test]
+fn status_hblinks_is_good_then_has_dead_after_the_peer_is_killed() {
+    let mut lab = lab();
+    let node1 = lab.control_socket(0);
+    let status_hblinks = |args: &[&str]| {
+        let (out, _) = run(cl_dash_status(), &node1, args);
+        assert!(out.stderr.is_empty(), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            out.status.code(),
+        )
+    };
+
+    assert_eq!(
+        status_hblinks(&["status_hblinks"]),
+        ("good\n".to_owned(), Some(0))
+    );
+    let (json, code) = status_hblinks(&["status_hblinks", "--json"]);
+    let answer: clstatus::json::StatusHbLinks = serde_json::from_str(&json).unwrap();
+    assert_eq!((answer.status.as_str(), code), ("good", Some(0)));
+    assert!(answer.dead_links.is_empty(), "{answer:?}");
+
+    lab.kill9(1);
+    let dead = lab.wait_for(PATIENCE, |_| {
+        (status_hblinks(&["status_hblinks"]) == ("has_dead\n".to_owned(), Some(1))).then_some(())
+    });
+    assert!(dead.is_some(), "never has_dead: {:?}", lab.status(0));
+    let (json, code) = status_hblinks(&["status_hblinks", "--json"]);
+    let answer: clstatus::json::StatusHbLinks = serde_json::from_str(&json).unwrap();
+    assert_eq!((answer.status.as_str(), code), ("has_dead", Some(1)));
+    let dead: Vec<(&str, &str)> = answer
+        .dead_links
+        .iter()
+        .map(|l| (l.node.as_str(), l.link.as_str()))
+        .collect();
+    assert_eq!(dead, [("node2", "lo")]);
+
+    // No daemon: the same failure as every other read-only sub-command.
+    let nothing = lab.root().join("nothing-listens-here");
+    let (out, _) = run(cl_dash_status(), &nothing, &["status_hblinks"]);
+    let (like, _) = run(cl_dash_status(), &nothing, &["quorum"]);
+    let strip = |o: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .map(|l| clstatus::logline::strip_prefix(l).to_owned())
+            .collect()
+    };
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(
+        (out.status.code(), strip(&out)),
+        (like.status.code(), strip(&like))
+    );
+    assert_eq!(out.status.code(), Some(1));
 }

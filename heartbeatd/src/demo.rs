@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+use heartbeat_core::control::LinkView;
 use heartbeat_lab::{node_name, unix_now_ns, Lab, LabSpec};
 
 /// How long any phase may take before the demo gives up.
@@ -128,19 +129,22 @@ fn phase<T>(
     }
 }
 
-/// One line per node as that node sees the cluster.
+/// One line per node as that node sees the cluster: every peer with the
+/// states of the links that can carry it ([`carrying_links`]).
 fn table(lab: &mut Lab) -> String {
     let mut lines = Vec::new();
     for i in 0..3 {
         let line = match lab.status(i) {
             Err(_) => format!("  {:<6} (not running)", node_name(i)),
             Ok(status) => {
+                let reach = lab.media_peers(i);
                 let peers: Vec<String> = status
                     .nodes
                     .iter()
                     .filter(|n| !n.local)
                     .map(|n| {
-                        let links: Vec<&str> = n.links.iter().map(|l| l.status.as_str()).collect();
+                        let peer = (0..lab.nodes()).find(|&j| node_name(j) == n.name);
+                        let links = carrying_links(&n.links, &reach, peer);
                         format!("{}={} (link {})", n.name, n.status, links.join(","))
                     })
                     .collect();
@@ -174,8 +178,73 @@ fn table(lab: &mut Lab) -> String {
     lines.join("\n")
 }
 
+/// The states of the links of node `peer` that can carry its packets:
+/// `links` are its links as the status lists them, one per local medium in
+/// `ha.cf` order; `reach[k]` is the node medium `k` reaches (`None`: every
+/// node, as `bcast` and `mcast` do). The demo's `ucast` media reach one
+/// peer each, so the others' links to `peer` can only be dead. A link whose
+/// medium is unknown, or a peer the lab does not know, shows every link.
+fn carrying_links<'a>(
+    links: &'a [LinkView],
+    reach: &[Option<usize>],
+    peer: Option<usize>,
+) -> Vec<&'a str> {
+    links
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| match (reach.get(*k).copied().flatten(), peer) {
+            (Some(to), Some(peer)) => to == peer,
+            _ => true,
+        })
+        .map(|(_, l)| l.status.as_str())
+        .collect()
+}
+
 /// Runs the demo on this very executable, printing to stdout.
 pub(crate) fn run_here() -> anyhow::Result<()> {
     let binary = std::env::current_exe().context("cannot find the heartbeatd executable")?;
     run(&binary, &mut io::stdout().lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(status: &str) -> LinkView {
+        LinkView {
+            name: "lo".into(),
+            status: status.into(),
+            last_heard_ms_ago: None,
+            max_gap_ms: 0,
+            packets: 0,
+            deaths: 0,
+        }
+    }
+
+    #[test]
+    fn a_ucast_link_is_shown_only_for_its_peer() {
+        // Node1's media: ucast to node2, ucast to node3.
+        let reach = [Some(1), Some(2)];
+        let to_node2 = [link("up"), link("dead")];
+        assert_eq!(carrying_links(&to_node2, &reach, Some(1)), ["up"]);
+        let to_node3 = [link("dead"), link("up")];
+        assert_eq!(carrying_links(&to_node3, &reach, Some(2)), ["up"]);
+        // Node3 dead: its own link shows it.
+        let dead = [link("dead"), link("dead")];
+        assert_eq!(carrying_links(&dead, &reach, Some(2)), ["dead"]);
+    }
+
+    #[test]
+    fn broadcast_media_and_unknowns_show_every_link() {
+        let links = [link("up"), link("dead")];
+        assert_eq!(
+            carrying_links(&links, &[None, None], Some(1)),
+            ["up", "dead"]
+        );
+        assert_eq!(
+            carrying_links(&links, &[Some(1), Some(2)], None),
+            ["up", "dead"]
+        );
+        assert_eq!(carrying_links(&links, &[Some(2)], Some(1)), ["dead"]);
+    }
 }

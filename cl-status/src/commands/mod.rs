@@ -15,6 +15,7 @@ pub mod listnodes;
 pub mod node;
 pub mod quorum;
 pub mod rscstatus;
+pub mod status_hblinks;
 
 use heartbeat_core::control::StatusView;
 
@@ -71,6 +72,7 @@ pub fn answer(sub: SubCommand, view: &StatusView, opts: &Parsed) -> Result<Answe
         SubCommand::LinkStats => linkstats::answer(view, opts),
         SubCommand::Quorum => quorum::answer(view, opts),
         SubCommand::FenceHistory => fencehistory::answer(view, opts),
+        SubCommand::StatusHbLinks => status_hblinks::answer(view, opts),
         SubCommand::Standby | SubCommand::Takeover | SubCommand::ConfirmDown => {
             unreachable!("not a read-only sub-command")
         }

@@ -351,18 +351,37 @@ impl Lab {
 
     /// The `ha.cf` media lines of node `i`.
     fn media_lines(&self, i: usize) -> String {
+        self.media(i).into_iter().map(|(line, _)| line).collect()
+    }
+
+    /// Which node each medium of node `i` reaches, in `ha.cf` order (the
+    /// order of every node's links in node `i`'s status): `Some(j)` for a
+    /// `ucast` line to node `j`, `None` for a `bcast` or `mcast` line,
+    /// which reaches every node.
+    pub fn media_peers(&self, i: usize) -> Vec<Option<usize>> {
+        self.media(i).into_iter().map(|(_, peer)| peer).collect()
+    }
+
+    /// Node `i`'s media: each `ha.cf` line, with the one node it reaches
+    /// for a `ucast` line.
+    fn media(&self, i: usize) -> Vec<(String, Option<usize>)> {
         let peers = (0..self.spec.nodes).filter(|&j| j != i);
         match self.spec.topology {
             Topology::Loopback => peers
-                .map(|j| format!("ucast lo 127.0.0.1:{}\n", self.ports[j]))
+                .map(|j| (format!("ucast lo 127.0.0.1:{}\n", self.ports[j]), Some(j)))
                 .collect(),
             Topology::Namespaces { links, medium } => (0..links)
-                .map(|k| match medium {
-                    MediumKind::Bcast => format!("bcast eth{k}\n"),
-                    MediumKind::Mcast => format!("mcast eth{k} 239.77.0.{} 694 1 0\n", k + 1),
+                .flat_map(|k| match medium {
+                    MediumKind::Bcast => vec![(format!("bcast eth{k}\n"), None)],
+                    MediumKind::Mcast => {
+                        vec![(format!("mcast eth{k} 239.77.0.{} 694 1 0\n", k + 1), None)]
+                    }
                     MediumKind::Ucast => peers
                         .clone()
-                        .map(|j| format!("ucast eth{k} {}\n", Namespaces::address(j, k)))
+                        .map(|j| {
+                            let line = format!("ucast eth{k} {}\n", Namespaces::address(j, k));
+                            (line, Some(j))
+                        })
                         .collect(),
                 })
                 .collect(),
