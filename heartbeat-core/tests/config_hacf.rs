@@ -644,3 +644,21 @@ fn directive_values_are_recorded_as_written_for_hbparameter() {
         ]
     );
 }
+
+#[test]
+fn metrics_listen_takes_an_address_and_a_port() {
+    assert_eq!(ha_cf(NODES_AND_MEDIUM).unwrap().metrics_listen, None);
+    let c = ha_cf(&with("metrics_listen 127.0.0.1:9694\n")).unwrap();
+    assert_eq!(c.metrics_listen, Some("127.0.0.1:9694".parse().unwrap()));
+    assert_eq!(c.raw_parameters["metrics_listen"], "127.0.0.1:9694");
+    assert!(c
+        .effective()
+        .to_string()
+        .contains("metrics_listen 127.0.0.1:9694\n"));
+    let v6 = ha_cf(&with("metrics_listen [::1]:9694\n")).unwrap();
+    assert_eq!(v6.metrics_listen, Some("[::1]:9694".parse().unwrap()));
+    for bad in ["127.0.0.1", "localhost:9694", "127.0.0.1:65536", "9694"] {
+        let e = one_error(ha_cf(&with(&format!("metrics_listen {bad}\n"))), "ha.cf:3:");
+        assert!(e.contains("127.0.0.1:9694"), "{e}");
+    }
+}

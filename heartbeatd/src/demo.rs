@@ -25,8 +25,18 @@ fn run(binary: &std::path::Path, out: &mut impl Write) -> anyhow::Result<()> {
         spec.keepalive_ms, spec.deadtime_ms
     )?;
     let mut lab = Lab::create(spec, binary).context("cannot prepare the demo directory")?;
-    writeln!(out, "Configuration and logs: {}\n", lab.root().display())?;
-    lab.start_all().context("cannot start heartbeatd")?;
+    writeln!(out, "Configuration and logs: {}", lab.root().display())?;
+    // node3 is never killed: it serves the status page and the metrics.
+    let page = page_address();
+    for i in 0..2 {
+        lab.start(i).context("cannot start heartbeatd")?;
+    }
+    lab.start_with(2, &["--metrics-listen", &page.to_string()])
+        .context("cannot start heartbeatd")?;
+    writeln!(
+        out,
+        "Live status page of node3 while the demo runs: http://{page}/ (metrics: /metrics)\n"
+    )?;
 
     phase(out, &mut lab, "Starting the cluster", |l| {
         running_on(l, "node1")
@@ -83,6 +93,19 @@ fn run(binary: &std::path::Path, out: &mut impl Write) -> anyhow::Result<()> {
         failback.as_millis()
     )?;
     Ok(())
+}
+
+/// `127.0.0.1:9694` (the sample `ha.cf`'s port) when it is free, else any
+/// free port.
+fn page_address() -> std::net::SocketAddr {
+    ["127.0.0.1:9694", "127.0.0.1:0"]
+        .iter()
+        .find_map(|a| {
+            std::net::TcpListener::bind(a)
+                .and_then(|l| l.local_addr())
+                .ok()
+        })
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 9694)))
 }
 
 fn running_on(lab: &mut Lab, node: &str) -> Option<()> {

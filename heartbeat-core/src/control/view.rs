@@ -153,6 +153,23 @@ impl NodeView {
     pub fn link(&self, name: &str) -> Option<&LinkView> {
         self.links.iter().find(|l| l.name == name)
     }
+
+    /// The links that can carry this node's heartbeats. Several `ucast`
+    /// lines on one device give every node as many links of that name,
+    /// and each reaches one peer only: a link never heard from, beside a
+    /// link of the same name that was, points at another peer and is left
+    /// out. Every other link is kept (a `bcast` link dead since the start
+    /// stays, as it should). `cl_status` output keeps every link, as
+    /// Heartbeat's does.
+    pub fn links_carrying(&self) -> impl Iterator<Item = &LinkView> {
+        self.links.iter().filter(move |l| {
+            l.last_heard_ms_ago.is_some()
+                || !self
+                    .links
+                    .iter()
+                    .any(|o| o.name == l.name && o.last_heard_ms_ago.is_some())
+        })
+    }
 }
 
 /// One (node, medium) link.
@@ -634,5 +651,51 @@ mod tests {
         let again: super::StatusView =
             serde_json::from_str(&serde_json::to_string(&view).unwrap()).unwrap();
         assert_eq!(again, view);
+    }
+
+    #[test]
+    fn a_ucast_link_that_points_at_another_peer_is_not_carrying() {
+        let link = |name: &str, heard: Option<u64>| super::LinkView {
+            name: name.into(),
+            status: if heard.is_some() { "up" } else { "dead" }.into(),
+            last_heard_ms_ago: heard,
+            max_gap_ms: 0,
+            packets: 0,
+            deaths: 0,
+        };
+        let node = |links| super::NodeView {
+            name: "node2".into(),
+            node_type: "normal".into(),
+            status: "active".into(),
+            local: false,
+            weight: 100,
+            site: String::new(),
+            generation: None,
+            deadtime_ms: 1000,
+            last_heard_ms_ago: Some(5),
+            dead_in_ms: None,
+            max_gap_ms: 0,
+            late_heartbeats: 0,
+            lost_packets: 0,
+            recovered_packets: 0,
+            rtt_us: None,
+            deaths: 0,
+            restarts: 0,
+            links,
+        };
+        let names = |n: &super::NodeView| -> Vec<(String, bool)> {
+            n.links_carrying()
+                .map(|l| (l.name.clone(), l.last_heard_ms_ago.is_some()))
+                .collect()
+        };
+        // Two `ucast lo` lines: the one towards node3 is left out.
+        let ucast = node(vec![link("lo", None), link("lo", Some(40))]);
+        assert_eq!(names(&ucast), [("lo".to_owned(), true)]);
+        // A bcast link never heard stays: it is what the operator must see.
+        let bcast = node(vec![link("eth0", Some(40)), link("eth1", None)]);
+        assert_eq!(names(&bcast).len(), 2);
+        // Never heard on any: every link stays.
+        let silent = node(vec![link("lo", None), link("lo", None)]);
+        assert_eq!(names(&silent).len(), 2);
     }
 }

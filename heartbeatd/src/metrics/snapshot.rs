@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use heartbeat_core::config::Config;
-use heartbeat_core::control::{GroupView, NodeView, StatusView};
+use heartbeat_core::control::{GroupView, LinkView, NodeView, StatusView};
 use heartbeat_core::engine::ClusterStatus;
 use heartbeat_core::runtime::Cluster;
 use prometheus_client::collector::Collector;
@@ -213,10 +213,13 @@ fn encode_nodes(e: &mut DescriptorEncoder<'_>, view: &StatusView) -> Result<(), 
     family(
         e,
         "heartbeat_node_dead_links",
-        "Links of the node that are dead (every link of a dead node)",
+        "Links that can carry the node and are dead (every link of a dead node)",
         MetricType::Gauge,
         gauge(
-            &|n| Some(n.links.iter().filter(|l| l.status == "dead").count() as f64),
+            &|n| {
+                let links = carrying_links_by_name(n);
+                Some(links.iter().filter(|l| l.status == "dead").count() as f64)
+            },
             &peers,
         ),
     )?;
@@ -254,14 +257,40 @@ fn encode_nodes(e: &mut DescriptorEncoder<'_>, view: &StatusView) -> Result<(), 
     Ok(())
 }
 
+/// The links of `node` that can carry it ([`NodeView::links_carrying`]),
+/// one per name: same-named links left (several `ucast` lines on one
+/// device, none heard yet) are merged, up if any is, so that no two series
+/// share their labels.
+fn carrying_links_by_name(node: &NodeView) -> Vec<LinkView> {
+    let mut merged: Vec<LinkView> = Vec::new();
+    for l in node.links_carrying() {
+        match merged.iter_mut().find(|m| m.name == l.name) {
+            Some(m) => {
+                if l.status == "up" {
+                    m.status = l.status.clone();
+                }
+                m.last_heard_ms_ago = match (m.last_heard_ms_ago, l.last_heard_ms_ago) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                m.max_gap_ms = m.max_gap_ms.max(l.max_gap_ms);
+                m.packets += l.packets;
+                m.deaths += l.deaths;
+            }
+            None => merged.push(l.clone()),
+        }
+    }
+    merged
+}
+
 fn encode_links(e: &mut DescriptorEncoder<'_>, view: &StatusView) -> Result<(), std::fmt::Error> {
-    let links: Vec<(Labels, &heartbeat_core::control::LinkView)> = view
+    let links: Vec<(Labels, LinkView)> = view
         .nodes
         .iter()
         .filter(|n| !n.local)
         .flat_map(|n| {
-            n.links
-                .iter()
+            carrying_links_by_name(n)
+                .into_iter()
                 .map(move |l| (vec![("node", n.name.clone()), ("link", l.name.clone())], l))
         })
         .collect();
@@ -276,7 +305,7 @@ fn encode_links(e: &mut DescriptorEncoder<'_>, view: &StatusView) -> Result<(), 
         MetricType::Gauge,
         state,
     )?;
-    let each = |f: &dyn Fn(&heartbeat_core::control::LinkView) -> Option<f64>| {
+    let each = |f: &dyn Fn(&LinkView) -> Option<f64>| {
         links
             .iter()
             .filter_map(|(labels, l)| f(l).map(|v| (labels.clone(), v)))
