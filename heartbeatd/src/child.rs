@@ -5,7 +5,10 @@
 //! group of its own, with optional text on its standard input; standard
 //! output and standard error are collected (up to [`MAX_OUTPUT`] each). At
 //! the time bound the whole process group is killed, so that a hung
-//! `ssh` or `ipmitool` below a script dies with it.
+//! `ssh` or `ipmitool` below a script dies with it. A run whose caller
+//! gives up first (its future dropped: an outer bound, a shutdown) kills the
+//! group too, and stops the tasks reading its pipes, so nothing of it
+//! outlives the call but a daemon it started and left behind on success.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -15,7 +18,7 @@ use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// Longest output kept from one stream of one call.
 pub const MAX_OUTPUT: usize = 64 * 1024;
@@ -103,6 +106,10 @@ pub async fn run(mut command: Command, input: Option<String>, timeout: Duration)
             }
         }
     };
+    let mut abandoned = Abandoned {
+        group: child.id().and_then(|id| i32::try_from(id).ok()),
+        helpers: Vec::new(),
+    };
     // Written beside the wait: a program that never reads its input must
     // not hold the call up beyond its bound.
     let writer = child.stdin.take().zip(input).map(|(mut stdin, text)| {
@@ -115,18 +122,29 @@ pub async fn run(mut command: Command, input: Option<String>, timeout: Duration)
     // ends the call.
     let stdout = child.stdout.take().map(collect);
     let stderr = child.stderr.take().map(collect);
-    let group = child.id().and_then(|id| i32::try_from(id).ok());
+    abandoned.helpers = [
+        writer.as_ref().map(JoinHandle::abort_handle),
+        stdout.as_ref().map(JoinHandle::abort_handle),
+        stderr.as_ref().map(JoinHandle::abort_handle),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let ending = match tokio::time::timeout(timeout, child.wait()).await {
         Err(_elapsed) => {
-            if let Some(group) = group {
-                let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
-            }
+            abandoned.kill_group();
             let _ = child.kill().await;
             Ending::TimedOut
         }
-        Ok(Err(e)) => Ending::SpawnError(e.to_string()),
+        Ok(Err(e)) => {
+            abandoned.kill_group();
+            Ending::SpawnError(e.to_string())
+        }
         Ok(Ok(status)) => status.code().map_or(Ending::Signalled, Ending::Exited),
     };
+    // From here on the program has been reaped: its group id may name
+    // another group soon, so it is never signalled again.
+    abandoned.group = None;
     if let Some(writer) = writer {
         writer.abort();
     }
@@ -135,6 +153,33 @@ pub async fn run(mut command: Command, input: Option<String>, timeout: Duration)
         output.push_str(&finish(reader).await);
     }
     Finished { ending, output }
+}
+
+/// What a run leaves to clean up if its future is dropped before the end:
+/// the program's process group (until the program is reaped) and the tasks
+/// feeding and reading its pipes. The child itself is killed and reaped by
+/// tokio (`kill_on_drop`).
+struct Abandoned {
+    group: Option<i32>,
+    helpers: Vec<AbortHandle>,
+}
+
+impl Abandoned {
+    /// Kills the whole process group, once.
+    fn kill_group(&mut self) {
+        if let Some(group) = self.group.take() {
+            let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        }
+    }
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.kill_group();
+        for helper in &self.helpers {
+            helper.abort();
+        }
+    }
 }
 
 /// The executable `name` in the first of `dirs` that holds one. Names
