@@ -1,5 +1,6 @@
 //! One external program run to its end or to a time bound: resource
-//! scripts, STONITH devices, fence agents.
+//! scripts, notify hooks, health-check commands, STONITH devices, fence
+//! agents.
 //!
 //! The program is executed directly (never through a shell), in a process
 //! group of its own, with optional text on its standard input; standard
