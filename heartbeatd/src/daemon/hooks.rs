@@ -6,14 +6,22 @@
 //! `ARG... GROUP STATE` and `HA_GROUP`, `HA_STATE`, `HA_NODE` set, without a
 //! shell and with the script timeout. One queue per group: its hooks run in
 //! the order of the transitions, never two at once for the same group.
+//!
+//! A follower that falls behind the event stream has lost transitions: with
+//! a status watch ([`follow`]) it re-reads which groups run here and runs
+//! the hooks of any state that changed meanwhile (a group's health is not in
+//! the status: its last known value stands).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use heartbeat_core::config::{NotifyHook, NotifyState};
-use heartbeat_core::engine::Event;
+use heartbeat_core::engine::{ClusterStatus, Event};
 use tokio::process::Command;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::state_files::runs_here;
 
 use crate::child::{self, Ending};
 
@@ -37,12 +45,40 @@ impl GroupState {
 }
 
 /// Follows the engine's events and runs `hooks` on each group's changes.
+/// Without a status to re-read, transitions lost by falling behind are only
+/// logged: prefer [`follow`].
 pub(super) async fn maintain(
     hooks: Vec<NotifyHook>,
     node: String,
     groups: Vec<String>,
     timeout: Duration,
+    events: broadcast::Receiver<Event>,
+) {
+    keep(hooks, node, groups, timeout, events, None).await;
+}
+
+/// Like [`maintain`], re-reading from `status` which groups run here after
+/// falling behind the events.
+// Called by `daemon::run` once it hands its status watch over (issue 21).
+#[allow(dead_code)]
+pub(super) async fn follow(
+    hooks: Vec<NotifyHook>,
+    node: String,
+    groups: Vec<String>,
+    timeout: Duration,
+    events: broadcast::Receiver<Event>,
+    status: watch::Receiver<Arc<ClusterStatus>>,
+) {
+    keep(hooks, node, groups, timeout, events, Some(status)).await;
+}
+
+async fn keep(
+    hooks: Vec<NotifyHook>,
+    node: String,
+    groups: Vec<String>,
+    timeout: Duration,
     mut events: broadcast::Receiver<Event>,
+    status: Option<watch::Receiver<Arc<ClusterStatus>>>,
 ) {
     if hooks.is_empty() {
         return;
@@ -66,7 +102,19 @@ pub(super) async fn maintain(
             Ok(Event::GroupAcquired { group }) => (group, Some(true), None),
             Ok(Event::GroupReleased { group }) => (group, Some(false), None),
             Ok(Event::GroupHealth { group, healthy }) => (group, None, Some(!healthy)),
-            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Ok(_) => continue,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                tracing::warn!("notify hooks fell behind the events: {n} missed");
+                if let Some(status) = &status {
+                    let now = Arc::clone(&status.borrow());
+                    for (group, s) in &mut states {
+                        let before = s.state();
+                        s.held = runs_here(&now, group).unwrap_or(s.held);
+                        send(&queues, group, before, s.state());
+                    }
+                }
+                continue;
+            }
             Err(broadcast::error::RecvError::Closed) => return,
         };
         let Some(s) = states.get_mut(&group) else {
@@ -126,5 +174,58 @@ async fn run(hook: &NotifyHook, node: &str, group: &str, state: NotifyState, tim
             hook.program,
             state.as_str()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_follower_that_fell_behind_runs_the_hooks_it_missed() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("calls");
+        let program = dir.path().join("hook");
+        std::fs::write(
+            &program,
+            format!(
+                "#!/bin/sh\necho \"$HA_GROUP $HA_STATE\" >> {}\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let hook = NotifyHook {
+            state: NotifyState::Master,
+            group: None,
+            program: program.display().to_string(),
+            args: Vec::new(),
+        };
+        let (_status_tx, status) =
+            watch::channel(super::super::state_files::status_with_web_running().await);
+        // GroupAcquired{web} is lost: the channel keeps only the last 4.
+        let (events, rx) = broadcast::channel(4);
+        let _ = events.send(Event::GroupAcquired {
+            group: "web".into(),
+        });
+        for _ in 0..10 {
+            let _ = events.send(Event::CommUp);
+        }
+        let follower = tokio::spawn(follow(
+            vec![hook],
+            "a".into(),
+            vec!["web".into()],
+            Duration::from_secs(10),
+            rx,
+            status,
+        ));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::read_to_string(&log).unwrap_or_default() != "web master\n" {
+            assert!(std::time::Instant::now() < deadline, "no master hook ran");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        follower.abort();
     }
 }
