@@ -18,6 +18,35 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
 
+/// Our children that are zombies (exited, not reaped).
+fn zombie_children() -> usize {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            let mut fields = stat.rsplit(')').next().unwrap_or("").split_whitespace();
+            let state = fields.next();
+            let ppid = fields.next();
+            state == Some("Z") && ppid == Some(me.as_str())
+        })
+        .count()
+}
+
+/// Waits (at most 5 s) until no child of ours is a zombie.
+async fn no_zombie_children() {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while zombie_children() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} zombie children",
+            zombie_children()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn tasks(handle: &tokio::runtime::Handle) -> usize {
     handle.metrics().num_alive_tasks()
 }
@@ -75,10 +104,17 @@ async fn many_runs_leave_no_descriptor() {
         let done = child::run(sh("sleep 2 & echo started"), None, TIMEOUT).await;
         assert!(done.success(), "{done:?}");
     }
+    // An aborted reader task closes its pipe when the scheduler drops it,
+    // a moment after the run returned.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while (open_fds() != fds || tasks(&handle) != alive) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let after = open_fds();
     println!("open descriptors: {fds} before 1,020 runs, {after} after");
     assert_eq!(after, fds, "descriptors leaked");
     assert_eq!(tasks(&handle), alive, "tasks leaked");
+    no_zombie_children().await;
 }
 
 /// A program printing 1 GiB costs at most MAX_OUTPUT per stream.
@@ -118,6 +154,7 @@ async fn an_abandoned_run_kills_its_group() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    no_zombie_children().await;
 }
 
 /// A timed-out run returns at its bound even when a grandchild that
