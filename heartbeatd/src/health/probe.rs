@@ -3,12 +3,14 @@
 //! is bounded by the check's timeout (a hung command is killed with its
 //! whole process group, on the runner of [`crate::child`]).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use heartbeat_core::config::CheckKind;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::Command;
+use tokio::task::JoinHandle;
 
 use crate::child::{self, Ending};
 
@@ -50,9 +52,13 @@ async fn run_kind(kind: &CheckKind, timeout: Duration) -> Probe {
         },
         CheckKind::Process { name } => {
             let name = name.clone();
-            let found = tokio::task::spawn_blocking(move || process_running(&name))
-                .await
-                .unwrap_or(false);
+            let Some(scan) = spawn_scan(move || process_running(&name)) else {
+                return probe(
+                    false,
+                    format!("{MAX_SCANS} earlier scans of /proc still hang"),
+                );
+            };
+            let found = scan.await.unwrap_or(false);
             probe(found, if found { "running" } else { "not running" })
         }
         CheckKind::Http {
@@ -86,6 +92,36 @@ async fn command(program: &str, args: &[String], timeout: Duration) -> Probe {
         Ending::Exited(code) => format!("exit {code}: {text}"),
     };
     probe(ok, detail)
+}
+
+/// Scans of `/proc` (process checks) running at once, all checks together.
+const MAX_SCANS: usize = 4;
+
+/// Scans of `/proc` running now.
+static SCANS: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `scan` on a blocking thread, unless [`MAX_SCANS`] earlier scans
+/// still run: a read of `/proc/PID/cmdline` hangs while that process is
+/// stuck holding its memory lock (D state, a dead NFS server), the check's
+/// timeout leaves the thread behind, and a new thread each interval would
+/// fill tokio's blocking pool, which DNS lookups and file I/O need too.
+fn spawn_scan(scan: impl FnOnce() -> bool + Send + 'static) -> Option<JoinHandle<bool>> {
+    /// Counts a scan until it ends (or is dropped unrun).
+    struct Running;
+    impl Drop for Running {
+        fn drop(&mut self) {
+            SCANS.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    if SCANS.fetch_add(1, Ordering::SeqCst) >= MAX_SCANS {
+        SCANS.fetch_sub(1, Ordering::SeqCst);
+        return None;
+    }
+    let running = Running;
+    Some(tokio::task::spawn_blocking(move || {
+        let _running = running;
+        scan()
+    }))
 }
 
 /// Whether a process whose `comm` or first argument's base name is `name` runs.
@@ -204,6 +240,26 @@ mod tests {
         .await;
         assert!(p.ok, "{}", p.detail);
         assert!(p.detail.len() < 1024, "{} bytes of detail", p.detail.len());
+    }
+
+    #[tokio::test]
+    async fn hung_process_scans_are_bounded() {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = std::sync::Arc::new(std::sync::Mutex::new(released));
+        let hung: Vec<_> = (0..MAX_SCANS)
+            .map(|_| {
+                let released = std::sync::Arc::clone(&released);
+                spawn_scan(move || released.lock().unwrap().recv().is_ok()).expect("room")
+            })
+            .collect();
+        assert!(spawn_scan(|| true).is_none(), "a fifth scan started");
+        for _ in 0..MAX_SCANS {
+            release.send(()).unwrap();
+        }
+        for scan in hung {
+            assert!(scan.await.unwrap());
+        }
+        assert!(spawn_scan(|| true).expect("room again").await.unwrap());
     }
 
     #[tokio::test]
