@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use nix::sys::signal::{killpg, Signal};
@@ -125,8 +126,8 @@ pub async fn run(mut command: Command, input: Option<String>, timeout: Duration)
     let stderr = child.stderr.take().map(collect);
     abandoned.helpers = [
         writer.as_ref().map(JoinHandle::abort_handle),
-        stdout.as_ref().map(JoinHandle::abort_handle),
-        stderr.as_ref().map(JoinHandle::abort_handle),
+        stdout.as_ref().map(|c| c.task.abort_handle()),
+        stderr.as_ref().map(|c| c.task.abort_handle()),
     ]
     .into_iter()
     .flatten()
@@ -149,11 +150,12 @@ pub async fn run(mut command: Command, input: Option<String>, timeout: Duration)
     if let Some(writer) = writer {
         writer.abort();
     }
-    let mut output = String::new();
-    for reader in [stdout, stderr].into_iter().flatten() {
-        output.push_str(&finish(reader).await);
+    // Both streams get the same grace period, at once.
+    let (out, err) = tokio::join!(finish(stdout), finish(stderr));
+    Finished {
+        ending,
+        output: out + &err,
     }
-    Finished { ending, output }
 }
 
 /// What a run leaves to clean up if its future is dropped before the end:
@@ -202,27 +204,42 @@ pub fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn collect(mut pipe: impl AsyncRead + Unpin + Send + 'static) -> JoinHandle<Vec<u8>> {
-    tokio::spawn(async move {
-        let mut kept = Vec::new();
+/// One stream being read: what was kept so far, and the reading task.
+struct Collector {
+    kept: Arc<Mutex<Vec<u8>>>,
+    task: JoinHandle<()>,
+}
+
+/// Reads `pipe` to its end, keeping its first [`MAX_OUTPUT`] bytes.
+fn collect(mut pipe: impl AsyncRead + Unpin + Send + 'static) -> Collector {
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    let shared = Arc::clone(&kept);
+    let task = tokio::spawn(async move {
         let mut chunk = [0u8; 4096];
         while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
+            let mut kept = shared.lock().unwrap_or_else(PoisonError::into_inner);
             let room = MAX_OUTPUT.saturating_sub(kept.len());
             kept.extend_from_slice(&chunk[..n.min(room)]);
         }
-        kept
-    })
+    });
+    Collector { kept, task }
 }
 
-async fn finish(reader: JoinHandle<Vec<u8>>) -> String {
-    let abort = reader.abort_handle();
-    match tokio::time::timeout(OUTPUT_GRACE, reader).await {
-        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-        _ => {
-            abort.abort();
-            String::from("[output not closed by the program]\n")
-        }
+/// What `collector` read, once its stream closed or [`OUTPUT_GRACE`]
+/// passed (a daemon the program started still holds it: what was read
+/// so far is kept, and the reading stops).
+async fn finish(collector: Option<Collector>) -> String {
+    let Some(Collector { kept, mut task }) = collector else {
+        return String::new();
+    };
+    let closed = tokio::time::timeout(OUTPUT_GRACE, &mut task).await.is_ok();
+    task.abort();
+    let bytes = std::mem::take(&mut *kept.lock().unwrap_or_else(PoisonError::into_inner));
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if !closed {
+        text.push_str("[output not closed by the program]\n");
     }
+    text
 }
 
 /// Waits until process `pid` is gone, or a zombie (killed, waiting for
@@ -289,6 +306,21 @@ mod tests {
             .parse()
             .unwrap();
         wait_gone(pid).await;
+    }
+
+    #[tokio::test]
+    async fn a_daemon_left_holding_both_pipes_costs_one_grace_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("daemon");
+        let script = format!("sleep 30 & echo $! > {}; echo started", pid_file.display());
+        let started = std::time::Instant::now();
+        let done = run(sh(&script), None, TIMEOUT).await;
+        let took = started.elapsed();
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid.trim().parse().unwrap()), Signal::SIGKILL);
+        assert!(done.success(), "{done:?}");
+        assert!(done.output.starts_with("started\n"), "{:?}", done.output);
+        assert!(took < OUTPUT_GRACE + OUTPUT_GRACE / 2, "took {took:?}");
     }
 
     #[tokio::test]
