@@ -135,7 +135,10 @@ pub async fn run(mut command: Command, input: Option<String>, timeout: Duration)
     let ending = match tokio::time::timeout(timeout, child.wait()).await {
         Err(_elapsed) => {
             abandoned.kill_group();
-            let _ = child.kill().await;
+            // Not waited for: a program stuck in D state (a dead disk or
+            // NFS server) dies only when the kernel lets it, and the bound
+            // holds regardless. Tokio reaps it then (`kill_on_drop`).
+            let _ = child.start_kill();
             Ending::TimedOut
         }
         Ok(Err(e)) => {
@@ -144,8 +147,9 @@ pub async fn run(mut command: Command, input: Option<String>, timeout: Duration)
         }
         Ok(Ok(status)) => status.code().map_or(Ending::Signalled, Ending::Exited),
     };
-    // From here on the program has been reaped: its group id may name
-    // another group soon, so it is never signalled again.
+    // From here on the program has been reaped, or killed with its group:
+    // its group id may name another group soon, so it is never signalled
+    // again.
     abandoned.group = None;
     if let Some(writer) = writer {
         writer.abort();

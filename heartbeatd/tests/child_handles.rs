@@ -175,12 +175,70 @@ async fn a_timeout_returns_at_its_bound() {
     );
 }
 
+/// A cgroup-v1 freezer group of our own (root only), thawed and removed
+/// when dropped.
+struct Freezer(std::path::PathBuf);
+
+impl Freezer {
+    fn create() -> Option<Freezer> {
+        let path = std::path::PathBuf::from(format!(
+            "/sys/fs/cgroup/freezer/hb-child-handles-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir(&path).ok()?;
+        Some(Freezer(path))
+    }
+
+    fn freeze(&self, pid: i32) {
+        std::fs::write(self.0.join("cgroup.procs"), pid.to_string()).unwrap();
+        std::fs::write(self.0.join("freezer.state"), "FROZEN").unwrap();
+    }
+}
+
+impl Drop for Freezer {
+    fn drop(&mut self) {
+        let _ = std::fs::write(self.0.join("freezer.state"), "THAWED");
+        for _ in 0..200 {
+            if std::fs::remove_dir(&self.0).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// A program that cannot die at once (frozen here; in life stuck in D
+/// state on a dead disk or NFS server) does not hold the run past its
+/// bound: the runner reports the timeout and tokio reaps it once it dies.
+async fn an_unkillable_program_does_not_hold_the_run() {
+    let Some(freezer) = Freezer::create() else {
+        println!("no cgroup-v1 freezer here: unkillable program not tried");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let script = format!("echo $$ > {}; exec sleep 600", pid_file.display());
+    let run = tokio::spawn(child::run(sh(&script), None, Duration::from_secs(1)));
+    let pid = read_pid(&pid_file).await;
+    freezer.freeze(pid);
+    let started = Instant::now();
+    let done = tokio::time::timeout(Duration::from_secs(5), run).await;
+    let waited = started.elapsed();
+    drop(freezer);
+    wait_gone(pid).await;
+    let done = done.expect("the run waited for a process that could not die");
+    assert_eq!(done.unwrap().ending, Ending::TimedOut);
+    println!("a frozen program's run returned {waited:?} after it was frozen");
+    no_zombie_children().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn child_handles_are_bounded() {
     many_runs_leave_no_descriptor().await;
     a_gigabyte_of_output_is_cut().await;
     an_abandoned_run_kills_its_group().await;
     a_timeout_returns_at_its_bound().await;
+    an_unkillable_program_does_not_hold_the_run().await;
 }
 
 const TIMEOUT: Duration = Duration::from_secs(20);
