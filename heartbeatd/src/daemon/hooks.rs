@@ -4,8 +4,11 @@
 //! (`backup` at start, without a call). On every change the hooks for the
 //! new state (global and the group's own, in file order) run with
 //! `ARG... GROUP STATE` and `HA_GROUP`, `HA_STATE`, `HA_NODE` set, without a
-//! shell and with the script timeout. One queue per group: its hooks run in
-//! the order of the transitions, never two at once for the same group.
+//! shell and with the script timeout. One worker per group: its hooks run
+//! in the order of the transitions, never two at once for the same group;
+//! transitions that come while hooks run (a flapping group, a hung hook)
+//! fold into the latest state, so the hooks catch up with the group
+//! instead of falling further behind, and nothing queues up.
 //!
 //! A follower that falls behind the event stream has lost transitions: with
 //! a status watch ([`follow`]) it re-reads which groups run here and runs
@@ -19,7 +22,7 @@ use std::time::Duration;
 use heartbeat_core::config::{NotifyHook, NotifyState};
 use heartbeat_core::engine::{ClusterStatus, Event};
 use tokio::process::Command;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, watch};
 
 use super::state_files::runs_here;
 
@@ -84,10 +87,10 @@ async fn keep(
         return;
     }
     let mut states: BTreeMap<String, GroupState> = BTreeMap::new();
-    let mut queues: BTreeMap<String, mpsc::UnboundedSender<NotifyState>> = BTreeMap::new();
+    let mut queues: BTreeMap<String, watch::Sender<NotifyState>> = BTreeMap::new();
     for g in &groups {
         states.insert(g.clone(), GroupState::default());
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = watch::channel(NotifyState::Backup);
         let mine: Vec<NotifyHook> = hooks
             .iter()
             .filter(|h| h.group.as_deref().is_none_or(|k| k == g))
@@ -128,14 +131,14 @@ async fn keep(
 }
 
 fn send(
-    queues: &BTreeMap<String, mpsc::UnboundedSender<NotifyState>>,
+    queues: &BTreeMap<String, watch::Sender<NotifyState>>,
     group: &str,
     before: NotifyState,
     after: NotifyState,
 ) {
     if before != after {
         if let Some(q) = queues.get(group) {
-            let _ = q.send(after);
+            q.send_replace(after);
         }
     }
 }
@@ -145,9 +148,18 @@ async fn worker(
     node: String,
     group: String,
     timeout: Duration,
-    mut rx: mpsc::UnboundedReceiver<NotifyState>,
+    mut rx: watch::Receiver<NotifyState>,
 ) {
-    while let Some(state) = rx.recv().await {
+    // `backup` at start, without a call.
+    let mut announced = NotifyState::Backup;
+    while rx.changed().await.is_ok() {
+        // The latest state: those passed through while the last hooks ran
+        // are not announced any more.
+        let state = *rx.borrow_and_update();
+        if state == announced {
+            continue;
+        }
+        announced = state;
         for hook in hooks.iter().filter(|h| h.state == state) {
             run(hook, &node, &group, state, timeout).await;
         }
@@ -182,6 +194,61 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+
+    /// A hook writing `GROUP STATE` to `log` after `pause`.
+    fn logging_hook(dir: &std::path::Path, state: NotifyState, pause: &str) -> NotifyHook {
+        let log = dir.join("calls");
+        let program = dir.join(format!("hook-{}", state.as_str()));
+        std::fs::write(
+            &program,
+            format!(
+                "#!/bin/sh\nsleep {pause}\necho \"$HA_GROUP $HA_STATE\" >> {}\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        NotifyHook {
+            state,
+            group: None,
+            program: program.display().to_string(),
+            args: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn slow_hooks_catch_up_with_a_flapping_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("calls");
+        let hooks = vec![
+            logging_hook(dir.path(), NotifyState::Master, "0.5"),
+            logging_hook(dir.path(), NotifyState::Backup, "0.5"),
+        ];
+        let (events, rx) = broadcast::channel(256);
+        let follower = tokio::spawn(maintain(
+            hooks,
+            "a".into(),
+            vec!["web".into()],
+            Duration::from_secs(10),
+            rx,
+        ));
+        // 41 transitions while the first hook runs, ending with master.
+        for i in 0..41 {
+            let group = "web".to_owned();
+            let event = if i % 2 == 0 {
+                Event::GroupAcquired { group }
+            } else {
+                Event::GroupReleased { group }
+            };
+            events.send(event).unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        let calls = std::fs::read_to_string(&log).unwrap_or_default();
+        follower.abort();
+        // The first transition's hook, then only the latest state: not 41
+        // hooks half a second each, 20 s behind the group.
+        assert_eq!(calls, "web master\n", "{calls}");
+    }
 
     #[tokio::test]
     async fn a_follower_that_fell_behind_runs_the_hooks_it_missed() {
