@@ -1,21 +1,26 @@
 //! One external program run to its end or to a time bound: resource
-//! scripts, STONITH devices, fence agents.
+//! scripts, notify hooks, health-check commands, STONITH devices, fence
+//! agents.
 //!
 //! The program is executed directly (never through a shell), in a process
 //! group of its own, with optional text on its standard input; standard
 //! output and standard error are collected (up to [`MAX_OUTPUT`] each). At
 //! the time bound the whole process group is killed, so that a hung
-//! `ssh` or `ipmitool` below a script dies with it.
+//! `ssh` or `ipmitool` below a script dies with it. A run whose caller
+//! gives up first (its future dropped: an outer bound, a shutdown) kills the
+//! group too, and stops the tasks reading its pipes, so nothing of it
+//! outlives the call but a daemon it started and left behind on success.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// Longest output kept from one stream of one call.
 pub const MAX_OUTPUT: usize = 64 * 1024;
@@ -103,6 +108,10 @@ pub async fn run(mut command: Command, input: Option<String>, timeout: Duration)
             }
         }
     };
+    let mut abandoned = Abandoned {
+        group: child.id().and_then(|id| i32::try_from(id).ok()),
+        helpers: Vec::new(),
+    };
     // Written beside the wait: a program that never reads its input must
     // not hold the call up beyond its bound.
     let writer = child.stdin.take().zip(input).map(|(mut stdin, text)| {
@@ -115,26 +124,69 @@ pub async fn run(mut command: Command, input: Option<String>, timeout: Duration)
     // ends the call.
     let stdout = child.stdout.take().map(collect);
     let stderr = child.stderr.take().map(collect);
-    let group = child.id().and_then(|id| i32::try_from(id).ok());
+    abandoned.helpers = [
+        writer.as_ref().map(JoinHandle::abort_handle),
+        stdout.as_ref().map(|c| c.task.abort_handle()),
+        stderr.as_ref().map(|c| c.task.abort_handle()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let ending = match tokio::time::timeout(timeout, child.wait()).await {
         Err(_elapsed) => {
-            if let Some(group) = group {
-                let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
-            }
-            let _ = child.kill().await;
+            abandoned.kill_group();
+            // Not waited for: a program stuck in D state (a dead disk or
+            // NFS server) dies only when the kernel lets it, and the bound
+            // holds regardless. Tokio reaps it then (`kill_on_drop`).
+            let _ = child.start_kill();
             Ending::TimedOut
         }
-        Ok(Err(e)) => Ending::SpawnError(e.to_string()),
+        Ok(Err(e)) => {
+            abandoned.kill_group();
+            Ending::SpawnError(e.to_string())
+        }
         Ok(Ok(status)) => status.code().map_or(Ending::Signalled, Ending::Exited),
     };
+    // From here on the program has been reaped, or killed with its group:
+    // its group id may name another group soon, so it is never signalled
+    // again.
+    abandoned.group = None;
     if let Some(writer) = writer {
         writer.abort();
     }
-    let mut output = String::new();
-    for reader in [stdout, stderr].into_iter().flatten() {
-        output.push_str(&finish(reader).await);
+    // Both streams get the same grace period, at once.
+    let (out, err) = tokio::join!(finish(stdout), finish(stderr));
+    Finished {
+        ending,
+        output: out + &err,
     }
-    Finished { ending, output }
+}
+
+/// What a run leaves to clean up if its future is dropped before the end:
+/// the program's process group (until the program is reaped) and the tasks
+/// feeding and reading its pipes. The child itself is killed and reaped by
+/// tokio (`kill_on_drop`).
+struct Abandoned {
+    group: Option<i32>,
+    helpers: Vec<AbortHandle>,
+}
+
+impl Abandoned {
+    /// Kills the whole process group, once.
+    fn kill_group(&mut self) {
+        if let Some(group) = self.group.take() {
+            let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        }
+    }
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.kill_group();
+        for helper in &self.helpers {
+            helper.abort();
+        }
+    }
 }
 
 /// The executable `name` in the first of `dirs` that holds one. Names
@@ -156,27 +208,42 @@ pub fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-fn collect(mut pipe: impl AsyncRead + Unpin + Send + 'static) -> JoinHandle<Vec<u8>> {
-    tokio::spawn(async move {
-        let mut kept = Vec::new();
+/// One stream being read: what was kept so far, and the reading task.
+struct Collector {
+    kept: Arc<Mutex<Vec<u8>>>,
+    task: JoinHandle<()>,
+}
+
+/// Reads `pipe` to its end, keeping its first [`MAX_OUTPUT`] bytes.
+fn collect(mut pipe: impl AsyncRead + Unpin + Send + 'static) -> Collector {
+    let kept = Arc::new(Mutex::new(Vec::new()));
+    let shared = Arc::clone(&kept);
+    let task = tokio::spawn(async move {
         let mut chunk = [0u8; 4096];
         while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
+            let mut kept = shared.lock().unwrap_or_else(PoisonError::into_inner);
             let room = MAX_OUTPUT.saturating_sub(kept.len());
             kept.extend_from_slice(&chunk[..n.min(room)]);
         }
-        kept
-    })
+    });
+    Collector { kept, task }
 }
 
-async fn finish(reader: JoinHandle<Vec<u8>>) -> String {
-    let abort = reader.abort_handle();
-    match tokio::time::timeout(OUTPUT_GRACE, reader).await {
-        Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-        _ => {
-            abort.abort();
-            String::from("[output not closed by the program]\n")
-        }
+/// What `collector` read, once its stream closed or [`OUTPUT_GRACE`]
+/// passed (a daemon the program started still holds it: what was read
+/// so far is kept, and the reading stops).
+async fn finish(collector: Option<Collector>) -> String {
+    let Some(Collector { kept, mut task }) = collector else {
+        return String::new();
+    };
+    let closed = tokio::time::timeout(OUTPUT_GRACE, &mut task).await.is_ok();
+    task.abort();
+    let bytes = std::mem::take(&mut *kept.lock().unwrap_or_else(PoisonError::into_inner));
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if !closed {
+        text.push_str("[output not closed by the program]\n");
     }
+    text
 }
 
 /// Waits until process `pid` is gone, or a zombie (killed, waiting for
@@ -243,6 +310,21 @@ mod tests {
             .parse()
             .unwrap();
         wait_gone(pid).await;
+    }
+
+    #[tokio::test]
+    async fn a_daemon_left_holding_both_pipes_costs_one_grace_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("daemon");
+        let script = format!("sleep 30 & echo $! > {}; echo started", pid_file.display());
+        let started = std::time::Instant::now();
+        let done = run(sh(&script), None, TIMEOUT).await;
+        let took = started.elapsed();
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid.trim().parse().unwrap()), Signal::SIGKILL);
+        assert!(done.success(), "{done:?}");
+        assert!(done.output.starts_with("started\n"), "{:?}", done.output);
+        assert!(took < OUTPUT_GRACE + OUTPUT_GRACE / 2, "took {took:?}");
     }
 
     #[tokio::test]

@@ -76,8 +76,10 @@ impl<T: Transport, R: ActionRunner> Driver<T, R> {
                 }
                 () = tokio::time::sleep_until((last_publish + STATUS_REFRESH).into()) => {}
             }
-            let (noteworthy, finished) = self.drain();
-            if noteworthy || now() >= last_publish + STATUS_REFRESH {
+            let (published, finished) = self.drain();
+            if published {
+                last_publish = now();
+            } else if now() >= last_publish + STATUS_REFRESH {
                 self.status.send_replace(Arc::new(self.engine.status()));
                 last_publish = now();
             }
@@ -88,7 +90,8 @@ impl<T: Transport, R: ActionRunner> Driver<T, R> {
     }
 
     /// Carries out every pending output. Returns whether anything changed
-    /// state (events, actions or resets) and whether the shutdown ended.
+    /// state (events, actions or resets), in which case the status was
+    /// published, and whether the shutdown ended.
     fn drain(&mut self) -> (bool, bool) {
         let mut noteworthy = false;
         let mut finished = false;
@@ -114,8 +117,18 @@ impl<T: Transport, R: ActionRunner> Driver<T, R> {
                 let _ = results.send(Input::Command(Command::ActionFinished { group, kind, ok }));
             });
         }
+        let mut events = Vec::new();
         while let Some(event) = self.engine.poll_event() {
-            noteworthy = true;
+            events.push(event);
+        }
+        noteworthy |= !events.is_empty();
+        if noteworthy {
+            // Published before the events go out: a subscriber that fell
+            // behind and re-reads the status never finds it older than an
+            // event it could have missed.
+            self.status.send_replace(Arc::new(self.engine.status()));
+        }
+        for event in events {
             match (&event, &mut self.watchdog) {
                 (Event::ShutdownComplete, Some(device)) => device.disarm(),
                 (Event::ShutdownIncomplete { .. }, Some(device)) => device.abandon(),

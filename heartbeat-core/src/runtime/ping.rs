@@ -3,16 +3,20 @@
 //! reply to the engine ([`Cluster::ping_reply`]), which declares a ping node
 //! dead after `deadping` without one (see `engine::ping`).
 //!
-//! Host names are resolved when the prober starts and, for those that did
-//! not resolve, again at every round; only IPv4 is pinged.
+//! Host names are resolved on a task of their own, once, and again every
+//! interval for those that did not resolve: a resolver that hangs (DNS down)
+//! delays only the hosts it has not resolved yet, never the echoes to the
+//! others nor the reading of their replies. Only IPv4 is pinged.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::net::icmp;
@@ -27,19 +31,38 @@ pub fn spawn_ping_prober(
     nodes: &[PingNode],
     interval: Duration,
 ) -> io::Result<JoinHandle<()>> {
+    spawn_with_lookup(cluster, nodes, interval, |host| async move {
+        lookup(&host).await
+    })
+}
+
+/// [`spawn_ping_prober`] with the host-name resolver `lookup`.
+fn spawn_with_lookup<L, F>(
+    cluster: Arc<Cluster>,
+    nodes: &[PingNode],
+    interval: Duration,
+    lookup: L,
+) -> io::Result<JoinHandle<()>>
+where
+    L: Fn(String) -> F + Send + 'static,
+    F: Future<Output = Option<Ipv4Addr>> + Send + 'static,
+{
     let opened = icmp::open()?;
     let raw = opened.raw;
     let socket = UdpSocket::from_std(opened.socket)?;
+    let pending: Vec<(String, String)> = nodes
+        .iter()
+        .flat_map(|n| n.hosts.iter().map(|h| (h.clone(), n.name.clone())))
+        .collect();
+    let (found_tx, found) = mpsc::unbounded_channel();
+    let resolver = tokio::spawn(resolve(pending, interval, lookup, found_tx));
     let prober = Prober {
         socket,
         raw,
         id: (std::process::id() as u16) ^ 0x4842,
-        pending: nodes
-            .iter()
-            .flat_map(|n| n.hosts.iter().map(|h| (h.clone(), n.name.clone())))
-            .collect(),
+        found,
         resolved: BTreeMap::new(),
-        warned: Vec::new(),
+        _resolver: AbortOnDrop(resolver),
     };
     Ok(tokio::spawn(prober.run(cluster, interval)))
 }
@@ -48,12 +71,20 @@ struct Prober {
     socket: UdpSocket,
     raw: bool,
     id: u16,
-    /// (host as written, ping node name) not resolved yet.
-    pending: Vec<(String, String)>,
-    /// Resolved address → the ping nodes it answers for.
+    /// Addresses from the resolver task: (address, ping node).
+    found: mpsc::UnboundedReceiver<(Ipv4Addr, String)>,
     resolved: BTreeMap<Ipv4Addr, Vec<String>>,
-    /// Hosts whose resolution failure was already logged.
-    warned: Vec<String>,
+    /// The resolver task, which ends with the prober.
+    _resolver: AbortOnDrop,
+}
+
+/// A task aborted when this handle is dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Prober {
@@ -65,9 +96,14 @@ impl Prober {
         loop {
             tokio::select! {
                 _ = ticker.tick() => {
-                    self.resolve().await;
                     seq = seq.wrapping_add(1);
                     self.send_round(seq).await;
+                }
+                Some((addr, node)) = self.found.recv() => {
+                    let nodes = self.resolved.entry(addr).or_default();
+                    if !nodes.contains(&node) {
+                        nodes.push(node);
+                    }
                 }
                 received = self.socket.recv_from(&mut buf) => {
                     let Ok((len, from)) = received else { continue };
@@ -86,31 +122,6 @@ impl Prober {
         }
     }
 
-    /// Resolves the hosts that have no address yet.
-    async fn resolve(&mut self) {
-        let mut still_pending = Vec::new();
-        for (host, node) in std::mem::take(&mut self.pending) {
-            match lookup(&host).await {
-                Some(addr) => {
-                    let nodes = self.resolved.entry(addr).or_default();
-                    if !nodes.contains(&node) {
-                        nodes.push(node);
-                    }
-                }
-                None => {
-                    if !self.warned.contains(&host) {
-                        tracing::warn!(
-                            "ping node {node}: cannot resolve {host} to an IPv4 address"
-                        );
-                        self.warned.push(host.clone());
-                    }
-                    still_pending.push((host, node));
-                }
-            }
-        }
-        self.pending = still_pending;
-    }
-
     async fn send_round(&self, seq: u16) {
         let echo = icmp::echo_request(self.id, seq);
         for addr in self.resolved.keys() {
@@ -121,7 +132,47 @@ impl Prober {
     }
 }
 
-/// The first IPv4 address of `host` (an address literal or a name).
+/// Resolves every (host, ping node) of `pending` with `lookup`, sending each
+/// address to `found`; tries those that did not resolve again every
+/// `interval` until none is left or the prober is gone.
+async fn resolve<L, F>(
+    mut pending: Vec<(String, String)>,
+    interval: Duration,
+    lookup: L,
+    found: mpsc::UnboundedSender<(Ipv4Addr, String)>,
+) where
+    L: Fn(String) -> F,
+    F: Future<Output = Option<Ipv4Addr>>,
+{
+    let mut warned: Vec<String> = Vec::new();
+    loop {
+        let mut still_pending = Vec::new();
+        for (host, node) in pending {
+            match lookup(host.clone()).await {
+                Some(addr) => {
+                    if found.send((addr, node)).is_err() {
+                        return;
+                    }
+                }
+                None => {
+                    if !warned.contains(&host) {
+                        tracing::warn!(
+                            "ping node {node}: cannot resolve {host} to an IPv4 address"
+                        );
+                        warned.push(host.clone());
+                    }
+                    still_pending.push((host, node));
+                }
+            }
+        }
+        pending = still_pending;
+        if pending.is_empty() {
+            return;
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
 async fn lookup(host: &str) -> Option<Ipv4Addr> {
     if let Ok(addr) = host.parse::<Ipv4Addr>() {
         return Some(addr);
@@ -133,4 +184,56 @@ async fn lookup(host: &str) -> Option<Ipv4Addr> {
             IpAddr::V4(v4) => Some(v4),
             IpAddr::V6(_) => None,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::{Identity, NodeState};
+    use crate::runtime::memory::MemoryHub;
+    use crate::wire::NodeUuid;
+
+    #[tokio::test]
+    async fn a_hung_lookup_delays_no_other_ping_node() {
+        let ha_cf = "keepalive 100ms\ndeadtime 1\ninitdead 1\ndeadping 2\nbcast eth0\n\
+                     node a b\nping 127.0.0.1\nping hangs.example\n";
+        let config = Config::from_texts(ha_cf, "auth 1\n1 sha256 ping-test\n", "", "a").unwrap();
+        let nodes = config.ping_nodes.clone();
+        let identity = Identity {
+            uuid: NodeUuid([1; 16]),
+            generation: 1,
+        };
+        let hub = MemoryHub::new(1);
+        let cluster = Arc::new(
+            Cluster::builder(config, identity)
+                .start_with_transport(hub.attach("a"))
+                .unwrap(),
+        );
+        let lookup = |host: String| async move {
+            match host.parse::<Ipv4Addr>() {
+                Ok(addr) => Some(addr),
+                // A resolver that never answers (DNS down).
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let Ok(prober) = spawn_with_lookup(
+            Arc::clone(&cluster),
+            &nodes,
+            Duration::from_millis(100),
+            lookup,
+        ) else {
+            eprintln!("no ICMP socket here: test skipped");
+            return;
+        };
+        let mut status = cluster.watch_status();
+        let answered = status.wait_for(|s| {
+            s.ping_nodes
+                .iter()
+                .any(|p| p.name == "127.0.0.1" && p.state == NodeState::Ping)
+        });
+        let answered = tokio::time::timeout(Duration::from_secs(10), answered).await;
+        prober.abort();
+        assert!(answered.is_ok(), "127.0.0.1 never answered");
+    }
 }

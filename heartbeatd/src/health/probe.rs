@@ -1,14 +1,18 @@
 //! One run of one check: a command, a TCP connect, a process lookup in
 //! `/proc`, an HTTP/1.0 GET or a file test. Never through a shell; every run
-//! is bounded by the check's timeout (a hung command is killed).
+//! is bounded by the check's timeout (a hung command is killed with its
+//! whole process group, on the runner of [`crate::child`]).
 
-use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use heartbeat_core::config::CheckKind;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::Command;
+use tokio::task::JoinHandle;
+
+use crate::child::{self, Ending};
 
 /// The outcome of one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,24 +32,33 @@ fn probe(ok: bool, detail: impl Into<String>) -> Probe {
 
 /// Runs `kind` once; a run longer than `timeout` fails.
 pub async fn run(kind: &CheckKind, timeout: Duration) -> Probe {
-    match tokio::time::timeout(timeout, run_unbounded(kind)).await {
+    if matches!(kind, CheckKind::Command { .. }) {
+        // The child runner keeps the bound itself, and kills the command's
+        // whole process group at it.
+        return run_kind(kind, timeout).await;
+    }
+    match tokio::time::timeout(timeout, run_kind(kind, timeout)).await {
         Ok(p) => p,
-        Err(_) => probe(false, format!("timed out after {timeout:?} (killed)")),
+        Err(_) => probe(false, format!("timed out after {timeout:?}")),
     }
 }
 
-async fn run_unbounded(kind: &CheckKind) -> Probe {
+async fn run_kind(kind: &CheckKind, timeout: Duration) -> Probe {
     match kind {
-        CheckKind::Command { program, args } => command(program, args).await,
+        CheckKind::Command { program, args } => command(program, args, timeout).await,
         CheckKind::Tcp { host, port } => match TcpStream::connect((host.as_str(), *port)).await {
             Ok(_) => probe(true, format!("connected to {host}:{port}")),
             Err(e) => probe(false, format!("connect to {host}:{port}: {e}")),
         },
         CheckKind::Process { name } => {
             let name = name.clone();
-            let found = tokio::task::spawn_blocking(move || process_running(&name))
-                .await
-                .unwrap_or(false);
+            let Some(scan) = spawn_scan(move || process_running(&name)) else {
+                return probe(
+                    false,
+                    format!("{MAX_SCANS} earlier scans of /proc still hang"),
+                );
+            };
+            let found = scan.await.unwrap_or(false);
             probe(found, if found { "running" } else { "not running" })
         }
         CheckKind::Http {
@@ -62,32 +75,53 @@ async fn run_unbounded(kind: &CheckKind) -> Probe {
     }
 }
 
-async fn command(program: &str, args: &[String]) -> Probe {
-    let child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => return probe(false, format!("cannot run {program}: {e}")),
+/// Runs a command check on the shared child runner (see [`crate::child`]):
+/// its own process group, killed whole at `timeout`; output bounded; the
+/// exit status, not the end of its output, ends the run, so a daemon it
+/// leaves behind cannot make it fail.
+async fn command(program: &str, args: &[String], timeout: Duration) -> Probe {
+    let mut command = Command::new(program);
+    command.args(args);
+    let done = child::run(command, None, timeout).await;
+    let text: String = done.output.trim().chars().take(512).collect();
+    let ok = done.success();
+    let detail = match done.ending {
+        Ending::SpawnError(e) => format!("cannot run {program}: {e}"),
+        Ending::TimedOut => format!("timed out after {timeout:?} (killed): {text}"),
+        Ending::Signalled => format!("killed by a signal: {text}"),
+        Ending::Exited(code) => format!("exit {code}: {text}"),
     };
-    // Dropped at the timeout: kill_on_drop ends a hung command.
-    match child.wait_with_output().await {
-        Ok(out) => {
-            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-            text.push_str(&String::from_utf8_lossy(&out.stderr));
-            let text: String = text.trim().chars().take(512).collect();
-            let code = out
-                .status
-                .code()
-                .map_or("killed by a signal".to_owned(), |c| format!("exit {c}"));
-            probe(out.status.success(), format!("{code}: {text}"))
+    probe(ok, detail)
+}
+
+/// Scans of `/proc` (process checks) running at once, all checks together.
+const MAX_SCANS: usize = 4;
+
+/// Scans of `/proc` running now.
+static SCANS: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `scan` on a blocking thread, unless [`MAX_SCANS`] earlier scans
+/// still run: a read of `/proc/PID/cmdline` hangs while that process is
+/// stuck holding its memory lock (D state, a dead NFS server), the check's
+/// timeout leaves the thread behind, and a new thread each interval would
+/// fill tokio's blocking pool, which DNS lookups and file I/O need too.
+fn spawn_scan(scan: impl FnOnce() -> bool + Send + 'static) -> Option<JoinHandle<bool>> {
+    /// Counts a scan until it ends (or is dropped unrun).
+    struct Running;
+    impl Drop for Running {
+        fn drop(&mut self) {
+            SCANS.fetch_sub(1, Ordering::SeqCst);
         }
-        Err(e) => probe(false, format!("{program}: {e}")),
     }
+    if SCANS.fetch_add(1, Ordering::SeqCst) >= MAX_SCANS {
+        SCANS.fetch_sub(1, Ordering::SeqCst);
+        return None;
+    }
+    let running = Running;
+    Some(tokio::task::spawn_blocking(move || {
+        let _running = running;
+        scan()
+    }))
 }
 
 /// Whether a process whose `comm` or first argument's base name is `name` runs.
@@ -157,6 +191,75 @@ mod tests {
         assert!(!p.ok);
         assert!(p.detail.contains("timed out"), "{}", p.detail);
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    fn sh(script: &str) -> CheckKind {
+        CheckKind::Command {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_timeout_kills_the_commands_whole_process_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("grandchild");
+        let script = format!("sleep 600 & echo $! > {}; wait", pid_file.display());
+        let p = run(&sh(&script), Duration::from_millis(500)).await;
+        assert!(!p.ok && p.detail.contains("timed out"), "{}", p.detail);
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        crate::child::wait_gone(pid.trim().parse().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn a_command_whose_child_keeps_its_output_open_passes_at_its_exit() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("background");
+        let script = format!("sleep 30 & echo $! > {}; echo up", pid_file.display());
+        let started = std::time::Instant::now();
+        let p = run(&sh(&script), Duration::from_secs(10)).await;
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        assert!(p.ok, "{}", p.detail);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn a_commands_output_is_bounded() {
+        let p = run(
+            &sh("head -c 100000000 /dev/zero | tr '\\0' x"),
+            Duration::from_secs(60),
+        )
+        .await;
+        assert!(p.ok, "{}", p.detail);
+        assert!(p.detail.len() < 1024, "{} bytes of detail", p.detail.len());
+    }
+
+    #[tokio::test]
+    async fn hung_process_scans_are_bounded() {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = std::sync::Arc::new(std::sync::Mutex::new(released));
+        let hung: Vec<_> = (0..MAX_SCANS)
+            .map(|_| {
+                let released = std::sync::Arc::clone(&released);
+                spawn_scan(move || released.lock().unwrap().recv().is_ok()).expect("room")
+            })
+            .collect();
+        assert!(spawn_scan(|| true).is_none(), "a fifth scan started");
+        for _ in 0..MAX_SCANS {
+            release.send(()).unwrap();
+        }
+        for scan in hung {
+            assert!(scan.await.unwrap());
+        }
+        assert!(spawn_scan(|| true).expect("room again").await.unwrap());
     }
 
     #[tokio::test]
