@@ -47,23 +47,9 @@ impl GroupState {
     }
 }
 
-/// Follows the engine's events and runs `hooks` on each group's changes.
-/// Without a status to re-read, transitions lost by falling behind are only
-/// logged: prefer [`follow`].
-pub(super) async fn maintain(
-    hooks: Vec<NotifyHook>,
-    node: String,
-    groups: Vec<String>,
-    timeout: Duration,
-    events: broadcast::Receiver<Event>,
-) {
-    keep(hooks, node, groups, timeout, events, None).await;
-}
-
-/// Like [`maintain`], re-reading from `status` which groups run here after
-/// falling behind the events.
-// Called by `daemon::run` once it hands its status watch over (issue 21).
-#[allow(dead_code)]
+/// Follows the engine's events and runs `hooks` on each group's changes,
+/// re-reading from `status` which groups run here after falling behind the
+/// events.
 pub(super) async fn follow(
     hooks: Vec<NotifyHook>,
     node: String,
@@ -225,12 +211,15 @@ mod tests {
             logging_hook(dir.path(), NotifyState::Backup, "0.5"),
         ];
         let (events, rx) = broadcast::channel(256);
-        let follower = tokio::spawn(maintain(
+        let (_status_tx, status) =
+            watch::channel(super::super::state_files::status_with_web_running().await);
+        let follower = tokio::spawn(follow(
             hooks,
             "a".into(),
             vec!["web".into()],
             Duration::from_secs(10),
             rx,
+            status,
         ));
         // 41 transitions while the first hook runs, ending with master.
         for i in 0..41 {

@@ -104,18 +104,20 @@ pub async fn run<T: Transport>(
     tokio::spawn(log_events(cluster.subscribe()));
     if let Some(run_dir) = paths.control_socket.parent() {
         let groups = config.groups.iter().map(|g| g.key.clone()).collect();
-        tokio::spawn(state_files::maintain(
+        tokio::spawn(state_files::follow(
             run_dir.to_path_buf(),
             groups,
             cluster.subscribe(),
+            cluster.watch_status(),
         ));
     }
-    tokio::spawn(hooks::maintain(
+    tokio::spawn(hooks::follow(
         config.health.hooks.clone(),
         config.local_node.clone(),
         config.groups.iter().map(|g| g.key.clone()).collect(),
         paths.script_timeout,
         cluster.subscribe(),
+        cluster.watch_status(),
     ));
     tokio::spawn(count_events(
         metrics.clone(),

@@ -39,13 +39,6 @@ pub fn write_state(run_dir: &Path, group: &str, active: bool) -> io::Result<()> 
     std::fs::rename(&tmp, &path)
 }
 
-/// Marks every group passive, then follows acquisitions and releases.
-/// Without a status to re-read, events lost by falling behind are only
-/// logged: prefer [`follow`].
-pub async fn maintain(run_dir: PathBuf, groups: Vec<String>, events: broadcast::Receiver<Event>) {
-    keep(run_dir, groups, events, None).await;
-}
-
 /// Marks every group passive, then follows acquisitions and releases; after
 /// falling behind the events it rewrites every file from `status`.
 pub async fn follow(
