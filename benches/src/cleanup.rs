@@ -111,3 +111,30 @@ pub fn install_signal_handler() -> std::io::Result<()> {
         })
         .map(|_| ())
 }
+
+/// A bench binary's `main`: installs the signal handler, runs `run`, then
+/// removes everything the run left (namespaces, directories, plugins),
+/// warns about namespaces still there, and turns the result into the exit
+/// status (`name` prefixes the error).
+pub fn main_with_cleanup(
+    name: &str,
+    run: impl FnOnce() -> anyhow::Result<()>,
+) -> std::process::ExitCode {
+    if let Err(e) = install_signal_handler() {
+        eprintln!("{name}: cannot install the signal handler: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    let result = run();
+    remove_everything();
+    let left = crate::netns::ours();
+    if !left.is_empty() {
+        eprintln!("WARNING: namespaces left behind: {left:?}");
+    }
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

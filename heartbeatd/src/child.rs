@@ -250,26 +250,9 @@ async fn finish(collector: Option<Collector>) -> String {
 /// its parent or init to reap it).
 #[cfg(test)]
 pub(crate) async fn wait_gone(pid: i32) {
-    let stat = format!("/proc/{pid}/stat");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        match std::fs::read_to_string(&stat) {
-            Err(_) => return,
-            Ok(s)
-                if s.rsplit(')')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start()
-                    .starts_with('Z') =>
-            {
-                return
-            }
-            Ok(_) => {}
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "process {pid} still runs"
-        );
+    while !heartbeat_lab::is_gone(pid) {
+        assert!(std::time::Instant::now() < deadline, "process {pid} runs");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

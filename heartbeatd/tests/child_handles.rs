@@ -53,22 +53,8 @@ fn tasks(handle: &tokio::runtime::Handle) -> usize {
 
 /// Waits until process `pid` is gone or a zombie.
 async fn wait_gone(pid: i32) {
-    let stat = format!("/proc/{pid}/stat");
     let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match std::fs::read_to_string(&stat) {
-            Err(_) => return,
-            Ok(s)
-                if s.rsplit(')')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start()
-                    .starts_with('Z') =>
-            {
-                return
-            }
-            Ok(_) => {}
-        }
+    while !heartbeat_lab::is_gone(pid) {
         assert!(Instant::now() < deadline, "process {pid} still runs");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

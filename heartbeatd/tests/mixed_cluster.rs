@@ -585,12 +585,8 @@ fn a_hung_owner_is_fenced_by_the_other_kind(owner: NodeKind) {
         println!("skipped: {reason}");
         return;
     }
-    let plugin = match StonithPlugin::install(2) {
-        Ok(plugin) => plugin,
-        Err(e) => {
-            println!("skipped: cannot install a STONITH plugin: {e}");
-            return;
-        }
+    let Some(plugin) = StonithPlugin::install_or_skip(2) else {
+        return;
     };
     let survivor = if owner == HB { RS } else { HB };
     let line = plugin.stonith_host_line();

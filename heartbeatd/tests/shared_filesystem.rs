@@ -74,12 +74,8 @@ fn a_shared_filesystem_is_never_mounted_twice_across_kill_hang_and_link_cut() {
         println!("skipped: {reason}");
         return;
     }
-    let plugin = match StonithPlugin::install(2) {
-        Ok(plugin) => plugin,
-        Err(e) => {
-            println!("skipped: cannot install a STONITH plugin: {e}");
-            return;
-        }
+    let Some(plugin) = StonithPlugin::install_or_skip(2) else {
+        return;
     };
     let disk = match LoopDisk::create(64) {
         Ok(disk) => disk,

@@ -156,10 +156,7 @@ fn fenced_lab(nodes: usize, topology: Topology, fencing: &[String]) -> Option<La
 /// its `stonith_host *` line (keep the plugin alive: it is removed on
 /// drop); `None` (skipped) when it cannot be installed.
 fn lab_stonith(nodes: usize) -> Option<(StonithPlugin, String)> {
-    let Ok(plugin) = StonithPlugin::install(nodes) else {
-        println!("skipped: cannot install a STONITH plugin (needs root)");
-        return None;
-    };
+    let plugin = StonithPlugin::install_or_skip(nodes)?;
     let line = plugin.stonith_host_line();
     Some((plugin, line))
 }

@@ -96,23 +96,7 @@ struct Args {
 }
 
 fn main() -> std::process::ExitCode {
-    if let Err(e) = cleanup::install_signal_handler() {
-        eprintln!("failover: cannot install the signal handler: {e}");
-        return std::process::ExitCode::FAILURE;
-    }
-    let result = run(Args::parse());
-    cleanup::remove_everything();
-    let left = netns::ours();
-    if !left.is_empty() {
-        eprintln!("WARNING: namespaces left behind: {left:?}");
-    }
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("failover: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    cleanup::main_with_cleanup("failover", || run(Args::parse()))
 }
 
 fn timers(text: &str) -> anyhow::Result<(u64, u64)> {

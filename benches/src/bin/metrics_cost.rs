@@ -11,29 +11,13 @@
 
 use std::time::Duration;
 
+use heartbeat_benches::cleanup;
 use heartbeat_benches::cluster::Binaries;
 use heartbeat_benches::measure::idle;
 use heartbeat_benches::systems::{Setting, System};
-use heartbeat_benches::{cleanup, netns};
 
 fn main() -> std::process::ExitCode {
-    if let Err(e) = cleanup::install_signal_handler() {
-        eprintln!("metrics_cost: cannot install the signal handler: {e}");
-        return std::process::ExitCode::FAILURE;
-    }
-    let result = run();
-    cleanup::remove_everything();
-    let left = netns::ours();
-    if !left.is_empty() {
-        eprintln!("WARNING: namespaces left behind: {left:?}");
-    }
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("metrics_cost: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    cleanup::main_with_cleanup("metrics_cost", run)
 }
 
 fn run() -> anyhow::Result<()> {

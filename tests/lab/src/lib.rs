@@ -862,13 +862,23 @@ impl Drop for Lab {
     }
 }
 
+/// Process state letter of `pid` (`R`, `S`, `T`, `Z`, …), `None` once the
+/// process is gone.
+fn process_state(pid: i32) -> Option<char> {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()?
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next())
+}
+
+/// Whether process `pid` is gone, or a zombie (dead, waiting to be reaped).
+pub fn is_gone(pid: i32) -> bool {
+    process_state(pid).is_none_or(|state| matches!(state, 'Z' | 'X'))
+}
+
 /// Whether process `pid` is stopped (state `T`) or gone.
 fn is_stopped(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-        stat.rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| matches!(state, "T" | "t" | "Z" | "X"))
-    })
+    process_state(pid).is_none_or(|state| matches!(state, 'T' | 't' | 'Z' | 'X'))
 }
 
 /// The instant (`actions.log` scale) node `node` was first powered off or

@@ -121,6 +121,18 @@ impl StonithPlugin {
         })
     }
 
+    /// [`StonithPlugin::install`], or `None` after printing why a test
+    /// that needs it is skipped.
+    pub fn install_or_skip(nodes: usize) -> Option<StonithPlugin> {
+        match StonithPlugin::install(nodes) {
+            Ok(plugin) => Some(plugin),
+            Err(e) => {
+                println!("skipped: cannot install a STONITH plugin: {e}");
+                None
+            }
+        }
+    }
+
     /// The plugin type for `ha.cf`, e.g. `external/hbrs-lab-1234-5678`.
     pub fn kind(&self) -> &str {
         &self.kind
