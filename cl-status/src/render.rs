@@ -1,7 +1,7 @@
 //! Text shared by several sub-commands: the usage text, Heartbeat's
 //! listing order, the verbose node block.
 
-use heartbeat_core::control::{NodeView, StatusView};
+use heartbeat_core::control::{LinkView, NodeView, StatusView};
 
 use crate::cli::Flavor;
 
@@ -94,10 +94,23 @@ pub fn heartbeat_order(view: &StatusView) -> Vec<&NodeView> {
 
 /// Links of `node` in the order Heartbeat lists them (reverse `ha.cf`
 /// order: `bcast eth0` + `bcast eth1` list `eth1` first).
-pub fn heartbeat_link_order(
-    node: &NodeView,
-) -> impl Iterator<Item = &heartbeat_core::control::LinkView> {
+pub fn heartbeat_link_order(node: &NodeView) -> impl Iterator<Item = &LinkView> {
     node.links.iter().rev()
+}
+
+/// The state `cl_status` 3.0.6 shows for `link` of `node`: Heartbeat never
+/// times out the local node's own links, so once one of its own packets
+/// came back on a medium that link says `up` until the daemon restarts, a
+/// downed interface included; a link never heard (ucast, mcast without
+/// loopback) stays `dead`. Other nodes' links show their state. The true
+/// state of the local links stays in `--json` and `linkstats`.
+pub fn heartbeat_link_status<'a>(node: &NodeView, link: &'a LinkView) -> &'a str {
+    let heard = link.last_heard_ms_ago.is_some() || link.packets > 0;
+    if node.local && heard {
+        "up"
+    } else {
+        &link.status
+    }
 }
 
 /// `listnodes -v`'s block of one node: a blank line, the node, its links.
@@ -107,7 +120,8 @@ pub fn verbose_node(node: &NodeView) -> String {
         node.name, node.status, node.node_type
     );
     for link in heartbeat_link_order(node) {
-        text.push_str(&format!("\t{}\t{}\n", link.name, link.status));
+        let status = heartbeat_link_status(node, link);
+        text.push_str(&format!("\t{}\t{status}\n", link.name));
     }
     text
 }

@@ -342,6 +342,91 @@ fn each_side_sees_the_other_active_with_links_up_heartbeatd_first() {
     each_side_sees_the_other(RS);
 }
 
+/// What node1 is asked about its own links once its eth1 is down.
+const OWN_LINK_QUERIES: &[&[&str]] = &[
+    &["hblinkstatus", "node1", "eth1"],
+    &["hblinkstatus", "-m", "node1", "eth1"],
+    &["hblinkstatus", "node1", "eth0"],
+    &["listhblinks", "-v", "node1"],
+    &["listnodes", "-v"],
+];
+
+/// Node1 runs `kind`, node2 the other kind; node1's eth1 goes down. Once
+/// node1 sees node2's eth1 dead (and, on heartbeatd, its own eth1 dead in
+/// its status), node1's own `cl_status` answers [`OWN_LINK_QUERIES`]:
+/// (arguments, stdout, exit code) each. `None` when skipped.
+fn own_links_with_eth1_down(kind: NodeKind) -> Option<Vec<(String, String, i32)>> {
+    let other = if kind == HB { RS } else { HB };
+    let mut lab = mixed_lab(&[kind, other], 2, "on")?;
+    start_all(&mut lab, &[]);
+    settle(&mut lab, &[0, 1], 2, Some(0));
+    let own_eth1_up = lab.wait_for(PATIENCE, |l| {
+        (l.link_status_via_cl_status(0, "node1", "eth1") == "up").then_some(())
+    });
+    assert!(
+        own_eth1_up.is_some(),
+        "node1 ({kind:?}) never heard itself on eth1{}",
+        logs(&lab)
+    );
+    lab.set_link(0, 1, false).expect("eth1 down");
+    wait_cl_view(&mut lab, 0, 1, "active", &["up", "dead"]);
+    if kind == RS {
+        // heartbeatd's true state (its status, `--json`): its eth1 is dead.
+        let own_eth1 = |l: &Lab| {
+            Some(
+                l.status(0)
+                    .ok()?
+                    .node("node1")?
+                    .link("eth1")?
+                    .status
+                    .clone(),
+            )
+        };
+        let dead = lab.wait_for(PATIENCE, |l| (own_eth1(l)? == "dead").then_some(()));
+        assert!(
+            dead.is_some(),
+            "own eth1 in the status: {:?}",
+            own_eth1(&lab)
+        );
+        let (json, _, _) = lab
+            .cl_status(0, &["--json", "hblinkstatus", "node1", "eth1"])
+            .expect("cl-status --json");
+        let json: serde_json::Value = serde_json::from_str(&json).expect("one JSON object");
+        assert_eq!(json["status"], "dead", "--json keeps the true state");
+    }
+    Some(
+        OWN_LINK_QUERIES
+            .iter()
+            .map(|args| {
+                let (out, _, code) = lab.cl_status(0, args).expect("cl_status");
+                (args.join(" "), out, code)
+            })
+            .collect(),
+    )
+}
+
+/// Issue 20: a node's own downed interface. Heartbeat 3.0.6 never times out
+/// the local node's links, so its `cl_status hblinkstatus node1 eth1` on
+/// node1 still says `up` (exit 0); heartbeatd's `cl-status` must answer
+/// byte for byte alike, here and in the other listings of own links. Two
+/// labs, so that each system is node1, the node asked about itself.
+#[test]
+fn own_downed_link_reads_as_in_heartbeat() {
+    let Some(theirs) = own_links_with_eth1_down(HB) else {
+        return;
+    };
+    let mine = own_links_with_eth1_down(RS).expect("second lab");
+    assert_eq!(
+        theirs[0],
+        ("hblinkstatus node1 eth1".into(), "up\n".into(), 0),
+        "Heartbeat's own view"
+    );
+    assert_eq!(
+        mine, theirs,
+        "heartbeatd's cl-status vs Heartbeat's cl_status"
+    );
+}
+
 /// b. kill -9 of the owner → takeover; restart → failback
 /// (`auto_failback on`); kill -9 of the other → nothing moves; graceful
 /// stop of the owner → handover well under deadtime; failback again;

@@ -76,6 +76,24 @@ mod tests {
     }
 
     #[test]
+    fn own_downed_link_shows_up_as_in_heartbeat_but_not_in_json() {
+        // The reference's section 4 seen from the node whose eth1 is down:
+        // the peer's eth1 dead, its own eth1 still `up`.
+        let mut v = healthy();
+        for n in 0..2 {
+            v.nodes[n].links[1].status = "dead".into();
+        }
+        let a = answer(&v, &opts("-n -v", "mpnv"));
+        assert_eq!(
+            a.text,
+            "\nnode2\tactive\t(nodetype: normal)\n\teth1\tdead\n\teth0\tup\n\
+             \nnode1\tactive\t(nodetype: normal)\n\teth1\tup\n\teth0\tup\n"
+        );
+        let j: json::NodeList = serde_json::from_value(a.json).unwrap();
+        assert_eq!(j.nodes[0].links[1].status, "dead");
+    }
+
+    #[test]
     fn json_is_in_configuration_order() {
         let v = healthy();
         let a = answer(&v, &opts("-n", "mpnv"));
