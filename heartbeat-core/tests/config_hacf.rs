@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::{ha_cf, messages, one_error};
 use heartbeat_core::config::{
-    parse_ha_cf, AutoFailback, Config, Medium, MsgFormat, PingNode, WireDialect, DEFAULT_UDP_PORT,
+    parse_ha_cf, AutoFailback, CompressionAlgorithm, CompressionSettings, Config, Medium,
+    MsgFormat, PingNode, WireDialect, DEFAULT_UDP_PORT,
 };
 
 const NODES_AND_MEDIUM: &str = "node node1 node2\nucast eth0 10.0.0.2\n";
@@ -38,6 +39,15 @@ fn defaults_like_heartbeat() {
     assert_eq!(c.hopfudge, 1);
     assert!(c.realtime);
     assert_eq!(c.msgfmt, MsgFormat::Classic);
+    assert_eq!(
+        c.compression,
+        CompressionSettings {
+            algorithm: CompressionAlgorithm::Zlib,
+            threshold_kib: 2,
+            traditional: false,
+        }
+    );
+    assert_eq!(c.compression.outgoing(), None);
     assert_eq!(c.logging.facility, None);
     assert_eq!(c.logging.debug, 0);
     assert!(c.ping_nodes.is_empty());
@@ -367,6 +377,22 @@ fn bad_numbers_words_and_booleans() {
         "ha.cf:3: `msgfmt`: invalid value `json`: expected classic or netstring",
     );
     one_error(
+        ha_cf(&with("compression gzip\n")),
+        "ha.cf:3: `compression`: invalid value `gzip`: expected zlib or bz2",
+    );
+    one_error(
+        ha_cf(&with("compression_threshold 0\n")),
+        "ha.cf:3: `compression_threshold`: invalid value `0`: expected a size in KiB, at least 1",
+    );
+    one_error(
+        ha_cf(&with("compression_threshold 2k\n")),
+        "ha.cf:3: `compression_threshold`: invalid value `2k`",
+    );
+    one_error(
+        ha_cf(&with("traditional_compression perhaps\n")),
+        "ha.cf:3: `traditional_compression`: invalid value `perhaps`: expected a boolean",
+    );
+    one_error(
         ha_cf(&with("wire_dialect heartbeat2\n")),
         "ha.cf:3: `wire_dialect`: invalid value `heartbeat2`: expected native or linux-ha",
     );
@@ -503,9 +529,6 @@ const COMPAT: &[&str] = &[
     "apiauth ipfail gid=haclient uid=hacluster",
     "rtprio 50",
     "hbgenmethod time",
-    "compression bz2",
-    "compression_threshold 2",
-    "traditional_compression yes",
     "coredumps true",
     "coreroot /var/lib/heartbeat/cores",
     "log_badpack false",
@@ -661,4 +684,21 @@ fn metrics_listen_takes_an_address_and_a_port() {
         let e = one_error(ha_cf(&with(&format!("metrics_listen {bad}\n"))), "ha.cf:3:");
         assert!(e.contains("127.0.0.1:9694"), "{e}");
     }
+}
+
+#[test]
+fn compression_directives() {
+    let c = ha_cf(&with(
+        "compression bz2\ncompression_threshold 1\ntraditional_compression yes\n",
+    ))
+    .unwrap();
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!(c.compression.algorithm, CompressionAlgorithm::Bz2);
+    assert_eq!(c.compression.threshold_kib, 1);
+    let out = c.compression.outgoing().unwrap();
+    assert_eq!(out.algorithm, CompressionAlgorithm::Bz2);
+    assert_eq!(out.threshold, 1024);
+    // Without traditional_compression, Heartbeat compresses nothing it sends.
+    let c = ha_cf(&with("compression bz2\ncompression_threshold 1\n")).unwrap();
+    assert_eq!(c.compression.outgoing(), None);
 }

@@ -20,8 +20,16 @@ const NODE1: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 11);
 
 /// node2 of the captured cluster, as a heartbeatd node speaking Linux-HA.
 fn node2() -> (Engine, Instant) {
-    let ha_cf = "keepalive 2\ndeadtime 12\ninitdead 24\nbcast eth0\nauto_failback on\n\
-                 wire_dialect linux-ha\nnode node1 node2\n";
+    node2_with("")
+}
+
+/// [`node2`] with `extra` ha.cf lines.
+fn node2_with(extra: &str) -> (Engine, Instant) {
+    let ha_cf = format!(
+        "keepalive 2\ndeadtime 12\ninitdead 24\nbcast eth0\nauto_failback on\n\
+         wire_dialect linux-ha\nnode node1 node2\n{extra}"
+    );
+    let ha_cf = ha_cf.as_str();
     let config = Config::from_texts(
         ha_cf,
         "auth 1\n1 sha1 somekey\n",
@@ -289,5 +297,96 @@ fn a_restarted_heartbeat_hears_our_status_before_anything_else() {
         answers.first().map(String::as_str),
         Some("status"),
         "{answers:?}"
+    );
+}
+
+/// Heartbeat's `traditional_compression yes` both ways: node1's captured
+/// packets compressed (every one, bz2 then zlib) are accepted as they are
+/// plain; our large messages go out compressed, small ones plain; a
+/// compression bomb is rejected and counted, not decoded.
+#[test]
+fn compressed_messages_are_read_and_large_ones_sent_compressed() {
+    let (mut engine, t0) =
+        node2_with("compression bz2\ncompression_threshold 1\ntraditional_compression yes\n");
+    sent(&mut engine);
+    let keys = capture_keys();
+    let mut now = t0;
+    for (i, payload) in node1_first_run().into_iter().enumerate() {
+        let algorithm = if i % 2 == 0 {
+            linuxha::Algorithm::Bz2
+        } else {
+            linuxha::Algorithm::Zlib
+        };
+        let received = linuxha::decode(&payload).unwrap();
+        let everything = linuxha::Compression {
+            algorithm,
+            threshold: 0,
+        };
+        let bytes =
+            linuxha::encode_compressed(&received.msg, &keys, received.msgfmt(), Some(everything))
+                .unwrap();
+        assert_eq!(linuxha::decode(&bytes).unwrap().compressed, Some(algorithm));
+        now += Duration::from_millis(20);
+        engine.handle_datagram(now, MediumId(0), &bytes);
+    }
+    let evs = events(&mut engine);
+    assert!(
+        !evs.iter()
+            .any(|e| matches!(e, Event::Rejected { .. } | Event::Dropped { .. })),
+        "every compressed packet is accepted: {evs:?}"
+    );
+    let node1 = engine
+        .status()
+        .nodes
+        .iter()
+        .find(|n| n.name == "node1")
+        .map(|n| n.state);
+    assert_eq!(node1, Some(NodeState::Active));
+    sent(&mut engine);
+
+    // A 20 KB application message leaves compressed (bz2), a status plain.
+    let payload: Vec<u8> = b"large application message line\n".repeat(640);
+    now += Duration::from_millis(20);
+    engine.handle_command(
+        now,
+        heartbeat_core::engine::Command::Send {
+            to: Some("node1".into()),
+            payload: payload.clone().into(),
+        },
+    );
+    let out: Vec<_> = std::iter::from_fn(|| engine.poll_transmit()).collect();
+    let mut big = 0;
+    for t in &out {
+        let r = linuxha::decode_verified(&t.bytes, &keys).unwrap();
+        if r.msg.msg_type() == Some("status") {
+            assert_eq!(r.compressed, None);
+        } else {
+            assert_eq!(r.compressed, Some(linuxha::Algorithm::Bz2), "{:?}", r.msg);
+            assert!(t.bytes.len() < 2_000, "{}", t.bytes.len());
+            big += 1;
+        }
+    }
+    assert_eq!(big, 1, "{out:?}");
+
+    // A bomb from node1, properly signed: rejected, no panic.
+    let mut wrapper = HaMsg::new();
+    let zeros = vec![0u8; 8 * 1024 * 1024];
+    wrapper.push_binary(
+        linuxha::compress::COMPRESSED_PAYLOAD_FIELD,
+        linuxha::compress::compress(linuxha::Algorithm::Zlib, &zeros),
+    );
+    wrapper.push_str(linuxha::compress::COMPRESSION_ALGORITHM_FIELD, "zlib");
+    let bomb = linuxha::encode(&wrapper, &keys, linuxha::MsgFmt::Netstring).unwrap();
+    engine.handle_datagram(now, MediumId(0), &bomb);
+    let evs = events(&mut engine);
+    assert!(
+        evs.iter().any(|e| matches!(
+            e,
+            Event::Rejected {
+                error: DecodeError::LinuxHa(linuxha::HaDecodeError::DecompressedOversized(_)),
+                ..
+            }
+        )),
+        "{evs:?}"
     );
 }

@@ -329,6 +329,28 @@ mod net {
         assert!(datagram.len() > 20_000, "{}", datagram.len());
         assert_eq!(through_runtime(&a, &mut b, datagram).await, packet);
 
+        // Compressed as Heartbeat does with `traditional_compression yes`
+        // (`_compressed_payload` wrapper), zlib and bz2, both msgfmts: a
+        // 40 KB message of text travels as a small datagram and decodes.
+        for algorithm in [linuxha::Algorithm::Zlib, linuxha::Algorithm::Bz2] {
+            for fmt in [MsgFmt::Classic, MsgFmt::Netstring] {
+                let mut packet = linux_ha_app(0);
+                packet.message = Message::App {
+                    payload: b"resource state line\n".repeat(2_000).into(),
+                };
+                let msg = linuxha::compose(&packet, &Extras::default()).unwrap();
+                let compression = linuxha::Compression {
+                    algorithm,
+                    threshold: 1024,
+                };
+                let datagram =
+                    linuxha::encode_compressed(&msg, &keys(), fmt, Some(compression)).unwrap();
+                assert!(datagram.len() < 4_000, "{algorithm:?}: {}", datagram.len());
+                assert!(linuxha::decode(&datagram).unwrap().compressed == Some(algorithm));
+                assert_eq!(through_runtime(&a, &mut b, datagram).await, packet);
+            }
+        }
+
         // A forged copy (one payload byte changed, tag kept) arrives whole
         // too and is refused by authentication, not by its size.
         let packet = linux_ha_app(20_000);

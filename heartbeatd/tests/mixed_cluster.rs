@@ -828,6 +828,104 @@ fn rolling_replacement_of_heartbeat_by_heartbeatd_auto_failback_on() {
     rolling_replacement("on");
 }
 
+/// Bytes received so far on node `i`'s `eth0` (`/proc/net/dev` in its
+/// network namespace).
+fn rx_bytes(lab: &Lab, i: usize) -> u64 {
+    let (out, err, code) = lab
+        .run_in(i, Path::new("/bin/cat"), &["/proc/net/dev"])
+        .expect("cat /proc/net/dev");
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("eth0:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no eth0 in {out}"))
+}
+
+/// Heartbeat's `compression bz2`, `compression_threshold 1` and
+/// `traditional_compression yes` (what makes Heartbeat 3.0.6 compress whole
+/// messages) on both nodes: the cluster forms, and a 20 KB message that
+/// Heartbeat sends (written to its FIFO, as `ha_clustermsg` does) reaches
+/// heartbeatd, decompressed, while fewer than 10 KB arrive on its link.
+///
+/// Only this direction: heartbeatd's own messages are all far below 1 KiB
+/// and it has no interface for sending application messages, so nothing
+/// makes it send a large one to Heartbeat here (the engine test
+/// `engine_linuxha::compressed_messages_are_read_and_large_ones_sent_compressed`
+/// covers our sending side).
+#[test]
+fn heartbeat_compressed_large_message_reaches_heartbeatd() {
+    let Some(mut lab) = mixed_lab_with(&[HB, RS], 1, "on", |spec| {
+        spec.extra_ha_cf = vec![
+            "compression bz2".into(),
+            "compression_threshold 1".into(),
+            "traditional_compression yes".into(),
+        ];
+    }) else {
+        return;
+    };
+    start_all(&mut lab, &[]);
+    settle(&mut lab, &[0, 1], 1, Some(0));
+    let fifo = lab.node_dir(0).join("lib/fifo");
+    assert!(
+        lab.wait_for(PATIENCE, |_| fifo.exists().then_some(()))
+            .is_some(),
+        "Heartbeat made no FIFO{}",
+        logs(&lab)
+    );
+    // Lines of at most 510 bytes: Heartbeat reads the FIFO line by line.
+    let mut text = String::from(">>>\nt=hbtest-large\n");
+    for k in 0..40 {
+        let line: String = (0..480)
+            .map(|j| char::from(b'a' + ((j * 7 + k) % 26) as u8))
+            .collect();
+        text += &format!("f{k}={line}\n");
+    }
+    text += "<<<\n";
+    assert!(text.len() > 19_000);
+    let before = rx_bytes(&lab, 1);
+    {
+        use std::io::Write;
+        let mut w = fs::OpenOptions::new()
+            .write(true)
+            .open(&fifo)
+            .expect("open the FIFO");
+        w.write_all(text.as_bytes()).expect("write to the FIFO");
+    }
+    let wanted = "Ignoring message type hbtest-large from node1";
+    let seen = lab.wait_for(PATIENCE, |l| {
+        fs::read_to_string(l.log_path(1))
+            .unwrap_or_default()
+            .contains(wanted)
+            .then_some(())
+    });
+    let received = rx_bytes(&lab, 1) - before;
+    assert!(
+        seen.is_some(),
+        "heartbeatd never got the message{}",
+        logs(&lab)
+    );
+    println!("20 KB message: {received} bytes received on heartbeatd's link meanwhile");
+    assert!(
+        received < 10_000,
+        "{received} bytes arrived: the message was not compressed{}",
+        logs(&lab)
+    );
+    let ours = fs::read_to_string(lab.log_path(1)).unwrap_or_default();
+    assert!(
+        !ours.contains("Rejected") && !ours.to_ascii_lowercase().contains("compress"),
+        "heartbeatd rejected packets{}",
+        logs(&lab)
+    );
+    let theirs = fs::read_to_string(lab.ha_log(0)).unwrap_or_default();
+    assert!(
+        !theirs.contains("decompress") && !theirs.contains("authentication failed"),
+        "Heartbeat complained{}",
+        logs(&lab)
+    );
+    // Both still see each other.
+    settle(&mut lab, &[0, 1], 1, Some(0));
+}
+
 /// The harness itself: two Heartbeat 3.0.6 nodes see each other, take
 /// over after kill -9, fail back, and hand over on a graceful stop.
 #[test]

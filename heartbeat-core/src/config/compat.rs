@@ -102,21 +102,6 @@ pub(crate) const COMPAT_DIRECTIVES: &[CompatDirective] = &[
         Shape::Choice(&["file", "time"]),
         "the generation is always kept in a file",
     ),
-    d(
-        "compression",
-        Shape::Choice(&["zlib", "bz2"]),
-        "packets are never compressed",
-    ),
-    d(
-        "compression_threshold",
-        Shape::UInt,
-        "packets are never compressed",
-    ),
-    quiet_when(
-        "traditional_compression",
-        false,
-        "packets are never compressed",
-    ),
     d("coredumps", Shape::Bool, ""),
     d("coreroot", Shape::Word, ""),
     d("log_badpack", Shape::Bool, ""),

@@ -96,6 +96,11 @@ impl fmt::Display for Effective<'_> {
         writeln!(f, "hopfudge {}", c.hopfudge)?;
         writeln!(f, "realtime {}", c.realtime)?;
         writeln!(f, "msgfmt {}", c.msgfmt.as_str())?;
+        if c.compression != super::CompressionSettings::default() {
+            writeln!(f, "compression {}", c.compression.algorithm.as_str())?;
+            writeln!(f, "compression_threshold {}", c.compression.threshold_kib)?;
+            writeln!(f, "traditional_compression {}", c.compression.traditional)?;
+        }
         writeln!(f, "wire_dialect {}", c.wire_dialect.as_str())?;
         if let Some(address) = c.metrics_listen {
             writeln!(f, "metrics_listen {address}")?;
@@ -211,6 +216,7 @@ impl fmt::Debug for Config {
             .field("hopfudge", &self.hopfudge)
             .field("realtime", &self.realtime)
             .field("msgfmt", &self.msgfmt)
+            .field("compression", &self.compression)
             .field("wire_dialect", &self.wire_dialect)
             .field("metrics_listen", &self.metrics_listen)
             .field("safety", &self.safety)

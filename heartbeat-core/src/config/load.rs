@@ -174,6 +174,7 @@ impl Config {
                 hopfudge: h.hopfudge,
                 realtime: h.realtime,
                 msgfmt: h.msgfmt,
+                compression: h.compression,
                 wire_dialect: h.wire_dialect,
                 metrics_listen: h.metrics_listen,
                 safety: h.safety,

@@ -106,6 +106,9 @@ pub struct Config {
     pub realtime: bool,
     /// `msgfmt` (default classic); meaningful for the Linux-HA dialect only.
     pub msgfmt: MsgFormat,
+    /// `compression`, `compression_threshold`, `traditional_compression`;
+    /// meaningful for the Linux-HA dialect only.
+    pub compression: CompressionSettings,
     /// `wire_dialect` (default native): what this node speaks on the wire.
     pub wire_dialect: WireDialect,
     /// `metrics_listen` (off by default): where heartbeatd serves Prometheus
@@ -198,6 +201,51 @@ pub enum AutoFailback {
     /// `legacy` (default): ip-request / ip-request-resp.
     #[default]
     Legacy,
+}
+
+/// The algorithm of `compression` (`zlib`, `bz2`).
+pub use crate::wire::linuxha::Algorithm as CompressionAlgorithm;
+
+/// Heartbeat's compression directives. Received compressed messages are
+/// always read; outgoing Linux-HA messages are compressed, as Heartbeat
+/// 3.0.6 does, only with `traditional_compression` on, and then when their
+/// encoding exceeds `compression_threshold` KiB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompressionSettings {
+    /// `compression` (default zlib).
+    pub algorithm: CompressionAlgorithm,
+    /// `compression_threshold` in KiB (default 2, at least 1).
+    pub threshold_kib: u32,
+    /// `traditional_compression` (default off): whole messages are
+    /// compressed above the threshold.
+    pub traditional: bool,
+}
+
+impl Default for CompressionSettings {
+    fn default() -> Self {
+        CompressionSettings {
+            algorithm: CompressionAlgorithm::Zlib,
+            threshold_kib: DEFAULT_COMPRESSION_THRESHOLD_KIB,
+            traditional: false,
+        }
+    }
+}
+
+/// Heartbeat's default `compression_threshold`, in KiB.
+pub const DEFAULT_COMPRESSION_THRESHOLD_KIB: u32 = 2;
+
+impl CompressionSettings {
+    /// How outgoing messages are compressed: `None` unless
+    /// `traditional_compression` is on.
+    pub fn outgoing(&self) -> Option<crate::wire::linuxha::Compression> {
+        self.traditional
+            .then_some(crate::wire::linuxha::Compression {
+                algorithm: self.algorithm,
+                threshold: usize::try_from(self.threshold_kib)
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(1024),
+            })
+    }
 }
 
 /// `msgfmt`.

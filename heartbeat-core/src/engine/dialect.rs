@@ -92,6 +92,8 @@ impl IgnoredTypes {
 pub(super) struct Dialect {
     speaks: WireDialect,
     msgfmt: linuxha::MsgFmt,
+    /// Compression of outgoing messages (`traditional_compression`).
+    compression: Option<linuxha::Compression>,
     /// `ttl` of Linux-HA messages: hopfudge + configured nodes.
     ttl: u32,
     /// Our wall clock at the engine's start, in seconds since the epoch
@@ -107,12 +109,14 @@ impl Dialect {
     pub(super) fn new(
         speaks: WireDialect,
         msgfmt: linuxha::MsgFmt,
+        compression: Option<linuxha::Compression>,
         ttl: u32,
         wall_clock_at_start: u64,
     ) -> Self {
         Dialect {
             speaks,
             msgfmt,
+            compression,
             ttl,
             wall_clock_at_start,
             uuids: HashMap::new(),
@@ -159,7 +163,12 @@ impl Dialect {
                 let status = matches!(packet.message, Message::Status(_));
                 let extras = self.extras(packet.dest.as_deref(), since_start, status);
                 let msg = linuxha::compose(packet, &extras)?;
-                Ok(linuxha::encode(&msg, keys, self.msgfmt)?)
+                Ok(linuxha::encode_compressed(
+                    &msg,
+                    keys,
+                    self.msgfmt,
+                    self.compression,
+                )?)
             }
         }
     }
@@ -188,7 +197,12 @@ impl Dialect {
             msg.push_binary(names::F_DESTUUID, uuid.0);
         }
         linuxha::map::push_control_fields(&mut msg, envelope, &extras);
-        Ok(linuxha::encode(&msg, keys, self.msgfmt)?)
+        Ok(linuxha::encode_compressed(
+            &msg,
+            keys,
+            self.msgfmt,
+            self.compression,
+        )?)
     }
 
     /// The Heartbeat fields of a message we send (`status`: a status, which

@@ -148,6 +148,7 @@ pub fn config_for(
             hopfudge: 1,
             realtime: true,
             msgfmt: MsgFormat::Classic,
+            compression: Default::default(),
             wire_dialect: Default::default(),
             metrics_listen: None,
             raw_parameters: Default::default(),

@@ -106,6 +106,8 @@ pub struct HaCf {
     pub realtime: bool,
     /// `msgfmt`.
     pub msgfmt: MsgFormat,
+    /// `compression`, `compression_threshold`, `traditional_compression`.
+    pub compression: super::CompressionSettings,
     /// `wire_dialect`.
     pub wire_dialect: WireDialect,
     /// `metrics_listen` (a heartbeat-rs directive): where heartbeatd serves
@@ -184,6 +186,7 @@ struct Builder {
     hopfudge: Option<u8>,
     realtime: Option<bool>,
     msgfmt: Option<MsgFormat>,
+    compression: super::CompressionSettings,
     wire_dialect: Option<WireDialect>,
     metrics_listen: Option<SocketAddr>,
     safety: safety_lines::SafetyLines,
@@ -212,6 +215,7 @@ impl Builder {
             hopfudge: None,
             realtime: None,
             msgfmt: None,
+            compression: super::CompressionSettings::default(),
             wire_dialect: None,
             metrics_listen: None,
             safety: safety_lines::SafetyLines::default(),
@@ -389,6 +393,12 @@ impl Builder {
             }
             "realtime" => self.realtime = self.boolean(n, &name, v).or(self.realtime),
             "msgfmt" => self.msgfmt(n, v),
+            "compression" => self.compression(n, v),
+            "compression_threshold" => self.compression_threshold(n, v),
+            "traditional_compression" => {
+                let on = self.boolean(n, &name, v);
+                self.compression.traditional = on.unwrap_or(self.compression.traditional);
+            }
             "wire_dialect" => self.wire_dialect(n, v),
             "metrics_listen" => self.metrics_listen(n, v),
             "cluster" => {
@@ -712,6 +722,27 @@ impl Builder {
         }
     }
 
+    fn compression(&mut self, line: usize, values: &[&str]) {
+        const EXPECTED: &str = "zlib or bz2";
+        let Some(value) = self.single(line, "compression", values, EXPECTED) else {
+            return;
+        };
+        match super::CompressionAlgorithm::from_name(value.as_bytes()) {
+            Some(a) => self.compression.algorithm = a,
+            None => self.invalid(line, "compression", value, EXPECTED),
+        }
+    }
+
+    fn compression_threshold(&mut self, line: usize, values: &[&str]) {
+        const EXPECTED: &str = "a size in KiB, at least 1";
+        let kib: Option<u32> = self.number(line, "compression_threshold", values, EXPECTED);
+        match kib {
+            Some(0) => self.invalid(line, "compression_threshold", "0", EXPECTED),
+            Some(k) => self.compression.threshold_kib = k,
+            None => {}
+        }
+    }
+
     fn wire_dialect(&mut self, line: usize, values: &[&str]) {
         const EXPECTED: &str = "native or linux-ha";
         let Some(value) = self.single(line, "wire_dialect", values, EXPECTED) else {
@@ -885,6 +916,7 @@ impl Builder {
             hopfudge: self.hopfudge.unwrap_or(DEFAULT_HOPFUDGE),
             realtime: self.realtime.unwrap_or(true),
             msgfmt: self.msgfmt.unwrap_or_default(),
+            compression: self.compression,
             wire_dialect,
             metrics_listen: self.metrics_listen,
             safety,

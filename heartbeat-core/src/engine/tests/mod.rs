@@ -57,6 +57,7 @@ pub(super) fn config(local: &str, nodes: &[&str]) -> Config {
         hopfudge: 1,
         realtime: false,
         msgfmt: MsgFormat::Classic,
+        compression: Default::default(),
         wire_dialect: Default::default(),
         metrics_listen: None,
         raw_parameters: Default::default(),

@@ -4,11 +4,14 @@
 //! with an authentication trailer, plus the classic `auth` field inside the
 //! message when `msgfmt classic` (the default) — [`encode`]. Heartbeat ≤ 2.1
 //! sent the classic `>>>` form, authenticated by the `auth` field only and
-//! followed by a NUL byte — [`encode_classic`]. [`decode`] accepts both.
+//! followed by a NUL byte — [`encode_classic`]. [`decode`] accepts both,
+//! and unwraps compressed messages ([`super::compress`]);
+//! [`encode_compressed`] writes them.
 
 use bytes::Bytes;
 
 use super::auth::AuthToken;
+use super::compress::{self, Algorithm, Compression};
 use super::error::{AuthError, HaDecodeError, HaEncodeError};
 use super::msg::{HaMsg, Value};
 use super::netstring::take_netstring;
@@ -58,6 +61,10 @@ pub struct Received {
     pub trailer: Option<AuthToken>,
     /// Classic only: whether a NUL byte followed `<<<\n`.
     pub trailing_nul: bool,
+    /// Whether the datagram was a compressed wrapper, and with what. Then
+    /// [`Received::msg`] is the message it held, while `encoding`, `trailer`
+    /// and `trailing_nul` describe the wrapper, which is what is signed.
+    pub compressed: Option<Algorithm>,
     /// Netstring only: the bytes the trailer signs (`###\n` through `%%%\n`).
     signed: Vec<u8>,
 }
@@ -88,8 +95,17 @@ impl Received {
 
     /// Encode the message again as it came: same encoding and framing, signed
     /// with the keyring's active key. With the sender's key this gives the
-    /// received bytes back.
+    /// received bytes back (for a compressed message: compressed again with
+    /// the same algorithm, which gives the same bytes only when our
+    /// compressor matches the sender's).
     pub fn reencode(&self, keys: &Keyring) -> Result<Bytes, HaEncodeError> {
+        if let Some(algorithm) = self.compressed {
+            let compression = Compression {
+                algorithm,
+                threshold: 0,
+            };
+            return encode_compressed(&self.msg, keys, self.msgfmt(), Some(compression));
+        }
         match self.encoding {
             Encoding::Netstring => encode(&self.msg, keys, self.msgfmt()),
             Encoding::Classic => {
@@ -107,7 +123,47 @@ impl Received {
 ///
 /// Netstring: the message, then either nothing or exactly one trailer
 /// netstring. Classic: the message, then nothing or one NUL byte.
+///
+/// A message holding a binary `_compressed_payload` field is a compressed
+/// wrapper ([`super::compress`]): its payload is decompressed, bounded by
+/// [`MAX_LINUX_HA_DATAGRAM`], and parsed as a message of either encoding
+/// without trailer; that message is [`Received::msg`]. Heartbeat writes the
+/// wrapper as netstring only (`cl_compressmsg` uses `msg2netstring`); a
+/// classic wrapper, or a wrapper inside a wrapper, is refused.
 pub fn decode(datagram: &[u8]) -> Result<Received, HaDecodeError> {
+    let mut received = decode_plain(datagram)?;
+    if let Some(payload) = received.msg.get_binary(compress::COMPRESSED_PAYLOAD_FIELD) {
+        if received.encoding != Encoding::Netstring {
+            return Err(HaDecodeError::BadCompressedPayload);
+        }
+        let algorithm = received
+            .msg
+            .get_bytes(compress::COMPRESSION_ALGORITHM_FIELD)
+            .and_then(Algorithm::from_name)
+            .ok_or(HaDecodeError::UnknownCompression)?;
+        let inner = compress::decompress(algorithm, payload, MAX_LINUX_HA_DATAGRAM)?;
+        let inner = decode_plain(&inner).map_err(|e| match e {
+            HaDecodeError::BadTrailer | HaDecodeError::TrailingBytes => {
+                HaDecodeError::BadCompressedPayload
+            }
+            other => other,
+        })?;
+        if inner.trailer.is_some()
+            || inner
+                .msg
+                .get_binary(compress::COMPRESSED_PAYLOAD_FIELD)
+                .is_some()
+        {
+            return Err(HaDecodeError::BadCompressedPayload);
+        }
+        received.msg = inner.msg;
+        received.compressed = Some(algorithm);
+    }
+    Ok(received)
+}
+
+/// [`decode`] without looking for a compressed payload.
+fn decode_plain(datagram: &[u8]) -> Result<Received, HaDecodeError> {
     if datagram.len() > MAX_LINUX_HA_DATAGRAM {
         return Err(HaDecodeError::Oversized(datagram.len()));
     }
@@ -128,6 +184,7 @@ pub fn decode(datagram: &[u8]) -> Result<Received, HaDecodeError> {
             encoding: Encoding::Netstring,
             trailer,
             trailing_nul: false,
+            compressed: None,
             signed,
         })
     } else if datagram.starts_with(classic::START) {
@@ -142,6 +199,7 @@ pub fn decode(datagram: &[u8]) -> Result<Received, HaDecodeError> {
             encoding: Encoding::Classic,
             trailer: None,
             trailing_nul,
+            compressed: None,
             signed: Vec::new(),
         })
     } else if netstring::START.starts_with(datagram) || classic::START.starts_with(datagram) {
@@ -184,6 +242,69 @@ pub fn encode(msg: &HaMsg, keys: &Keyring, msgfmt: MsgFmt) -> Result<Bytes, HaEn
     out.extend_from_slice(token.as_bytes());
     out.push(b',');
     check_size(out)
+}
+
+/// Encode `msg` like [`encode`], compressed as Heartbeat does with
+/// `traditional_compression yes` when `compression` is given and the
+/// message's encoding exceeds its threshold ([`super::compress`]).
+///
+/// The message is encoded without trailer as Heartbeat's `msg2wirefmt_noac`
+/// does (classic text with the `auth` field and a NUL when `msgfmt` is
+/// classic and the classic form can carry the message, netstring
+/// otherwise); if that is longer than the threshold it is compressed into a
+/// netstring wrapper (`_compressed_payload`, `_compression_algorithm`)
+/// signed by the trailer. A message that compressed would still exceed
+/// [`MAX_LINUX_HA_DATAGRAM`], or whose encoding already does, is refused:
+/// no receiver of this dialect would take it.
+pub fn encode_compressed(
+    msg: &HaMsg,
+    keys: &Keyring,
+    msgfmt: MsgFmt,
+    compression: Option<Compression>,
+) -> Result<Bytes, HaEncodeError> {
+    let Some(compression) = compression else {
+        return encode(msg, keys, msgfmt);
+    };
+    let mut msg = msg.clone();
+    let plain = match msgfmt {
+        MsgFmt::Classic => {
+            add_auth_field(&mut msg, keys)?;
+            let mut out = Vec::new();
+            match classic::write_message(&msg, 0, &mut out) {
+                Ok(()) => {
+                    out.push(0);
+                    out
+                }
+                Err(_) => {
+                    let mut out = Vec::new();
+                    netstring::write_message(&msg, 0, &mut out)?;
+                    out
+                }
+            }
+        }
+        MsgFmt::Netstring => {
+            msg.remove(AUTH_FIELD);
+            let mut out = Vec::new();
+            netstring::write_message(&msg, 0, &mut out)?;
+            out
+        }
+    };
+    if plain.len() <= compression.threshold {
+        return encode(&msg, keys, msgfmt);
+    }
+    if plain.len() > MAX_LINUX_HA_DATAGRAM {
+        return Err(HaEncodeError::Oversized(plain.len()));
+    }
+    let mut wrapper = HaMsg::new();
+    wrapper.push_binary(
+        compress::COMPRESSED_PAYLOAD_FIELD,
+        compress::compress(compression.algorithm, &plain),
+    );
+    wrapper.push_str(
+        compress::COMPRESSION_ALGORITHM_FIELD,
+        compression.algorithm.as_str(),
+    );
+    encode(&wrapper, keys, MsgFmt::Netstring)
 }
 
 /// Encode `msg` in the classic form Heartbeat ≤ 2.1 sent: `>>>` text with the

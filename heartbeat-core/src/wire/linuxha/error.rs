@@ -59,6 +59,19 @@ pub enum HaDecodeError {
     /// The netstring authentication trailer is malformed.
     #[error("malformed authentication trailer")]
     BadTrailer,
+    /// A compressed message names an algorithm other than `zlib` or `bz2`,
+    /// or lacks the `_compression_algorithm` field.
+    #[error("unknown or missing compression algorithm")]
+    UnknownCompression,
+    /// A compressed payload is not one complete stream of its algorithm
+    /// (corrupt, truncated, or followed by other bytes), or the message it
+    /// holds is itself compressed.
+    #[error("bad compressed payload")]
+    BadCompressedPayload,
+    /// A compressed payload expands beyond the limit (the number): refused
+    /// as soon as the limit is passed.
+    #[error("compressed payload expands beyond {0} bytes")]
+    DecompressedOversized(usize),
     /// The message parsed but failed authentication.
     #[error(transparent)]
     Auth(#[from] AuthError),

@@ -7,6 +7,9 @@
 //!   `>>>`/`<<<`); [`codec`] picks one per datagram, frames it and signs or
 //!   verifies it ([`decode`], [`decode_verified`], [`encode`],
 //!   [`encode_classic`]).
+//! - [`compress`]: Heartbeat's whole-message compression (`zlib`, `bz2`):
+//!   the `_compressed_payload` wrapper, read by [`decode`] and written by
+//!   [`encode_compressed`].
 //! - [`auth`]: Linux-HA's `crc` (CRC-32/CKSUM variant), `md5` and `sha1`
 //!   digests and the `"<index> <hex>"` token, with the keys of
 //!   [`crate::wire::Keyring`].
@@ -24,6 +27,7 @@ mod base64;
 mod check;
 pub mod classic;
 pub mod codec;
+pub mod compress;
 pub mod error;
 mod list;
 pub mod map;
@@ -32,9 +36,10 @@ pub mod netstring;
 
 pub use auth::{crc_cksum, digest_hex, AuthToken};
 pub use codec::{
-    add_auth_field, decode, decode_verified, encode, encode_classic, is_linux_ha,
-    verify_auth_field, Encoding, MsgFmt, Received, AUTH_FIELD,
+    add_auth_field, decode, decode_verified, encode, encode_classic, encode_compressed,
+    is_linux_ha, verify_auth_field, Encoding, MsgFmt, Received, AUTH_FIELD,
 };
+pub use compress::{Algorithm, Compression};
 pub use error::{AuthError, HaDecodeError, HaEncodeError};
 pub use map::{classify, compose, Classified, Envelope, Extras, MapError};
 pub use msg::{Field, FieldType, HaMsg, Value};
