@@ -150,6 +150,7 @@ pub fn config_for(
             msgfmt: MsgFormat::Classic,
             wire_dialect: Default::default(),
             metrics_listen: None,
+            respawn: Vec::new(),
             raw_parameters: Default::default(),
             keys: sim_keyring(),
             groups: groups.clone(),
