@@ -127,6 +127,9 @@ pub async fn run<T: Transport>(
     let _checks = crate::health::spawn(&config.health, Arc::clone(&cluster), metrics.clone());
     let _http = start_http(&config, &paths, &cluster, &metrics).await?;
     let _pinger = start_ping_prober(&config, &cluster)?;
+    // `respawn`/`failfast` commands: kept running until the shutdown below.
+    let respawned =
+        crate::respawn::Respawner::spawn(&config.respawn, Arc::new(crate::respawn::reboot_now))?;
 
     let control = ControlSocket::bind(&paths.control_socket, 0o660, paths.control_gid)
         .with_context(|| format!("cannot bind {}", paths.control_socket.display()))?;
@@ -159,6 +162,7 @@ pub async fn run<T: Transport>(
     let bound = shutdown_bound(&config, paths.script_timeout);
     let ended = tokio::time::timeout(bound, cluster.shutdown()).await;
     serving.abort();
+    respawned.stop().await;
     let left_behind = groups_not_stopped(&cluster);
     if left_behind.is_empty() {
         return Ok(());
