@@ -567,6 +567,13 @@ fn respawn_and_failfast_lines() {
     assert_eq!((c.respawn[1].line, c.respawn[1].failfast), (4, true));
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert!(!c.raw_parameters.contains_key("respawn"));
+    // Shown in the effective configuration (so a SIGHUP notices a change).
+    let shown = c.effective().to_string();
+    assert!(
+        shown.contains("\nrespawn nobody /usr/bin/agent -x a,b\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("\nfailfast root /bin/watcher\n"), "{shown}");
 }
 
 #[test]
