@@ -30,10 +30,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use heartbeat_core::config::RespawnChild;
+use heartbeat_core::control::RespawnedView;
 use nix::errno::Errno;
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::{Gid, Pid, Uid, User};
-use serde::Serialize;
 use tokio::process::Command;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -114,19 +114,18 @@ impl std::fmt::Display for Exit {
     }
 }
 
-/// One respawned command as the status shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Respawned {
-    /// The command as written in `ha.cf`.
-    pub command: String,
-    /// The user it runs as.
-    pub user: String,
-    /// Its process id while it runs.
-    pub pid: Option<u32>,
-    /// How many times it was started again.
-    pub restarts: u32,
-    /// `running`, `restarting`, `given up`, `exited`, `stopped`, `failed`.
-    pub state: String,
+/// The state of every command, shared with the control socket's status.
+#[derive(Clone, Debug, Default)]
+pub struct RespawnStatus(Arc<Mutex<Vec<RespawnedView>>>);
+
+impl RespawnStatus {
+    /// The commands and their state, in `ha.cf` order.
+    pub fn snapshot(&self) -> Vec<RespawnedView> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// What a `failfast` death does: given the command, ends the node.
@@ -145,7 +144,7 @@ pub fn reboot_now(command: &str) {
 pub struct Respawner {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    status: Arc<Mutex<Vec<Respawned>>>,
+    status: RespawnStatus,
 }
 
 /// A command ready to run: its line and the identity to take.
@@ -212,10 +211,10 @@ impl Respawner {
             });
         }
         let (stop, stopped) = watch::channel(false);
-        let status = Arc::new(Mutex::new(
+        let status = RespawnStatus(Arc::new(Mutex::new(
             prepared
                 .iter()
-                .map(|p| Respawned {
+                .map(|p| RespawnedView {
                     command: p.child.command.clone(),
                     user: p.child.user.clone(),
                     pid: None,
@@ -223,14 +222,14 @@ impl Respawner {
                     state: "starting".into(),
                 })
                 .collect::<Vec<_>>(),
-        ));
+        )));
         let tasks = prepared
             .into_iter()
             .enumerate()
             .map(|(index, p)| {
                 let keeper = Keeper {
                     index,
-                    status: Arc::clone(&status),
+                    status: status.clone(),
                     failfast: Arc::clone(&failfast),
                 };
                 tokio::spawn(keeper.keep(p, stopped.clone()))
@@ -243,12 +242,9 @@ impl Respawner {
         })
     }
 
-    /// The commands and their state, in `ha.cf` order.
-    pub fn status(&self) -> Vec<Respawned> {
-        self.status
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+    /// The state of the commands, kept up to date.
+    pub fn status(&self) -> RespawnStatus {
+        self.status.clone()
     }
 
     /// Stops every command (SIGTERM to its process group, SIGKILL after
@@ -272,13 +268,13 @@ impl Drop for Respawner {
 /// The task keeping one command running.
 struct Keeper {
     index: usize,
-    status: Arc<Mutex<Vec<Respawned>>>,
+    status: RespawnStatus,
     failfast: FailfastAction,
 }
 
 impl Keeper {
-    fn update(&self, f: impl FnOnce(&mut Respawned)) {
-        let mut all = self.status.lock().unwrap_or_else(PoisonError::into_inner);
+    fn update(&self, f: impl FnOnce(&mut RespawnedView)) {
+        let mut all = self.status.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(entry) = all.get_mut(self.index) {
             f(entry);
         }

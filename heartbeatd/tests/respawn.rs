@@ -1,7 +1,8 @@
 //! Real heartbeatd processes with a `respawn` line: the command is started
 //! again each time it is killed, a command that keeps dying at once is
-//! given up after Heartbeat's limit (10 restarts), and SIGTERM of the
-//! daemon leaves nothing of the command behind.
+//! given up after Heartbeat's limit (10 restarts), SIGTERM of the daemon
+//! leaves nothing of the command behind, and the control socket's status
+//! shows the command.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -88,6 +89,15 @@ fn a_killed_command_is_restarted_and_sigterm_ends_it_with_its_children() {
     wait_until("its child", || numbers(&base.join("children")).len() == 6);
     let child = *numbers(&base.join("children")).last().expect("a child");
     assert!(!gone(helper) && !gone(child));
+    // The control socket's status shows it.
+    wait_until("the status shows the sixth run", || {
+        lab.status(0).is_ok_and(|v| {
+            v.respawned.len() == 1
+                && v.respawned[0].pid == u32::try_from(helper).ok()
+                && v.respawned[0].restarts == 5
+                && v.respawned[0].state == "running"
+        })
+    });
 
     lab.terminate(0);
     assert_eq!(lab.wait_exit(0, PATIENCE), Some(0), "heartbeatd exits 0");
@@ -110,6 +120,9 @@ fn a_command_dying_at_once_is_given_up_after_heartbeats_limit() {
             .contains("respawning too fast")
     });
     assert_eq!(numbers(&base.join("pids")).len(), runs);
+    let view = lab.status(0).expect("status");
+    assert_eq!(view.respawned[0].state, "given up");
+    assert_eq!(view.respawned[0].restarts, MAX_FAST_RESTARTS);
     lab.terminate(0);
     assert_eq!(lab.wait_exit(0, PATIENCE), Some(0), "heartbeatd exits 0");
     assert_eq!(numbers(&base.join("pids")).len(), runs, "not started again");

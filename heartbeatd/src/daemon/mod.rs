@@ -136,6 +136,7 @@ pub async fn run<T: Transport>(
     let handler = Arc::new(ClusterHandler {
         cluster: Arc::clone(&cluster),
         config: Arc::clone(&config),
+        respawned: respawned.status(),
     });
     let policy = AdminPolicy {
         admin_gid: paths.control_gid,
