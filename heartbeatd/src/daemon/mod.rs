@@ -127,12 +127,12 @@ pub async fn run<T: Transport>(
     let _checks = crate::health::spawn(&config.health, Arc::clone(&cluster), metrics.clone());
     let _http = start_http(&config, &paths, &cluster, &metrics).await?;
     let _pinger = start_ping_prober(&config, &cluster)?;
-    // `respawn`/`failfast` commands: kept running until the shutdown below.
-    let respawned =
-        crate::respawn::Respawner::spawn(&config.respawn, Arc::new(crate::respawn::reboot_now))?;
 
     let control = ControlSocket::bind(&paths.control_socket, 0o660, paths.control_gid)
         .with_context(|| format!("cannot bind {}", paths.control_socket.display()))?;
+    // `respawn`/`failfast` commands: kept running until the shutdown below.
+    let respawned =
+        crate::respawn::Respawner::spawn(&config.respawn, Arc::new(crate::respawn::reboot_now))?;
     let handler = Arc::new(ClusterHandler {
         cluster: Arc::clone(&cluster),
         config: Arc::clone(&config),
@@ -154,6 +154,7 @@ pub async fn run<T: Transport>(
             }
             () = cluster.stopped() => {
                 serving.abort();
+                respawned.stop().await;
                 return Ok(());
             }
         }
