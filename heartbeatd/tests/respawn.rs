@@ -23,19 +23,22 @@ fn me() -> String {
 }
 
 /// A two-node lab of which node1 alone runs, whose `ha.cf` respawns
-/// `script` (written with `body`).
+/// `script` (written with `body`) as the user running the tests.
 fn lab_with(tag: &str, body: &str) -> (Lab, PathBuf) {
+    lab_as(tag, &me(), body)
+}
+
+/// [`lab_with`], the script run as `user` (its directory open to all).
+fn lab_as(tag: &str, user: &str, body: &str) -> (Lab, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
     let base = std::env::temp_dir().join(format!("respawn-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&base).expect("dir");
+    std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let script = base.join("helper");
     write_script(&script, body).expect("script");
     let mut spec = LabSpec::new(2, 100, 1000);
-    spec.extra_ha_cf = vec![format!(
-        "respawn {} {} {}",
-        me(),
-        script.display(),
-        base.display()
-    )];
+    let line = format!("respawn {user} {} {}", script.display(), base.display());
+    spec.extra_ha_cf = vec![line];
     let mut lab = Lab::create(spec, env!("CARGO_BIN_EXE_heartbeatd").as_ref()).expect("lab");
     lab.start(0).expect("start");
     (lab, base)
@@ -126,5 +129,48 @@ fn a_command_dying_at_once_is_given_up_after_heartbeats_limit() {
     lab.terminate(0);
     assert_eq!(lab.wait_exit(0, PATIENCE), Some(0), "heartbeatd exits 0");
     assert_eq!(numbers(&base.join("pids")).len(), runs, "not started again");
+    let _ = std::fs::remove_dir_all(base);
+}
+
+#[test]
+fn status_100_is_not_restarted() {
+    let body = "#!/bin/sh\necho $$ >> \"$1/pids\"\nexit 100\n";
+    let (lab, base) = lab_with("exit100", body);
+    wait_until("the run ended", || {
+        lab.status(0)
+            .is_ok_and(|v| v.respawned.first().is_some_and(|r| r.state == "exited"))
+    });
+    assert_eq!(numbers(&base.join("pids")).len(), 1);
+    let _ = std::fs::remove_dir_all(base);
+}
+
+#[test]
+fn the_command_runs_as_its_user() {
+    if !Uid::effective().is_root() {
+        eprintln!("skipped: needs root to change users");
+        return;
+    }
+    let Some(nobody) = User::from_name("nobody").ok().flatten() else {
+        eprintln!("skipped: no user `nobody`");
+        return;
+    };
+    let body = "#!/bin/sh\necho \"$(id -u) $(id -g) $(id -G)\" > \"$1/ids.tmp\"\n\
+                mv \"$1/ids.tmp\" \"$1/ids\"\nexec sleep 600\n";
+    let (mut lab, base) = lab_as("user", "nobody", body);
+    let ids = base.join("ids");
+    wait_until("the helper wrote its ids", || ids.exists());
+    let text = std::fs::read_to_string(&ids).expect("ids");
+    let words: Vec<u32> = text
+        .split_whitespace()
+        .map(|w| w.parse().expect("id"))
+        .collect();
+    assert_eq!(words[0], nobody.uid.as_raw(), "{text}");
+    assert_eq!(words[1], nobody.gid.as_raw(), "{text}");
+    assert!(
+        !words[2..].contains(&0),
+        "root's groups were dropped: {text}"
+    );
+    lab.terminate(0);
+    assert_eq!(lab.wait_exit(0, PATIENCE), Some(0), "heartbeatd exits 0");
     let _ = std::fs::remove_dir_all(base);
 }
