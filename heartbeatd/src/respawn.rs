@@ -21,6 +21,13 @@
 //!   a warning says so once (ping nodes replace `ipfail`).
 //! - [`Respawner::stop`] ends them all at shutdown: SIGTERM to each process
 //!   group, SIGKILL to what is left after a grace period.
+//!
+//! Differences from Heartbeat, on purpose: the commands are stopped side by
+//! side (Heartbeat stops them one after the other, the last configured
+//! first, and has no SIGKILL); a `failfast` command dying of the shutdown's
+//! own SIGTERM does not reboot the node; `env` lines do not reach the
+//! commands; a program that cannot be executed any more is retried under
+//! the same limit (Heartbeat checks it before each start and stops).
 
 use std::ffi::CString;
 use std::os::unix::process::ExitStatusExt;
