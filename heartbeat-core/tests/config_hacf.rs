@@ -524,8 +524,6 @@ const COMPAT: &[&str] = &[
     "hbaping fc0",
     "use_logd yes",
     "conn_logd_time 60",
-    "respawn hacluster /usr/lib/heartbeat/ipfail",
-    "failfast hacluster /usr/lib/heartbeat/ipfail",
     "apiauth ipfail gid=haclient uid=hacluster",
     "rtprio 50",
     "hbgenmethod time",
@@ -575,9 +573,59 @@ fn compat_values_are_still_checked() {
         ha_cf(&with("conn_logd_time soon\n")),
         "ha.cf:3: `conn_logd_time`: invalid value `soon`",
     );
+}
+
+#[test]
+fn respawn_and_failfast_lines() {
+    let c = ha_cf(&with(
+        "respawn nobody /usr/bin/agent -x a,b  # comment\nFAILFAST root\t/bin/watcher\n",
+    ))
+    .unwrap();
+    assert_eq!(c.respawn.len(), 2);
+    assert_eq!(c.respawn[0].user, "nobody");
+    // The command is the rest of the line: commas are the command's.
+    assert_eq!(c.respawn[0].command, "/usr/bin/agent -x a,b");
+    assert_eq!((c.respawn[0].line, c.respawn[0].failfast), (3, false));
+    assert_eq!(c.respawn[1].command, "/bin/watcher");
+    assert_eq!((c.respawn[1].line, c.respawn[1].failfast), (4, true));
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert!(!c.raw_parameters.contains_key("respawn"));
+    // Shown in the effective configuration (so a SIGHUP notices a change).
+    let shown = c.effective().to_string();
+    assert!(
+        shown.contains("\nrespawn nobody /usr/bin/agent -x a,b\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("\nfailfast root /bin/watcher\n"), "{shown}");
+}
+
+#[test]
+fn heartbeat_programs_are_kept_with_a_warning() {
+    let c = ha_cf(&with("respawn hacluster /usr/lib/heartbeat/ipfail\n")).unwrap();
+    assert_eq!(c.respawn.len(), 1);
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(
+        c.warnings[0].starts_with(
+            "ha.cf:3: `respawn`: /usr/lib/heartbeat/ipfail needs Heartbeat's client API"
+        ),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn bad_respawn_lines() {
     one_error(
         ha_cf(&with("respawn hacluster\n")),
-        "ha.cf:3: `respawn` needs a value: expected at least 2 value(s)",
+        "ha.cf:3: `respawn` needs a value: expected a user name, then a command",
+    );
+    one_error(
+        ha_cf(&with("failfast\n")),
+        "ha.cf:3: `failfast` needs a value",
+    );
+    one_error(
+        ha_cf(&with("respawn root ipfail\n")),
+        "ha.cf:3: `respawn`: invalid value `ipfail`: expected a user name, then a command starting with an absolute path",
     );
 }
 
@@ -640,7 +688,7 @@ apiauth ipfail gid=haclient uid=hacluster
     assert_eq!(
         h.warnings,
         vec![
-            "/etc/ha.d/ha.cf:19: directive `respawn` has no effect in heartbeat-rs (no child processes are respawned)",
+            "/etc/ha.d/ha.cf:19: `respawn`: /usr/libexec/heartbeat/ipfail needs Heartbeat's client API and is not started (ping nodes replace ipfail)",
             "/etc/ha.d/ha.cf:20: directive `apiauth` has no effect in heartbeat-rs (the control socket has its own access rules)",
         ]
     );

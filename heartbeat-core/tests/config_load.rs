@@ -141,6 +141,31 @@ fn loading_from_disk_checks_the_machine_too() {
 }
 
 #[test]
+fn respawn_users_and_programs_are_checked_on_this_machine() {
+    let dir = TempDir::new();
+    dir.write(
+        "ha.cf",
+        "node node1 node2\nbcast lo\nrespawn root /bin/sh -c true\n\
+         respawn no-such-user-hbrs /bin/sh\nfailfast root /no/such/program --flag\n",
+        0o644,
+    );
+    dir.write("authkeys", AUTHKEYS, 0o600);
+    dir.write("haresources", HARESOURCES, 0o644);
+    let m = messages(Config::load(dir.path(), "node1"));
+    assert_eq!(m.len(), 2, "{m:#?}");
+    assert!(
+        m[0].ends_with("ha.cf:4: `respawn`: invalid value `no-such-user-hbrs`: expected a user of this machine"),
+        "{m:#?}"
+    );
+    assert!(
+        m[1].ends_with(
+            "ha.cf:5: `failfast`: invalid value `/no/such/program`: expected an executable program"
+        ),
+        "{m:#?}"
+    );
+}
+
+#[test]
 fn warnings_survive_errors() {
     let e = Config::from_texts(
         &format!("{HA_CF}coredumps on\nbogus x\n"),

@@ -21,6 +21,8 @@
 //! - [`ipaddr`]: the built-in `IPaddr` floating-address resource.
 //! - [`metrics`]: Prometheus series of the node and the process.
 //! - [`realtime`]: `SCHED_RR` for the daemon's threads (`realtime on`).
+//! - [`respawn`]: the commands of `respawn`/`failfast` lines, run as
+//!   their user, restarted with Heartbeat's limit, stopped at shutdown.
 //! - [`scripts`]: resource scripts (`resource.d`, then `/etc/init.d`), run
 //!   without a shell and with a timeout; group start and stop order.
 //! - [`syslog`]: log lines to `/dev/log` for `logfacility`.
@@ -36,5 +38,6 @@ pub mod identity;
 pub mod ipaddr;
 pub mod metrics;
 pub mod realtime;
+pub mod respawn;
 pub mod scripts;
 pub mod syslog;

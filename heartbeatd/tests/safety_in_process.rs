@@ -108,6 +108,7 @@ async fn quorum_awaiting_reset_and_confirm_down_through_the_handler() {
     let handler = ClusterHandler {
         cluster: Arc::clone(&node1),
         config: Arc::new(config("node1")),
+        respawned: Default::default(),
     };
 
     let view = status_until(&handler, |v| quorum(v).is_some_and(|q| q.votes == 3)).await;

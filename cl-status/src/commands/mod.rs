@@ -190,6 +190,7 @@ pub(crate) mod fixtures {
             ]),
             media: Vec::new(),
             safety: SafetyView::default(),
+            respawned: Vec::new(),
         }
     }
 

@@ -82,16 +82,6 @@ pub(crate) const COMPAT_DIRECTIVES: &[CompatDirective] = &[
     ),
     d("conn_logd_time", Shape::Time, "there is no logd"),
     d(
-        "respawn",
-        Shape::AtLeast(2),
-        "no child processes are respawned",
-    ),
-    d(
-        "failfast",
-        Shape::AtLeast(2),
-        "no child processes are respawned",
-    ),
-    d(
         "apiauth",
         Shape::AtLeast(1),
         "the control socket has its own access rules",
@@ -113,7 +103,11 @@ pub(crate) const COMPAT_DIRECTIVES: &[CompatDirective] = &[
         "the uuid is always kept in a file",
     ),
     d("memreserve", Shape::UInt, ""),
-    d("env", Shape::AtLeast(1), "no child processes are respawned"),
+    d(
+        "env",
+        Shape::AtLeast(1),
+        "respawned commands get no HA_ variables",
+    ),
     d("quorum_server", Shape::Word, ""),
     d("crm_daemon_dir", Shape::Word, "Pacemaker only"),
     d("crmd_spawns_pengine", Shape::Bool, "Pacemaker only"),

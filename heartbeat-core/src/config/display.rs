@@ -105,6 +105,9 @@ impl fmt::Display for Effective<'_> {
         if let Some(address) = c.metrics_listen {
             writeln!(f, "metrics_listen {address}")?;
         }
+        for child in &c.respawn {
+            writeln!(f, "{} {} {}", child.directive(), child.user, child.command)?;
+        }
         writeln!(
             f,
             "logfacility {}",

@@ -178,6 +178,7 @@ impl Config {
                 wire_dialect: h.wire_dialect,
                 metrics_listen: h.metrics_listen,
                 safety: h.safety,
+                respawn: h.respawn,
                 raw_parameters: h.raw_parameters,
                 keys,
                 groups,

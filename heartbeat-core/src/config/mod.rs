@@ -49,6 +49,7 @@ mod health;
 mod lexer;
 mod load;
 pub mod names;
+mod respawn;
 mod safety;
 mod time;
 mod timing;
@@ -67,6 +68,7 @@ pub use health::{
     Check, CheckKind, NotifyHook, NotifyState, Track, DEFAULT_FALL, DEFAULT_INTERVAL, DEFAULT_RISE,
 };
 pub use load::{AUTHKEYS, HARESOURCES, HA_CF};
+pub use respawn::{RespawnChild, HEARTBEAT_LIB_DIRS};
 pub use safety::{
     FenceAgent, Safety, StonithDevice, StonithHost, StonithParams, DEFAULT_FENCE_DELAY,
     DEFAULT_FENCE_TIMEOUT,
@@ -123,6 +125,8 @@ pub struct Config {
     pub groups: Vec<ResourceGroup>,
     /// Split-brain protection: fencing, quorum, watchdog.
     pub safety: Safety,
+    /// `respawn` and `failfast` lines, in file order.
+    pub respawn: Vec<RespawnChild>,
     /// Directives accepted for compatibility that have no effect here, with
     /// where they were found, for the operator's information.
     pub warnings: Vec<String>,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use events::EventLine;
 pub use safety::{AwaitingFenceView, FenceRecordView, QuorumView, SafetyView, WatchdogView};
-pub use view::{GroupView, LinkView, MediumView, NodeView, StatusView};
+pub use view::{GroupView, LinkView, MediumView, NodeView, RespawnedView, StatusView};
 
 /// The protocol version this crate speaks.
 pub const VERSION: u32 = 1;

@@ -52,6 +52,26 @@ pub struct StatusView {
     /// that predate it: then the default, everything off and empty).
     #[serde(default)]
     pub safety: SafetyView,
+    /// The commands of `respawn`/`failfast` lines, in `ha.cf` order (absent
+    /// in the answers of daemons that predate them: then none).
+    #[serde(default)]
+    pub respawned: Vec<RespawnedView>,
+}
+
+/// One command of a `respawn` or `failfast` line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RespawnedView {
+    /// The command as written in `ha.cf`.
+    pub command: String,
+    /// The user it runs as.
+    pub user: String,
+    /// Its process id while it runs.
+    pub pid: Option<u32>,
+    /// How many times it was started again.
+    pub restarts: u32,
+    /// `starting`, `running`, `restarting`, `given up` (too many fast
+    /// restarts), `exited` (status 100), `stopped` or `failed` (cannot start).
+    pub state: String,
 }
 
 /// Receive counters of one local medium.
@@ -258,6 +278,7 @@ mod from_engine {
                     })
                     .collect(),
                 safety: SafetyView::from_info(&status.safety, config.nodes.len(), now),
+                respawned: Vec::new(),
             }
         }
     }

@@ -16,6 +16,8 @@ pub struct ClusterHandler {
     pub cluster: Arc<Cluster>,
     /// Its configuration (for the parameters `hbparameter` reads).
     pub config: Arc<Config>,
+    /// The `respawn`/`failfast` commands, shown in the status.
+    pub respawned: crate::respawn::RespawnStatus,
 }
 
 impl RequestHandler for ClusterHandler {
@@ -27,7 +29,8 @@ impl RequestHandler for ClusterHandler {
         let sent = match &request {
             Request::Status => {
                 let now = tokio::time::Instant::now().into_std();
-                let view = StatusView::from_status(&self.cluster.status(), &self.config, now);
+                let mut view = StatusView::from_status(&self.cluster.status(), &self.config, now);
+                view.respawned = self.respawned.snapshot();
                 return Response::Status(Box::new(view));
             }
             Request::Standby { set } => self.cluster.standby(holdings(*set)),

@@ -130,9 +130,13 @@ pub async fn run<T: Transport>(
 
     let control = ControlSocket::bind(&paths.control_socket, 0o660, paths.control_gid)
         .with_context(|| format!("cannot bind {}", paths.control_socket.display()))?;
+    // `respawn`/`failfast` commands: kept running until the shutdown below.
+    let respawned =
+        crate::respawn::Respawner::spawn(&config.respawn, Arc::new(crate::respawn::reboot_now))?;
     let handler = Arc::new(ClusterHandler {
         cluster: Arc::clone(&cluster),
         config: Arc::clone(&config),
+        respawned: respawned.status(),
     });
     let policy = AdminPolicy {
         admin_gid: paths.control_gid,
@@ -150,6 +154,7 @@ pub async fn run<T: Transport>(
             }
             () = cluster.stopped() => {
                 serving.abort();
+                respawned.stop().await;
                 return Ok(());
             }
         }
@@ -159,6 +164,7 @@ pub async fn run<T: Transport>(
     let bound = shutdown_bound(&config, paths.script_timeout);
     let ended = tokio::time::timeout(bound, cluster.shutdown()).await;
     serving.abort();
+    respawned.stop().await;
     let left_behind = groups_not_stopped(&cluster);
     if left_behind.is_empty() {
         return Ok(());

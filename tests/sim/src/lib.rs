@@ -151,6 +151,7 @@ pub fn config_for(
             compression: Default::default(),
             wire_dialect: Default::default(),
             metrics_listen: None,
+            respawn: Vec::new(),
             raw_parameters: Default::default(),
             keys: sim_keyring(),
             groups: groups.clone(),

@@ -113,6 +113,8 @@ pub struct HaCf {
     /// `metrics_listen` (a heartbeat-rs directive): where heartbeatd serves
     /// `/metrics` and its status page; off when absent.
     pub metrics_listen: Option<SocketAddr>,
+    /// `respawn` and `failfast` lines, in file order.
+    pub respawn: Vec<super::RespawnChild>,
     /// Fencing, quorum and watchdog (`stonith`, `stonith_host`,
     /// `fence_agent`, `fence_delay`, `fence_timeout`, `quorum`, `watchdog`).
     pub safety: super::Safety,
@@ -157,8 +159,18 @@ pub(crate) fn parse(text: &str, file: &Path) -> Parsed<HaCf> {
 /// [`parse`], with the given [`Checks`].
 pub(crate) fn parse_with(text: &str, file: &Path, checks: Checks) -> Parsed<HaCf> {
     let mut b = Builder::new(file, checks);
+    let raw: Vec<&str> = text.lines().collect();
     for line in ha_cf_lines(text) {
-        b.directive(&line);
+        let name = line.tokens[0].to_ascii_lowercase();
+        if name == "respawn" || name == "failfast" {
+            // The command is the rest of the line as written: commas and
+            // spaces inside it are the command's, not separators.
+            let body = raw[line.number - 1].split('#').next().unwrap_or("");
+            let rest = body.trim_start().get(line.tokens[0].len()..).unwrap_or("");
+            b.respawn(line.number, rest, name == "failfast");
+        } else {
+            b.directive(&line);
+        }
     }
     b.finish()
 }
@@ -189,6 +201,7 @@ struct Builder {
     compression: super::CompressionSettings,
     wire_dialect: Option<WireDialect>,
     metrics_listen: Option<SocketAddr>,
+    respawn: Vec<super::RespawnChild>,
     safety: safety_lines::SafetyLines,
     raw_parameters: BTreeMap<String, String>,
 }
@@ -218,6 +231,7 @@ impl Builder {
             compression: super::CompressionSettings::default(),
             wire_dialect: None,
             metrics_listen: None,
+            respawn: Vec::new(),
             safety: safety_lines::SafetyLines::default(),
             raw_parameters: BTreeMap::new(),
         }
@@ -815,6 +829,48 @@ impl Builder {
         }
     }
 
+    /// A `respawn` or `failfast` line; `rest` is the text after the
+    /// directive name. With [`Checks::Environment`], the user must exist and
+    /// the program be executable (as Heartbeat checks when it reads
+    /// `ha.cf`); a program of Heartbeat's own is warned about.
+    fn respawn(&mut self, line: usize, rest: &str, failfast: bool) {
+        use super::respawn::{self as r, RespawnProblem};
+        let directive = if failfast { "failfast" } else { "respawn" };
+        let child = match r::parse_respawn(rest, failfast, line) {
+            Ok(child) => child,
+            Err(RespawnProblem::Missing) => {
+                let kind = K::MissingValue {
+                    directive: directive.to_string(),
+                    expected: r::RESPAWN_EXPECTED.to_string(),
+                };
+                return self.error(line, kind);
+            }
+            Err(RespawnProblem::NotAbsolute(program)) => {
+                return self.invalid(line, directive, &program, r::RESPAWN_EXPECTED);
+            }
+        };
+        if child.needs_heartbeat_api() {
+            self.warn(
+                line,
+                format_args!(
+                    "`{directive}`: {} needs Heartbeat's client API and is not started \
+                     (ping nodes replace ipfail)",
+                    child.program().display()
+                ),
+            );
+        } else if self.checks == Checks::Environment {
+            if r::user_exists(&child.user) == Some(false) {
+                let expected = "a user of this machine";
+                return self.invalid(line, directive, &child.user, expected);
+            }
+            if !r::is_executable(child.program()) {
+                let program = child.program().display().to_string();
+                return self.invalid(line, directive, &program, "an executable program");
+            }
+        }
+        self.respawn.push(child);
+    }
+
     fn compat(&mut self, line: usize, c: &compat::CompatDirective, values: &[&str]) {
         let accepted = match c.shape {
             Shape::AtLeast(min) => {
@@ -919,6 +975,7 @@ impl Builder {
             compression: self.compression,
             wire_dialect,
             metrics_listen: self.metrics_listen,
+            respawn: self.respawn,
             safety,
             raw_parameters: self.raw_parameters,
             warnings: Vec::new(),

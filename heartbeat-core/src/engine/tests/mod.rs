@@ -60,6 +60,7 @@ pub(super) fn config(local: &str, nodes: &[&str]) -> Config {
         compression: Default::default(),
         wire_dialect: Default::default(),
         metrics_listen: None,
+        respawn: Vec::new(),
         raw_parameters: Default::default(),
         keys: keys(),
         groups: Vec::<ResourceGroup>::new(),
