@@ -162,13 +162,7 @@ impl Dialect {
             WireDialect::LinuxHa => {
                 let status = matches!(packet.message, Message::Status(_));
                 let extras = self.extras(packet.dest.as_deref(), since_start, status);
-                let msg = linuxha::compose(packet, &extras)?;
-                Ok(linuxha::encode_compressed(
-                    &msg,
-                    keys,
-                    self.msgfmt,
-                    self.compression,
-                )?)
+                self.seal(&linuxha::compose(packet, &extras)?, keys)
             }
         }
     }
@@ -197,8 +191,14 @@ impl Dialect {
             msg.push_binary(names::F_DESTUUID, uuid.0);
         }
         linuxha::map::push_control_fields(&mut msg, envelope, &extras);
+        self.seal(&msg, keys)
+    }
+
+    /// A Heartbeat message on the wire: signed with `keys`, in this node's
+    /// `msgfmt`, compressed as `ha.cf` says.
+    fn seal(&self, msg: &HaMsg, keys: &Keyring) -> Result<Bytes, EncodeError> {
         Ok(linuxha::encode_compressed(
-            &msg,
+            msg,
             keys,
             self.msgfmt,
             self.compression,
